@@ -1,0 +1,46 @@
+"""Tidy and report the French catalogs (run by ``nox -s gettext``).
+
+``python docs/_tools/catalogs.py tidy``: drop obsolete entries, clear the
+header's fuzzy flag set by sphinx-intl on new catalogs, wrap at 79 columns.
+``python docs/_tools/catalogs.py status``: list what is untranslated or fuzzy,
+per catalog; exits 1 if anything is.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import polib
+
+LOCALES = Path(__file__).resolve().parents[1] / "locales" / "fr" / "LC_MESSAGES"
+
+
+def tidy() -> int:
+    for path in sorted(LOCALES.rglob("*.po")):
+        po = polib.pofile(str(path), wrapwidth=79)
+        for entry in po.obsolete_entries():
+            po.remove(entry)
+        po.metadata_is_fuzzy = False
+        po.metadata["Language"] = "fr"
+        po.metadata["Language-Team"] = "French <lmnotes>"
+        po.metadata["Last-Translator"] = "The lmnotes authors"
+        po.save(str(path))
+    return 0
+
+
+def status() -> int:
+    missing = 0
+    for path in sorted(LOCALES.rglob("*.po")):
+        po = polib.pofile(str(path))
+        todo = po.untranslated_entries() + po.fuzzy_entries()
+        missing += len(todo)
+        print(f"{path.relative_to(LOCALES)}: {po.percent_translated()}% translated, {len(todo)} to do")
+        for entry in todo:
+            print(f"    {entry.msgid[:90]!r}")
+    return 1 if missing else 0
+
+
+if __name__ == "__main__":
+    command = sys.argv[1] if len(sys.argv) > 1 else "status"
+    sys.exit({"tidy": tidy, "status": status}[command]())

@@ -1,0 +1,113 @@
+"""Sessions for lmnotes: build the bilingual site, run the tests, check links.
+
+``nox -l`` lists them; ``nox -s tests`` is what CI runs.  Arguments after
+``--`` go straight to the underlying tool (``nox -s tests -- -k mask``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import nox
+
+nox.needs_version = ">=2025.2.9"
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_venv = "yes"
+nox.options.sessions = ["tests"]
+
+ROOT = Path(__file__).parent
+DOCS = ROOT / "docs"
+BUILD = DOCS / "_build"
+HTML = BUILD / "html"
+LANGUAGES = ("en", "fr")
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+PYTHON = "3.11"
+# The CPU wheel on these machines; an unpinned torch pulls a multi-GB CUDA build.
+TORCH = "torch==2.13.0"
+
+
+def _install(session: nox.Session, *groups: str) -> None:
+    """Install lmnotes with its pinned torch, the given dependency groups and the asset files."""
+    requirements = [req for group in groups for req in nox.project.dependency_groups(PYPROJECT, group)]
+    session.install(TORCH, "-e", ".", *requirements)
+    if "assets" in groups:
+        session.install("--no-deps", *nox.project.dependency_groups(PYPROJECT, "asset-files"))
+
+
+def _sphinx(session: nox.Session, builder: str, outdir: Path, *args: str, language: str = "en") -> None:
+    """Run sphinx-build for one builder and language; strict (-E -n -W --keep-going) when CI is set."""
+    strict = ["-E", "-n", "-W", "--keep-going"] if os.environ.get("CI") else ["-n"]
+    session.run(
+        "sphinx-build", "-b", builder, "-D", f"language={language}", *strict, *args,
+        str(DOCS), str(outdir), env={"HF_HUB_DISABLE_PROGRESS_BARS": "1"},
+    )
+
+
+def _build_site(session: nox.Session, *args: str) -> None:
+    """Build every language into docs/_build/html/<lang>/ and write the language-picking root page."""
+    for language in LANGUAGES:
+        _sphinx(session, "html", HTML / language, *args, language=language)
+    shutil.copyfile(DOCS / "_root" / "index.html", HTML / "index.html")
+    session.log(f"Site: {HTML / 'index.html'}")
+
+
+@nox.session(python=PYTHON)
+def docs(session: nox.Session) -> None:
+    """Build the site in English and French into docs/_build/html/{en,fr}/."""
+    _install(session, "docs", "assets")
+    _build_site(session, *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """Build the site, then run pytest, the docstring and page doctests, and the translation checks."""
+    _install(session, "docs", "assets", "tests")
+    _build_site(session)
+    _sphinx(session, "doctest", BUILD / "doctest")
+    session.run(
+        "pytest", "tests", "--doctest-modules", "lmnotes", *session.posargs,
+        env={"LMNOTES_SITE": str(HTML)},
+    )
+
+
+@nox.session(python=PYTHON)
+def doctests(session: nox.Session) -> None:
+    """Run the docstring examples and the pages' {doctest} blocks only (the fast loop)."""
+    _install(session, "docs", "assets", "tests")
+    session.run("pytest", "--doctest-modules", "lmnotes", "-p", "no:cacheprovider", *session.posargs)
+    _sphinx(session, "doctest", BUILD / "doctest")
+
+
+@nox.session(python=PYTHON, default=False)
+def linkcheck(session: nox.Session) -> None:
+    """Check the external links of both languages (needs the network)."""
+    _install(session, "docs", "assets")
+    for language in LANGUAGES:
+        _sphinx(session, "linkcheck", BUILD / "linkcheck" / language, *session.posargs, language=language)
+
+
+@nox.session(python=PYTHON)
+def gettext(session: nox.Session) -> None:
+    """Regenerate the .pot files and update docs/locales/fr/LC_MESSAGES/*.po (one catalog per page)."""
+    _install(session, "docs", "assets")
+    _sphinx(session, "gettext", BUILD / "gettext", *session.posargs)
+    session.run(
+        "sphinx-intl", "update", "-p", str(BUILD / "gettext"), "-d", str(DOCS / "locales"),
+        "-l", "fr", "-w", "79",
+    )
+    session.run("python", str(DOCS / "_tools" / "catalogs.py"), "tidy")
+    session.run("python", str(DOCS / "_tools" / "catalogs.py"), "status", success_codes=[0, 1])
+
+
+@nox.session(python=PYTHON, default=False)
+def preview(session: nox.Session) -> None:
+    """Serve a live preview of one language (default English; ``-- fr`` for French)."""
+    _install(session, "docs", "assets", "preview")
+    language = session.posargs[0] if session.posargs else "en"
+    session.run(
+        "sphinx-autobuild", "-D", f"language={language}", "--watch", "lmnotes",
+        "--re-ignore", r"_build|jupyter_execute|\.jupyter_cache",
+        str(DOCS), str(HTML / language), *session.posargs[1:],
+    )

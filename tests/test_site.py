@@ -1,0 +1,84 @@
+"""The site builds in both languages, and a failing code cell fails the build."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from conftest import DOCS, LANGUAGES, page_names, sphinx_build
+
+pytestmark = pytest.mark.site
+
+
+class TestBuiltSite:
+    def test_every_page_exists_in_both_languages(self, site: Path) -> None:
+        """Each source page has an HTML page in English and in French."""
+        missing = [f"{lang}/{name}.html" for lang in LANGUAGES for name in page_names()
+                   if not (site / lang / f"{name}.html").is_file()]
+        assert not missing
+
+    def test_html_lang_attribute(self, site: Path) -> None:
+        """The French pages declare lang="fr" and the English ones lang="en"."""
+        for lang in LANGUAGES:
+            for name in page_names():
+                soup = BeautifulSoup((site / lang / f"{name}.html").read_text("utf-8"), "html.parser")
+                assert soup.html["lang"] == lang, name
+
+    def test_language_switcher_points_to_the_same_page(self, site: Path) -> None:
+        """Every page links to the same page in the other language, and the target exists."""
+        for lang in LANGUAGES:
+            for name in page_names():
+                page = site / lang / f"{name}.html"
+                soup = BeautifulSoup(page.read_text("utf-8"), "html.parser")
+                links = soup.select("nav.lmnotes-lang-switch a.lmnotes-lang")
+                assert [a["hreflang"] for a in links] == [o for o in LANGUAGES if o != lang], name
+                for a in links:
+                    target = (page.parent / a["href"]).resolve()
+                    assert target == (site / a["hreflang"] / f"{name}.html").resolve()
+
+    def test_french_search_index_is_french(self, site: Path) -> None:
+        """The French build has its own search index with the French stemmer."""
+        fr = (site / "fr" / "searchindex.js").read_text("utf-8")
+        en = (site / "en" / "searchindex.js").read_text("utf-8")
+        assert fr != en
+        assert "language_data.js" in (site / "fr" / "search.html").read_text("utf-8")
+        assert "FrenchStemmer" in (site / "fr" / "_static" / "language_data.js").read_text("utf-8")
+
+    def test_root_page_links_both_languages(self, site: Path) -> None:
+        """The root index.html links /en/ and /fr/ and picks one from the browser language."""
+        root = (site / "index.html").read_text("utf-8")
+        assert 'href="en/index.html"' in root and 'href="fr/index.html"' in root
+        assert "navigator.language" in root
+
+    def test_titles_are_per_language(self, site: Path) -> None:
+        """html_title is set per language (gettext does not translate it)."""
+        en = BeautifulSoup((site / "en" / "index.html").read_text("utf-8"), "html.parser")
+        fr = BeautifulSoup((site / "fr" / "index.html").read_text("utf-8"), "html.parser")
+        assert en.title.string != fr.title.string
+        assert "exécutés" in fr.title.string
+
+
+class TestFailingCell:
+    def test_a_raising_cell_fails_the_strict_build_with_its_traceback(self, tmp_path: Path) -> None:
+        """A page whose code cell raises fails ``sphinx-build -W`` and the traceback is printed."""
+        src = tmp_path / "docs"
+        src.mkdir()
+        for name in ("conf.py", "references.bib"):
+            shutil.copy(DOCS / name, src / name)
+        for name in ("_templates", "_static"):
+            shutil.copytree(DOCS / name, src / name)
+        (src / "index.md").write_text(
+            "---\njupytext:\n  text_representation:\n    format_name: myst\n"
+            "kernelspec:\n  name: python3\n  display_name: Python 3\n---\n\n"
+            "# Fixture\n\n```{code-cell} ipython3\n"
+            "def deep():\n    raise RuntimeError('lmnotes-fixture-boom')\n\ndeep()\n```\n",
+            encoding="utf-8",
+        )
+        result = sphinx_build(src, tmp_path / "html", env={"LMNOTES_NB_CACHE": str(tmp_path / "cache")})
+        output = result.stdout + result.stderr
+        assert result.returncode != 0
+        assert "lmnotes-fixture-boom" in output
+        assert "Traceback" in output and "deep()" in output
