@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import importlib.util
 import os
+import shutil
 import sys
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(DOCS / "_ext"))  # lmnotes_cite, linkcheck_settings
 
 import lmnotes  # noqa: E402  (the package the pages execute)
 from docutils import nodes  # noqa: E402
@@ -40,6 +43,7 @@ extensions = [
     "sphinx.ext.mathjax",
     "sphinx_copybutton",
     "sphinxcontrib.bibtex",
+    "lmnotes_cite",
 ]
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb"}
 exclude_patterns = ["_build", "jupyter_execute", "locales", "Thumbs.db", ".DS_Store"]
@@ -134,14 +138,27 @@ html_sidebars = {
 }
 copybutton_exclude = ".linenos, .gp, .go"
 
-# -- Linkcheck ---------------------------------------------------------------
+# MathJax is served from the site itself (copied from the django-static-mathjax
+# wheel at the end of the build), so that no page asks another host for anything.
+mathjax_path = "mathjax/tex-chtml.js"
 
-linkcheck_timeout = 15
-linkcheck_retries = 2
-linkcheck_workers = 4
-linkcheck_rate_limit_timeout = 60.0
-linkcheck_anchors = True
-linkcheck_report_timeouts_as_broken = True
+# -- Linkcheck ---------------------------------------------------------------
+# Timeouts, retries, rate limits, request headers and the hosts that refuse
+# automated clients (each with its reason) are in _ext/linkcheck_settings.py,
+# so that tests/test_links.py checks this exact configuration offline.
+
+from linkcheck_settings import (  # noqa: E402
+    linkcheck_allowed_redirects,
+    linkcheck_anchors,
+    linkcheck_anchors_ignore_for_url,
+    linkcheck_ignore,
+    linkcheck_rate_limit_timeout,
+    linkcheck_report_timeouts_as_broken,
+    linkcheck_request_headers,
+    linkcheck_retries,
+    linkcheck_timeout,
+    linkcheck_workers,
+)
 
 
 # -- Per-language settings and the language switcher ---------------------------
@@ -189,7 +206,23 @@ class _KeepDocstringsInEnglish(SphinxTransform):
                 node["translatable"] = False
 
 
+def _copy_mathjax(app, exception) -> None:
+    """Copy MathJax's tex-chtml component and its fonts into ``_static/mathjax/``."""
+    if exception is not None or app.builder.format != "html":
+        return
+    spec = importlib.util.find_spec("mathjax")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("MathJax files missing: install the docs group (django-static-mathjax)")
+    es5 = Path(next(iter(spec.submodule_search_locations))) / "static" / "mathjax" / "es5"
+    target = Path(app.outdir) / "_static" / "mathjax"
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(es5 / "tex-chtml.js", target / "tex-chtml.js")
+    fonts = Path("output") / "chtml" / "fonts" / "woff-v2"
+    shutil.copytree(es5 / fonts, target / fonts, dirs_exist_ok=True)
+
+
 def setup(app):
+    app.connect("build-finished", _copy_mathjax)
     app.add_transform(_KeepDocstringsInEnglish)
     app.connect("config-inited", _on_config_inited)
     app.connect("html-page-context", _on_html_page_context)

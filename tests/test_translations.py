@@ -64,3 +64,81 @@ class TestFrenchPages:
         fr_count = sum(w in FR_WORDS for w in words)
         en_count = sum(w in EN_WORDS for w in words)
         assert fr_count > 2 * en_count, (fr_count, en_count)
+
+
+# -- Markup that must survive translation -----------------------------------
+
+_ROLE = re.compile(r"\{([\w:-]+)\}`([^`]*)`|:([\w:-]+):`([^`]*)`")
+_MATH = re.compile(r"(?<![\\$])\$([^$\n]+)\$")
+_LINK = re.compile(r"\]\(([^)\s]+)\)|<(https?://[^>\s]+)>|`[^`<]*<([^>`]+)>`_")
+_CODE = re.compile(r"``([^`]+)``|`([^`]+)`")
+
+
+def _role_target(text: str) -> str:
+    match = re.search(r"<([^<>]+)>\s*$", text)
+    return (match.group(1) if match else text).strip()
+
+
+def markup(text: str) -> dict[str, list[str]]:
+    """The roles (with their targets), math, link targets and inline code of one message."""
+    roles = sorted(f"{m[0] or m[2]}:{_role_target(m[1] or m[3])}" for m in _ROLE.findall(text))
+    rest = _ROLE.sub(" ", text)
+    links = sorted(next(g for g in m if g) for m in _LINK.findall(rest))
+    rest = _LINK.sub(" ", rest)
+    math = sorted(_MATH.findall(rest))
+    rest = _MATH.sub(" ", rest)
+    code = sorted(a or b for a, b in _CODE.findall(rest))
+    return {"roles": roles, "links": links, "math": math, "code": code}
+
+
+def prose(text: str) -> str:
+    """A message without its roles, links, math, inline code and URLs: what typography applies to."""
+    for pattern in (_ROLE, _LINK, _MATH, _CODE, re.compile(r"https?://\S+")):
+        text = pattern.sub(" ", text)
+    return text
+
+
+def _entries():
+    for path in CATALOGS:
+        for entry in polib.pofile(str(path)).translated_entries():
+            yield pytest.param(entry.msgid, entry.msgstr, id=f"{_catalog_id(path)}:{entry.linenum}")
+
+
+class TestMarkupHelpers:
+    def test_markup_finds_each_kind(self) -> None:
+        """Roles, links, math and code spans are told apart, and a role keeps its target."""
+        found = markup("See {term}`mask <attention mask>`, $a+b$, `x[0]`, [doc](https://e.org) and :ref:`y`.")
+        assert found == {"roles": ["ref:y", "term:attention mask"], "links": ["https://e.org"],
+                         "math": ["a+b"], "code": ["x[0]"]}
+
+    def test_typography_rule(self) -> None:
+        """A colon after a plain space or glued to the word is a French typography error."""
+        assert _typography_errors("Voici : un exemple") and _typography_errors("Voici: un exemple")
+        assert not _typography_errors("Voici\u00a0: un exemple, `a: b` et https://x.org")
+
+
+def _typography_errors(msgstr: str) -> list[str]:
+    """Punctuation ``: ; ! ?`` in French prose must follow a (narrow) non-breaking space."""
+    text = prose(msgstr)
+    return re.findall(r"\S{0,12}(?<![\u00a0\u202f])[:;!?](?=\s|$)", text)
+
+
+@pytest.mark.parametrize(("msgid", "msgstr"), list(_entries()))
+class TestEntries:
+    def test_markup_survives(self, msgid: str, msgstr: str) -> None:
+        """Every role target, link target, math expression and code span of the msgid is in the msgstr."""
+        assert markup(msgstr) == markup(msgid)
+
+    def test_french_typography(self, msgid: str, msgstr: str) -> None:
+        """A non-breaking space stands before ``:``, ``;``, ``!`` and ``?`` in the French prose."""
+        assert _typography_errors(msgstr) == []
+
+
+def test_sphinx_lint_on_catalogs() -> None:
+    """sphinx-lint finds nothing wrong in the French catalogs."""
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "sphinxlint", "--disable", "python-syntax", str(LOCALES)],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,142 @@
+"""The built site in a real browser: Debian's chromium driven by Playwright, headless.
+
+Needs ``apt-get install chromium`` (``.ci/run`` installs it).  Outside CI a
+missing chromium skips these tests with that instruction; with ``CI`` set it
+fails.  Screenshots of every note page, light and dark, land in
+``test-artifacts/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from conftest import LANGUAGES, ROOT, page_names
+
+pytestmark = [pytest.mark.site, pytest.mark.browser]
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:  # keep pytest output readable
+        pass
+
+
+@pytest.fixture(scope="module")
+def server(site: Path):
+    """Serve the built site on 127.0.0.1, on a free port, for the duration of the module."""
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser_context(tmp_path_factory):
+    """A persistent chromium context with a fresh user-data dir; requests to other hosts are recorded and refused."""
+    if not Path(CHROMIUM).exists():
+        message = "chromium not found: install it with `apt-get install chromium` (Debian)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")),
+            executable_path=CHROMIUM, headless=True, args=FLAGS,
+            viewport={"width": 1200, "height": 900},
+        )
+        context.foreign_requests = []
+
+        def guard(route) -> None:
+            host = urlparse(route.request.url).hostname
+            if route.request.url.startswith(("data:", "blob:")) or host == "127.0.0.1":
+                route.continue_()
+            else:
+                context.foreign_requests.append(route.request.url)
+                route.abort()
+
+        context.route("**/*", guard)
+        yield context
+        context.close()
+
+
+def _open(context, url: str):
+    """Open *url*; return the page and the console errors it logged."""
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(url, wait_until="networkidle")
+    return page, errors
+
+
+class TestEveryPage:
+    @pytest.mark.parametrize("lang", LANGUAGES)
+    def test_pages_load_cleanly_with_their_figures(self, browser_context, server, lang) -> None:
+        """Every page: no console error, no request to another host, every image rendered."""
+        for name in page_names():
+            page, errors = _open(browser_context, f"{server}/{lang}/{name}.html")
+            broken = page.eval_on_selector_all(
+                "article img", "imgs => imgs.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
+            )
+            page.close()
+            assert errors == [], f"{lang}/{name}: {errors}"
+            assert broken == [], f"{lang}/{name}: {broken}"
+        assert browser_context.foreign_requests == []
+
+    @pytest.mark.parametrize("lang", LANGUAGES)
+    def test_switcher_lands_on_the_same_page(self, browser_context, server, lang) -> None:
+        """Clicking the language switcher opens the same page in the other language."""
+        other = next(code for code in LANGUAGES if code != lang)
+        for name in page_names():
+            page, _ = _open(browser_context, f"{server}/{lang}/{name}.html")
+            page.click(f"nav.lmnotes-lang-switch a[hreflang={other}]")
+            page.wait_for_load_state("networkidle")
+            assert page.url == f"{server}/{other}/{name}.html"
+            assert page.locator("html").get_attribute("lang") == other
+            page.close()
+
+
+class TestSearch:
+    def test_french_search_finds_masque(self, browser_context, server) -> None:
+        """The French search index (French stemming) finds pages for "masque"."""
+        page, errors = _open(browser_context, f"{server}/fr/search.html?q=masque")
+        page.wait_for_selector("#search-results ul.search li", timeout=15000)
+        hits = page.locator("#search-results ul.search li").count()
+        page.close()
+        assert hits > 0 and errors == []
+
+
+class TestScreenshots:
+    @pytest.mark.parametrize("theme", ["light", "dark"])
+    def test_screenshot_each_note_page(self, browser_context, server, theme) -> None:
+        """A full-page screenshot of every note page in each language and theme is written."""
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        notes = [name for name in page_names() if name.startswith("notes/") or name == "index"]
+        for lang in LANGUAGES:
+            for name in notes:
+                page, _ = _open(browser_context, f"{server}/{lang}/index.html")
+                page.evaluate(f"localStorage.setItem('theme', '{theme}')")
+                page.goto(f"{server}/{lang}/{name}.html", wait_until="networkidle")
+                assert page.evaluate("document.body.dataset.theme") == theme
+                out = ARTIFACTS / f"{lang}-{name.replace('/', '-')}-{theme}.png"
+                page.screenshot(path=str(out), full_page=True)
+                page.close()
+                assert out.stat().st_size > 10_000
