@@ -1,0 +1,442 @@
+"""Citations generated at build time: the knowledge base from ``CITATION.cff``, a page from its title.
+
+The ``cite-this`` directive writes a BibTeX entry or an APA reference as a
+literal block (so the copy button works), computed when the site is built:
+
+* for the knowledge base, from ``CITATION.cff`` (title, authors, version,
+  release date, URL, DOI if any), so that the page and the file never disagree;
+* for one page (``:page:``), from the page's document title in the language
+  being built, its URL, the site version and the build date
+  (``SOURCE_DATE_EPOCH`` if set, as reproducible builds do, else today).
+
+MyST usage::
+
+    ```{cite-this} bibtex
+    ```
+
+    ```{cite-this} apa
+    :page: notes/mlm
+    ```
+
+``:page:`` with no value means the page the directive is on.
+
+Page URLs: ``html_baseurl`` (the root of this language's site, as Sphinx
+defines it) + ``<page>.html`` when it is set; otherwise the ``url`` of
+``CITATION.cff`` + ``<language>/<version>/<page>.html``, the Read the Docs
+layout, where ``<version>`` is ``READTHEDOCS_VERSION`` or
+``lmnotes_cite_url_version`` (default ``latest``).
+
+The extension also wraps every ``{bibliography}`` in a container with the
+classes ``lmnotes-references`` and ``language-en`` (rendered as ``lang="en"``):
+bibliographic entries stay in their original language on the French site.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from docutils import nodes
+from docutils.parsers.rst import directives
+from sphinx.application import Sphinx
+from sphinx.transforms.post_transforms import SphinxPostTransform
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
+
+__all__ = [
+    "FORMATS",
+    "apa_authors",
+    "bibtex_authors",
+    "bibtex_escape",
+    "build_date",
+    "kb_apa",
+    "kb_bibtex",
+    "load_citation",
+    "page_apa",
+    "page_bibtex",
+    "page_key",
+    "page_url",
+    "setup",
+]
+
+logger = logging.getLogger(__name__)
+
+FORMATS = ("bibtex", "apa")
+_MONTHS_BIBTEX = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTHS = {
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December"),
+    "fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+           "septembre", "octobre", "novembre", "décembre"),
+}
+#: APA words that change with the language of the page.
+_APA_WORDS = {
+    "en": {"software": "Computer software", "in": "In"},
+    "fr": {"software": "Logiciel", "in": "Dans"},
+}
+
+
+# -- Pure functions (tested in tests/test_cite.py) -----------------------------
+
+
+def load_citation(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a ``CITATION.cff`` file.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The file (Citation File Format 1.2, YAML).
+
+    Returns
+    -------
+    dict
+        The parsed file; ``title``, ``authors`` and ``version`` are required.
+
+    Raises
+    ------
+    ValueError
+        If the file is not a mapping or lacks ``title``, ``authors`` or ``version``.
+    """
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError(f"path: {path} is not a CITATION.cff mapping")
+    missing = [key for key in ("title", "authors", "version") if not data.get(key)]
+    if missing:
+        raise ValueError(f"path: {path} lacks {', '.join(missing)}")
+    return data
+
+
+def _date(value: Any) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
+def build_date(environ: dict[str, str] | None = None) -> dt.date:
+    """The date the site is built: ``SOURCE_DATE_EPOCH`` (UTC) if set, else today.
+
+    Examples
+    --------
+    >>> from lmnotes_cite import build_date
+    >>> build_date({"SOURCE_DATE_EPOCH": "1795046400"})
+    datetime.date(2026, 11, 19)
+    """
+    environ = os.environ if environ is None else environ
+    epoch = environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        try:
+            return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc).date()
+        except ValueError as err:
+            raise ValueError(f"SOURCE_DATE_EPOCH: {epoch!r} is not a number of seconds") from err
+    return dt.date.today()
+
+
+def bibtex_escape(text: str) -> str:
+    r"""Escape the characters that BibTeX/LaTeX treat specially.
+
+    Examples
+    --------
+    >>> from lmnotes_cite import bibtex_escape
+    >>> print(bibtex_escape("mask_replace_prob & 80 %"))
+    mask\_replace\_prob \& 80 \%
+    """
+    replacements = {
+        "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "&": r"\&", "%": r"\%",
+        "$": r"\$", "#": r"\#", "_": r"\_", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+    }
+    return "".join(replacements.get(char, char) for char in text)
+
+
+def _person(author: dict[str, Any]) -> tuple[str, str] | str:
+    """(family, given) for a person, or the name of an entity."""
+    if author.get("family-names"):
+        family = " ".join(filter(None, [author.get("name-particle"), author["family-names"]]))
+        if author.get("name-suffix"):
+            family = f"{family}, {author['name-suffix']}"
+        return family, str(author.get("given-names", ""))
+    if author.get("name"):
+        return str(author["name"])
+    raise ValueError(f"authors: entry {author!r} has neither family-names nor name")
+
+
+def bibtex_authors(authors: list[dict[str, Any]]) -> str:
+    """BibTeX ``author`` field: ``Family, Given and ...``; an entity is braced, kept whole.
+
+    Examples
+    --------
+    >>> from lmnotes_cite import bibtex_authors
+    >>> print(bibtex_authors([{"family-names": "Rush", "given-names": "Alexander M."},
+    ...                       {"name": "The lmnotes authors"}]))
+    Rush, Alexander M. and {The lmnotes authors}
+    """
+    parts = []
+    for author in authors:
+        person = _person(author)
+        if isinstance(person, str):
+            parts.append("{" + bibtex_escape(person) + "}")
+        else:
+            family, given = person
+            parts.append(bibtex_escape(f"{family}, {given}" if given else family))
+    return " and ".join(parts)
+
+
+def apa_authors(authors: list[dict[str, Any]]) -> str:
+    """APA author list: ``Family, G. G.``, ``&`` before the last; an entity as written.
+
+    Examples
+    --------
+    >>> from lmnotes_cite import apa_authors
+    >>> print(apa_authors([{"family-names": "Rush", "given-names": "Alexander M."},
+    ...                    {"family-names": "Dao", "given-names": "Tri"}]))
+    Rush, A. M., & Dao, T.
+    """
+    names = []
+    for author in authors:
+        person = _person(author)
+        if isinstance(person, str):
+            names.append(person)
+        else:
+            family, given = person
+            initials = " ".join(f"{part[0]}." for part in re.split(r"[\s.]+", given) if part)
+            names.append(f"{family}, {initials}" if initials else family)
+    if len(names) == 1:
+        return names[0]
+    if len(names) == 2:
+        return f"{names[0]}, & {names[1]}"
+    return ", ".join(names[:-1]) + f", & {names[-1]}"
+
+
+def _end(text: str) -> str:
+    """Text followed by a full stop, unless it already ends with a stop mark."""
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
+def _fields(entry_type: str, key: str, fields: list[tuple[str, str | None]]) -> str:
+    present = [(name, value) for name, value in fields if value]
+    width = max(len(name) for name, _ in present)
+    body = ",\n".join(f"  {name.ljust(width)} = {value}" for name, value in present)
+    return f"@{entry_type}{{{key},\n{body},\n}}"
+
+
+def _link(cff: dict[str, Any]) -> str:
+    return f"https://doi.org/{cff['doi']}" if cff.get("doi") else str(cff.get("url") or cff.get("repository-code", ""))
+
+
+def kb_bibtex(cff: dict[str, Any], *, key: str = "lmnotes", today: dt.date | None = None) -> str:
+    """BibTeX ``@software`` entry for the knowledge base, from ``CITATION.cff``.
+
+    The year and month come from ``date-released`` (else from ``today``).
+    """
+    released = _date(cff.get("date-released")) or today or build_date()
+    return _fields("software", key, [
+        ("author", "{" + bibtex_authors(cff["authors"]) + "}"),
+        ("title", "{{" + bibtex_escape(str(cff["title"])) + "}}"),
+        ("version", "{" + bibtex_escape(str(cff["version"])) + "}"),
+        ("date", "{" + released.isoformat() + "}"),
+        ("year", "{" + str(released.year) + "}"),
+        ("month", _MONTHS_BIBTEX[released.month - 1]),
+        ("doi", "{" + str(cff["doi"]) + "}" if cff.get("doi") else None),
+        ("url", "{" + str(cff["url"]) + "}" if cff.get("url") else None),
+        ("repository", "{" + str(cff["repository-code"]) + "}" if cff.get("repository-code") else None),
+        ("license", "{" + str(cff["license"]) + "}" if cff.get("license") else None),
+    ])
+
+
+def kb_apa(cff: dict[str, Any], *, language: str = "en", today: dt.date | None = None) -> str:
+    """APA 7 reference for the knowledge base (software), from ``CITATION.cff``.
+
+    ``language`` (``en`` or ``fr``) sets the bracketed description.
+    """
+    words = _APA_WORDS.get(language, _APA_WORDS["en"])
+    released = _date(cff.get("date-released")) or today or build_date()
+    return (f"{_end(apa_authors(cff['authors']))} ({released.year}). {cff['title']} "
+            f"(Version {cff['version']}) [{words['software']}]. {_link(cff)}")
+
+
+def page_key(pagename: str, prefix: str = "lmnotes") -> str:
+    """A BibTeX key for a page: ``lmnotes-notes-mlm`` for ``notes/mlm``.
+
+    Examples
+    --------
+    >>> from lmnotes_cite import page_key
+    >>> page_key("how-to/cite")
+    'lmnotes-how-to-cite'
+    """
+    return prefix + "-" + re.sub(r"[^A-Za-z0-9]+", "-", pagename).strip("-")
+
+
+def page_url(*, pagename: str, language: str, html_baseurl: str = "", site_url: str = "",
+             version_slug: str = "latest") -> str:
+    """The public URL of a page.
+
+    ``html_baseurl`` is the root of this language's site (Sphinx's meaning);
+    without it, ``site_url`` + ``<language>/<version_slug>/`` (Read the Docs).
+
+    Examples
+    --------
+    >>> from lmnotes_cite import page_url
+    >>> page_url(pagename="notes/mlm", language="fr", site_url="https://lmnotes.readthedocs.io/")
+    'https://lmnotes.readthedocs.io/fr/latest/notes/mlm.html'
+    >>> page_url(pagename="index", language="en", html_baseurl="https://x.org/en/v1/")
+    'https://x.org/en/v1/index.html'
+    """
+    if html_baseurl:
+        return html_baseurl.rstrip("/") + f"/{pagename}.html"
+    if not site_url:
+        raise ValueError("site_url: empty, and html_baseurl is not set either")
+    return site_url.rstrip("/") + f"/{language}/{version_slug}/{pagename}.html"
+
+
+def page_bibtex(cff: dict[str, Any], *, pagename: str, title: str, url: str, version: str,
+                built: dt.date, language: str = "en") -> str:
+    """BibTeX ``@misc`` entry for one page: its title and URL, the site version, the build date."""
+    langid = {"en": "english", "fr": "french"}.get(language)
+    return _fields("misc", page_key(pagename), [
+        ("author", "{" + bibtex_authors(cff["authors"]) + "}"),
+        ("title", "{{" + bibtex_escape(title) + "}}"),
+        ("howpublished", "{" + bibtex_escape(f"{cff['title']}, version {version}") + "}"),
+        ("version", "{" + bibtex_escape(version) + "}"),
+        ("date", "{" + built.isoformat() + "}"),
+        ("year", "{" + str(built.year) + "}"),
+        ("month", _MONTHS_BIBTEX[built.month - 1]),
+        ("url", "{" + url + "}"),
+        ("urldate", "{" + built.isoformat() + "}"),
+        ("langid", "{" + langid + "}" if langid else None),
+    ])
+
+
+def page_apa(cff: dict[str, Any], *, title: str, url: str, version: str, built: dt.date,
+             language: str = "en") -> str:
+    """APA 7 reference for one page of the knowledge base (a page within a website)."""
+    words = _APA_WORDS.get(language, _APA_WORDS["en"])
+    months = _MONTHS.get(language, _MONTHS["en"])
+    if language == "fr":
+        when = f"{built.year}, {built.day} {months[built.month - 1]}"
+    else:
+        when = f"{built.year}, {months[built.month - 1]} {built.day}"
+    return (f"{_end(apa_authors(cff['authors']))} ({when}). {_end(title)} "
+            f"{words['in']} {cff['title']} (Version {version}). {url}")
+
+
+# -- Sphinx glue ---------------------------------------------------------------
+
+
+class cite_this(nodes.General, nodes.Element):  # noqa: N801 (docutils node naming)
+    """Placeholder for a citation, filled in once every page title is known."""
+
+
+class CiteThisDirective(SphinxDirective):
+    """``cite-this FORMAT`` (``bibtex`` or ``apa``), with an optional ``:page:``."""
+
+    required_arguments = 1
+    has_content = False
+    option_spec = {"page": directives.unchanged}
+
+    def run(self) -> list[nodes.Node]:
+        fmt = self.arguments[0].strip().lower()
+        if fmt not in FORMATS:
+            raise self.error(f"cite-this: format {fmt!r} is not one of {', '.join(FORMATS)}")
+        node = cite_this(format=fmt, docname=self.env.docname)
+        if "page" in self.options:
+            node["page"] = (self.options["page"] or "").strip() or self.env.docname
+        self.set_source_info(node)
+        return [node]
+
+
+class ResolveCiteThis(SphinxPostTransform):
+    """Replace each ``cite_this`` placeholder by a literal block with the citation."""
+
+    default_priority = 100
+
+    def run(self, **kwargs: Any) -> None:
+        for node in list(self.document.findall(cite_this)):
+            try:
+                text, lexer = self._citation(node)
+            except ValueError as err:
+                logger.warning("cite-this: %s", err, location=node, type="lmnotes", subtype="cite")
+                node.parent.remove(node)
+                continue
+            block = nodes.literal_block(text, text, language=lexer, translatable=False)
+            block["classes"].append("lmnotes-citation")
+            block.source, block.line = node.source, node.line
+            node.replace_self(block)
+
+    def _citation(self, node: cite_this) -> tuple[str, str]:
+        config = self.config
+        cff = _cached_citation(config.lmnotes_cite_file)
+        language = config.language or "en"
+        built = build_date()
+        if "page" not in node:
+            if node["format"] == "bibtex":
+                return kb_bibtex(cff, today=built), "bibtex"
+            return kb_apa(cff, language=language, today=built), "text"
+        pagename = node["page"]
+        if pagename not in self.env.titles:
+            raise ValueError(f"no page named {pagename!r}")
+        title = self.env.titles[pagename].astext()
+        version_slug = (os.environ.get("READTHEDOCS_VERSION") if os.environ.get("READTHEDOCS") else None) \
+            or config.lmnotes_cite_url_version
+        url = page_url(pagename=pagename, language=language, html_baseurl=config.html_baseurl,
+                       site_url=str(cff.get("url") or ""), version_slug=version_slug)
+        version = config.release or str(cff["version"])
+        if node["format"] == "bibtex":
+            return page_bibtex(cff, pagename=pagename, title=title, url=url, version=version,
+                               built=built, language=language), "bibtex"
+        return page_apa(cff, title=title, url=url, version=version, built=built,
+                        language=language), "text"
+
+
+class MarkReferences(SphinxPostTransform):
+    """Wrap each bibliography in ``<div class="lmnotes-references" lang="en">``.
+
+    Runs before sphinxcontrib-bibtex turns the bibliography node into entries
+    (its post-transform has priority 5).
+    """
+
+    default_priority = 4
+
+    def run(self, **kwargs: Any) -> None:
+        from sphinxcontrib.bibtex.nodes import bibliography
+
+        for bib in list(self.document.findall(bibliography)):
+            if isinstance(bib.parent, nodes.container) and "lmnotes-references" in bib.parent["classes"]:
+                continue
+            wrapper = nodes.container(classes=["lmnotes-references", "language-en"])
+            bib.replace_self(wrapper)
+            wrapper += bib
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_citation(path: str) -> dict[str, Any]:
+    return load_citation(path)
+
+
+def _load(app: Sphinx, config: Any) -> None:
+    """Resolve ``lmnotes_cite_file`` (default: ``CITATION.cff`` beside ``docs/``) and read it once."""
+    path = Path(config.lmnotes_cite_file or Path(app.confdir).parent / "CITATION.cff").resolve()
+    config.lmnotes_cite_file = str(path)
+    cff = _cached_citation(str(path))
+    if config.release and str(cff["version"]) != str(config.release):
+        logger.warning("CITATION.cff version %s differs from the site release %s",
+                       cff["version"], config.release, type="lmnotes", subtype="cite")
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    app.setup_extension("sphinxcontrib.bibtex")
+    app.add_config_value("lmnotes_cite_file", "", "env", types=frozenset({str}))
+    app.add_config_value("lmnotes_cite_url_version", "latest", "env", types=frozenset({str}))
+    app.add_node(cite_this)
+    app.add_directive("cite-this", CiteThisDirective)
+    app.add_post_transform(ResolveCiteThis)
+    app.add_post_transform(MarkReferences)
+    app.connect("config-inited", _load)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
