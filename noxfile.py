@@ -82,7 +82,15 @@ def doctests(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON, default=False)
 def linkcheck(session: nox.Session) -> None:
-    """Check the external links of both languages (needs the network)."""
+    """Check external links of both languages (network); ``-- internal``: internal links and anchors."""
+    if session.posargs[:1] == ["internal"]:
+        # Offline: build the site, then resolve every relative link and #anchor of every page.
+        _install(session, "docs", "assets", "tests")
+        _build_site(session)
+        session.run("pytest", "tests/test_links.py", "-m", "site", *session.posargs[1:],
+                    env={"LMNOTES_SITE": str(HTML)})
+        return
+    # Timeouts, retries, rate limits and ignored hosts: docs/_ext/linkcheck_settings.py.
     _install(session, "docs", "assets")
     for language in LANGUAGES:
         _sphinx(session, "linkcheck", BUILD / "linkcheck" / language, *session.posargs, language=language)
@@ -102,6 +110,13 @@ def gettext(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON, default=False)
+def bench(session: nox.Session) -> None:
+    """Time cold, warm and edited builds, the doctests and the execution floor; print page weights."""
+    _install(session, "docs", "assets", "tests")
+    session.run("python", "tests/benchmarks/bench_build.py", *session.posargs)
+
+
+@nox.session(python=PYTHON, default=False)
 def preview(session: nox.Session) -> None:
     """Serve a live preview of one language (default English; ``-- fr`` for French)."""
     _install(session, "docs", "assets", "preview")
@@ -111,3 +126,34 @@ def preview(session: nox.Session) -> None:
         "--re-ignore", r"_build|jupyter_execute|\.jupyter_cache",
         str(DOCS), str(HTML / language), *session.posargs[1:],
     )
+
+
+#: transformers releases ``nox -s compat`` checks the library against: the last 4.x, the newest 5.x.
+COMPAT_TRANSFORMERS = ("4.57.6", "5.24.0")
+
+
+@nox.session(python=PYTHON, default=False)
+@nox.parametrize("transformers", COMPAT_TRANSFORMERS)
+def compat(session: nox.Session, transformers: str) -> None:
+    """Run the library tests, doctests and claims on one transformers release; record the results."""
+    # The pin goes in first: lmnotes then keeps it, as it satisfies transformers>=4.57,<6.
+    session.install(TORCH, f"transformers=={transformers}")
+    _install(session, "assets", "tests")
+    # The tests of the lmnotes modules (tests/test_<module>.py) and the claims; the site,
+    # browser, link and translation tests need the docs stack and are left out.
+    modules = sorted(path.stem for path in (ROOT / "lmnotes").glob("[!_]*.py"))
+    selected = [f"tests/test_{name}.py" for name in modules if (ROOT / "tests" / f"test_{name}.py").exists()]
+    junit = Path(session.create_tmp()) / "junit.xml"
+    session.run(
+        "pytest", *selected, "tests/test_claims.py", "--doctest-modules", "lmnotes",
+        "-p", "no:cacheprovider", f"--junitxml={junit}", *session.posargs,
+        env={"HF_HUB_OFFLINE": "1"}, success_codes=[0, 1],
+    )
+    if session.posargs:
+        session.log("Arguments given: partial run, docs/reference/compatibility.json left as it is.")
+        return
+    # Writes this release's column (versions, run time, outcome of every claim and test) into
+    # docs/reference/compatibility.json and the table of docs/reference/compatibility.md;
+    # fails if a test failed.
+    session.run("python", str(DOCS / "_tools" / "compat_report.py"), "update", str(junit),
+                "--keep", *COMPAT_TRANSFORMERS)

@@ -68,7 +68,7 @@ class TestFailingCell:
         src.mkdir()
         for name in ("conf.py", "references.bib"):
             shutil.copy(DOCS / name, src / name)
-        for name in ("_templates", "_static"):
+        for name in ("_templates", "_static", "_ext"):
             shutil.copytree(DOCS / name, src / name)
         (src / "index.md").write_text(
             "---\njupytext:\n  text_representation:\n    format_name: myst\n"

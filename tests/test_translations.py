@@ -41,7 +41,7 @@ def _visible_blocks(html: str) -> list[str]:
     """Prose of the article: paragraphs, list items, headings, table cells; code and outputs left out."""
     soup = BeautifulSoup(html, "html.parser")
     article = soup.find("article") or soup
-    for tag in article.select("pre, code, div.cell_output, div.output, .highlight, script, style, .lmnotes-docstrings"):
+    for tag in article.select("pre, code, div.cell_output, div.output, .highlight, script, style, .lmnotes-docstrings, .lmnotes-references"):
         tag.decompose()
     blocks = []
     for tag in article.find_all(["p", "li", "h1", "h2", "h3", "dt", "dd", "th", "td", "figcaption"]):

@@ -228,7 +228,9 @@ def _fields(entry_type: str, key: str, fields: list[tuple[str, str | None]]) -> 
 
 
 def _link(cff: dict[str, Any]) -> str:
-    return f"https://doi.org/{cff['doi']}" if cff.get("doi") else str(cff.get("url") or cff.get("repository-code", ""))
+    if cff.get("doi"):
+        return f"https://doi.org/{cff['doi']}"
+    return str(cff.get("url") or cff.get("repository-code", ""))
 
 
 def kb_bibtex(cff: dict[str, Any], *, key: str = "lmnotes", today: dt.date | None = None) -> str:
@@ -372,7 +374,14 @@ class ResolveCiteThis(SphinxPostTransform):
 
     def _citation(self, node: cite_this) -> tuple[str, str]:
         config = self.config
-        cff = _cached_citation(config.lmnotes_cite_file)
+        try:
+            path = config.lmnotes_cite_file
+            cff = _cached_citation(path, os.stat(path).st_mtime_ns)
+        except FileNotFoundError as err:
+            raise ValueError(f"lmnotes_cite_file: no file at {config.lmnotes_cite_file}") from err
+        if config.release and str(cff["version"]) != str(config.release):
+            raise ValueError(f"CITATION.cff version {cff['version']} differs from the site release "
+                             f"{config.release}")
         language = config.language or "en"
         built = build_date()
         if "page" not in node:
@@ -383,7 +392,8 @@ class ResolveCiteThis(SphinxPostTransform):
         if pagename not in self.env.titles:
             raise ValueError(f"no page named {pagename!r}")
         title = self.env.titles[pagename].astext()
-        version_slug = (os.environ.get("READTHEDOCS_VERSION") if os.environ.get("READTHEDOCS") else None) \
+        on_rtd = bool(os.environ.get("READTHEDOCS"))
+        version_slug = (os.environ.get("READTHEDOCS_VERSION") if on_rtd else None) \
             or config.lmnotes_cite_url_version
         url = page_url(pagename=pagename, language=language, html_baseurl=config.html_baseurl,
                        site_url=str(cff.get("url") or ""), version_slug=version_slug)
@@ -416,18 +426,19 @@ class MarkReferences(SphinxPostTransform):
 
 
 @functools.lru_cache(maxsize=4)
-def _cached_citation(path: str) -> dict[str, Any]:
+def _cached_citation(path: str, mtime_ns: int) -> dict[str, Any]:
+    """The parsed file, read again when it changes (sphinx-autobuild keeps the process)."""
     return load_citation(path)
 
 
 def _load(app: Sphinx, config: Any) -> None:
-    """Resolve ``lmnotes_cite_file`` (default: ``CITATION.cff`` beside ``docs/``) and read it once."""
+    """Resolve ``lmnotes_cite_file`` (default: ``CITATION.cff`` beside ``docs/``).
+
+    The file is read when a ``cite-this`` is first resolved, so a project that
+    cites nothing does not need one; one that does fails (a warning) without it.
+    """
     path = Path(config.lmnotes_cite_file or Path(app.confdir).parent / "CITATION.cff").resolve()
     config.lmnotes_cite_file = str(path)
-    cff = _cached_citation(str(path))
-    if config.release and str(cff["version"]) != str(config.release):
-        logger.warning("CITATION.cff version %s differs from the site release %s",
-                       cff["version"], config.release, type="lmnotes", subtype="cite")
 
 
 def setup(app: Sphinx) -> dict[str, Any]:

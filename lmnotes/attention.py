@@ -1,0 +1,293 @@
+"""Reference scaled dot-product attention, readable line by line (self and cross).
+
+``softmax(q k^T / sqrt(d_k)) v`` with masked scores set to ``-inf`` before the softmax
+(arXiv:1706.03762 §3.2.1 and §3.2.3). The same function serves self-attention (``q``,
+``k``, ``v`` from one sequence, with :func:`lmnotes.masks.causal_padding_mask`) and
+cross-attention (``q`` from the decoder, ``k`` and ``v`` from the encoder, with
+:func:`lmnotes.masks.cross_attention_mask`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+
+__all__ = ["scaled_dot_product_attention", "ScalingRow", "scaling_effect"]
+
+
+def _check_floating(tensor: object, name: str) -> torch.Tensor:
+    if not isinstance(tensor, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(tensor).__name__}")
+    if not tensor.dtype.is_floating_point:
+        raise ValueError(f"{name} must have a floating dtype, got {tensor.dtype}")
+    if tensor.ndim < 2:
+        raise ValueError(
+            f"{name} must have at least 2 dimensions (..., length, dim), "
+            f"got shape {tuple(tensor.shape)}"
+        )
+    return tensor
+
+
+def scaled_dot_product_attention(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    mask: torch.Tensor | None = None,
+    *,
+    scale: float | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Attention of queries ``q`` over keys ``k`` and values ``v``, with an optional boolean mask.
+
+    Equal to :func:`torch.nn.functional.scaled_dot_product_attention` (boolean
+    ``attn_mask``, no dropout) up to float rounding. A query row that may attend to no key
+    gets all-zero weights and an all-zero output, never NaN (the softmax of a row of
+    ``-inf`` is undefined; torch's own SDPA also returns zeros there).
+
+    Parameters
+    ----------
+    q : (..., q_len, d_k) float
+        Queries.
+    k : (..., k_len, d_k) float
+        Keys; the leading dimensions broadcast with those of ``q``.
+    v : (..., k_len, d_v) float
+        Values, one per key.
+    mask : (..., q_len, k_len) bool, optional
+        ``True`` where query ``i`` may attend to key ``j``; any shape that broadcasts to
+        the scores' shape, e.g. ``(q_len, k_len)`` or ``(batch, 1, q_len, k_len)``.
+    scale : float, optional
+        Factor applied to ``q k^T``. Defaults to ``1 / sqrt(d_k)``, the paper's choice
+        (the ``scale`` argument of torch's SDPA); other values are for comparison only.
+
+    Returns
+    -------
+    output : (..., q_len, d_v) float
+        Weighted sums of the values.
+    weights : (..., q_len, k_len) float
+        Attention weights; each row sums to 1, or is all zeros if the mask hides every key.
+
+    Raises
+    ------
+    TypeError
+        If ``q``, ``k``, ``v`` or ``mask`` is not a tensor.
+    ValueError
+        If ``q``, ``k``, ``v`` are not floating or have fewer than 2 dimensions, if ``mask``
+        is not bool, if the shapes do not fit together, or if ``scale`` is not a positive
+        number.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from lmnotes.attention import scaled_dot_product_attention
+    >>> from lmnotes.masks import causal_mask
+    >>> q = k = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    >>> v = torch.tensor([[1.0], [2.0], [3.0]])
+    >>> out, weights = scaled_dot_product_attention(q, k, v, causal_mask(3))
+    >>> weights.round(decimals=3)
+    tensor([[1.0000, 0.0000, 0.0000],
+            [0.3300, 0.6700, 0.0000],
+            [0.2480, 0.2480, 0.5030]])
+    >>> out.round(decimals=3)
+    tensor([[1.0000],
+            [1.6700],
+            [2.2550]])
+    >>> no_key = torch.tensor([[False, False, False], [True, True, True], [True, True, True]])
+    >>> scaled_dot_product_attention(q, k, v, no_key)[0][0]  # zeros, not NaN
+    tensor([0.])
+    """
+    q = _check_floating(q, "q")
+    k = _check_floating(k, "k")
+    v = _check_floating(v, "v")
+    if q.shape[-1] != k.shape[-1]:
+        raise ValueError(
+            f"q and k must share their last dimension d_k, "
+            f"got q {tuple(q.shape)} and k {tuple(k.shape)}"
+        )
+    if k.shape[-2] != v.shape[-2]:
+        raise ValueError(
+            f"v must have one row per key (k_len), got k {tuple(k.shape)} and v {tuple(v.shape)}"
+        )
+    try:
+        scores_shape = torch.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2]) + (
+            q.shape[-2],
+            k.shape[-2],
+        )
+    except RuntimeError as err:
+        raise ValueError(
+            f"q, k and v leading dimensions must broadcast, "
+            f"got q {tuple(q.shape)}, k {tuple(k.shape)}, v {tuple(v.shape)}"
+        ) from err
+
+    # 1. Similarity of every query with every key, scaled so its variance does not grow with d_k.
+    if scale is None:
+        scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+    elif isinstance(scale, bool) or not isinstance(scale, (int, float)) or not scale > 0:
+        raise ValueError(f"scale must be a positive number, got {scale!r}")
+    else:
+        scores = q @ k.transpose(-2, -1) * scale
+
+    if mask is None:
+        return _softmax_then_values(scores, v)
+
+    if not isinstance(mask, torch.Tensor):
+        raise TypeError(f"mask must be a torch.Tensor, got {type(mask).__name__}")
+    if mask.dtype != torch.bool:
+        raise ValueError(f"mask must have dtype torch.bool (True = may attend), got {mask.dtype}")
+    try:
+        if torch.broadcast_shapes(mask.shape, scores_shape) != scores_shape:
+            raise RuntimeError
+    except RuntimeError as err:
+        raise ValueError(
+            f"mask of shape {tuple(mask.shape)} does not broadcast "
+            f"to the scores' shape {tuple(scores_shape)}"
+        ) from err
+
+    # 2. Illegal connections get -inf: exp(-inf) = 0, so they receive no weight.
+    scores = scores.masked_fill(~mask, float("-inf"))
+    output, weights = _softmax_then_values(scores, v)
+
+    # 3. A row with no allowed key is all -inf and its softmax is 0/0 = NaN: give it zeros.
+    empty_row = ~mask.any(dim=-1, keepdim=True)
+    if bool(empty_row.any()):
+        weights = weights.masked_fill(empty_row, 0.0)
+        output = weights @ v
+    return output, weights
+
+
+def _softmax_then_values(
+    scores: torch.Tensor, v: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    weights = torch.softmax(scores, dim=-1)
+    return weights @ v, weights
+
+
+# --------------------------------------------------------------------------- why sqrt(d_k)
+
+
+@dataclass(frozen=True)
+class ScalingRow:
+    """Statistics of random attention scores for one key dimension ``d_k``.
+
+    Three ways to scale ``q . k`` before the softmax: not at all, by ``sqrt(d_k)`` (the
+    paper, arXiv:1706.03762 §3.2.1) and by ``sqrt(n_keys)`` (the number of keys, i.e. a
+    sequence length).
+
+    Attributes
+    ----------
+    d_k : int
+        Dimension of queries and keys.
+    n_keys : int
+        Keys each query is compared with.
+    var_unscaled, var_sqrt_dk, var_sqrt_len : float
+        Variance of ``q . k``, ``q . k / sqrt(d_k)`` and ``q . k / sqrt(n_keys)``.
+    max_weight_unscaled, max_weight_sqrt_dk, max_weight_sqrt_len : float
+        Mean, over queries, of the largest softmax weight among the ``n_keys`` keys:
+        ``1 / n_keys`` is a uniform softmax, ``1.0`` a saturated (one-hot) one.
+    """
+
+    d_k: int
+    n_keys: int
+    var_unscaled: float
+    var_sqrt_dk: float
+    var_sqrt_len: float
+    max_weight_unscaled: float
+    max_weight_sqrt_dk: float
+    max_weight_sqrt_len: float
+
+
+def scaling_effect(
+    dims: Sequence[int] = (4, 16, 64, 256, 1024),
+    n_keys: int = 8,
+    n_samples: int = 1000,
+    seed: int = 0,
+) -> list[ScalingRow]:
+    """Measure how the scale of ``q . k`` and the softmax's saturation grow with ``d_k``.
+
+    Queries and keys have independent standard-normal components, the assumption of the
+    paper's footnote on §3.2.1: then ``q . k`` has mean 0 and variance ``d_k``, so unscaled
+    scores spread more as ``d_k`` grows and the softmax tends to put all its weight on one
+    key (where its gradients are tiny). Dividing by ``sqrt(d_k)`` keeps the variance near 1
+    for every ``d_k``; dividing by ``sqrt(n_keys)`` does not depend on ``d_k`` at all.
+
+    Parameters
+    ----------
+    dims : sequence of int, default (4, 16, 64, 256, 1024)
+        Key dimensions ``d_k`` to try (each >= 1).
+    n_keys : int, default 8
+        Keys per query (>= 2).
+    n_samples : int, default 1000
+        Random queries per ``d_k``, each with its own ``n_keys`` random keys (>= 2).
+    seed : int, default 0
+        Seed of the random draws.
+
+    Returns
+    -------
+    rows : list of ScalingRow
+        One per entry of ``dims``, in order.
+
+    Raises
+    ------
+    TypeError
+        If a size or ``seed`` is not an int, or ``dims`` is not a sequence.
+    ValueError
+        If ``dims`` is empty or holds a value < 1, or ``n_keys`` or ``n_samples`` < 2.
+
+    Examples
+    --------
+    >>> from lmnotes.attention import scaling_effect
+    >>> small, large = scaling_effect(dims=(16, 1024), n_samples=500)
+    >>> 12 < small.var_unscaled < 20, 800 < large.var_unscaled < 1250  # about d_k
+    (True, True)
+    >>> 0.8 < small.var_sqrt_dk < 1.2, 0.8 < large.var_sqrt_dk < 1.2  # about 1
+    (True, True)
+    >>> large.max_weight_unscaled > 0.9  # nearly one-hot without scaling
+    True
+    """
+
+    def check_int(value: object, name: str, minimum: int) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+        if value < minimum:
+            raise ValueError(f"{name} must be >= {minimum}, got {value}")
+        return value
+
+    if isinstance(dims, str) or not isinstance(dims, Sequence):
+        raise TypeError(f"dims must be a sequence of ints, got {type(dims).__name__}")
+    if len(dims) == 0:
+        raise ValueError("dims must not be empty")
+    dims = [check_int(d, "dims", 1) for d in dims]
+    n_keys = check_int(n_keys, "n_keys", 2)
+    n_samples = check_int(n_samples, "n_samples", 2)
+    seed = check_int(seed, "seed", 0)
+
+    generator = torch.Generator().manual_seed(seed)
+    rows = []
+    for d_k in dims:
+        q = torch.randn(n_samples, 1, d_k, generator=generator, dtype=torch.float64)
+        k = torch.randn(n_samples, n_keys, d_k, generator=generator, dtype=torch.float64)
+        scores = (q * k).sum(-1)  # (n_samples, n_keys): one q . k per key
+
+        def stats(scaled: torch.Tensor) -> tuple[float, float]:
+            top = torch.softmax(scaled, dim=-1).max(dim=-1).values
+            return float(scaled.var()), float(top.mean())
+
+        raw, by_dk, by_len = (
+            stats(scores),
+            stats(scores / math.sqrt(d_k)),
+            stats(scores / math.sqrt(n_keys)),
+        )
+        rows.append(
+            ScalingRow(
+                d_k=d_k,
+                n_keys=n_keys,
+                var_unscaled=raw[0],
+                var_sqrt_dk=by_dk[0],
+                var_sqrt_len=by_len[0],
+                max_weight_unscaled=raw[1],
+                max_weight_sqrt_dk=by_dk[1],
+                max_weight_sqrt_len=by_len[1],
+            )
+        )
+    return rows

@@ -1,0 +1,807 @@
+"""Tables and figures that show a batch: token tables, MLM masks, the CLM shift, masks.
+
+:func:`token_table` rebuilds the "general principle" table of the original notes
+from a real batch (one row per position: the token the model sees, its id, the
+label and the token the label stands for); :func:`next_token_table` shows what
+a causal LM is scored on at each position (the next token, its probability and
+its loss). Both render as HTML in a notebook and as plain text in a terminal
+or a doctest.
+
+The plotting helpers build :class:`matplotlib.figure.Figure` objects directly,
+without ``pyplot``: no global figure registry, no window, nothing to close;
+``fig.savefig(...)`` renders with Agg. Figures are about 6 x 3 inches at 100 dpi.
+So that a bare figure at the end of a notebook cell shows as an image even when
+``pyplot`` was never imported, importing this module inside IPython registers a
+PNG formatter for ``Figure`` (the one ``matplotlib-inline`` would register).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from matplotlib.colors import BoundaryNorm, ListedColormap
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyBboxPatch, Patch
+
+from lmnotes.clm import next_token_losses
+from lmnotes.mlm import MASK_OUTCOMES, mask_outcomes
+
+__all__ = [
+    "NextTokenTable",
+    "TokenTable",
+    "plot_label_shift",
+    "plot_mask",
+    "plot_masks",
+    "plot_mlm_masks",
+    "next_token_table",
+    "token_table",
+]
+
+DPI = 100
+FIGSIZE = (6.0, 3.0)
+
+# Colour-blind safe (Okabe-Ito) colours.
+_GREY, _BLUE, _ORANGE, _GREEN, _WHITE = "#e6e6e6", "#0072b2", "#e69f00", "#009e73", "#ffffff"
+
+
+def _register_notebook_display() -> None:
+    """Inside IPython, show bare figures as PNG (no-op elsewhere)."""
+    try:
+        from IPython import get_ipython
+        from IPython.core.pylabtools import print_figure
+    except ImportError:  # IPython is optional
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    formatter = shell.display_formatter.formatters["image/png"]
+    formatter.for_type(Figure, lambda fig: print_figure(fig, "png", bbox_inches="tight"))
+
+
+_register_notebook_display()
+
+
+# --- token table ----------------------------------------------------------------------------
+
+
+def _check_row_tensor(value, name: str) -> None:
+    if not isinstance(value, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+    if value.dtype == torch.bool or value.dtype.is_floating_point or value.dtype.is_complex:
+        raise ValueError(f"{name} must have an integer dtype, got {value.dtype}")
+    if value.dim() != 2:
+        raise ValueError(f"{name} must be 2-D (batch, seq_len), got shape {tuple(value.shape)}")
+
+
+def _text_table(columns: Sequence[str], numeric: Sequence[bool], rows) -> str:
+    """Aligned plain text: a header, a rule, one line per row (numbers right-aligned)."""
+    cells = [tuple(columns), *[tuple(str(c) for c in row) for row in rows]]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(columns))]
+
+    def line(row):
+        parts = [
+            cell.rjust(w) if num else cell.ljust(w)
+            for cell, w, num in zip(row, widths, numeric, strict=True)
+        ]
+        return "  ".join(parts).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([line(cells[0]), rule, *[line(r) for r in cells[1:]]])
+
+
+@dataclasses.dataclass(frozen=True)
+class TokenTable:
+    """One sequence of a batch, position by position.
+
+    Attributes
+    ----------
+    rows : tuple of (int, str, int, int, str)
+        ``(position, token, input id, label, label token)``; ``label`` is ``-100``
+        where the loss ignores the position, and ``label token`` is then empty.
+    """
+
+    rows: tuple[tuple[int, str, int, int, str], ...]
+
+    columns = ("position", "token", "input id", "label", "label token")
+
+    def to_text(self) -> str:
+        """The table as aligned plain text (header, rule, one line per position)."""
+        return _text_table(self.columns, (True, False, True, True, False), self.rows)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def __repr__(self) -> str:
+        return self.to_text()
+
+    def _repr_html_(self) -> str:
+        """The table as HTML, tokens in ``<code>``, ignored labels greyed."""
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
+        body = []
+        for position, token, input_id, label, label_token in self.rows:
+            ignored = label == -100
+            colour = " color: #888;" if ignored else ""
+            body.append(
+                "<tr>"
+                f'<td style="text-align: right">{position}</td>'
+                f"<td><code>{html.escape(token)}</code></td>"
+                f'<td style="text-align: right">{input_id}</td>'
+                f'<td style="text-align: right;{colour}">{label}</td>'
+                f"<td>{'' if ignored else f'<code>{html.escape(label_token)}</code>'}</td>"
+                "</tr>"
+            )
+        return (
+            '<table class="lmnotes-token-table">'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+        )
+
+
+def token_table(input_ids: torch.Tensor, labels: torch.Tensor, tokenizer, *, row: int = 0):
+    """The notes' "general principle" table, built from one row of a real batch.
+
+    Parameters
+    ----------
+    input_ids : (batch, seq_len) integer tensor
+        What the model sees (after masking for MLM).
+    labels : (batch, seq_len) integer tensor
+        The matching labels (``-100`` where the loss ignores the position).
+    tokenizer : transformers tokenizer
+        Turns ids into token strings (``convert_ids_to_tokens``: ``##ing`` for a
+        WordPiece continuation, ``Ġ`` for a GPT-2 leading space).
+    row : int, default 0
+        Which sequence of the batch (negative indices count from the end).
+
+    Returns
+    -------
+    TokenTable
+        ``print`` it for plain text; a notebook shows its HTML.
+
+    Raises
+    ------
+    ValueError
+        If a tensor is not 2-D with an integer dtype, the shapes differ, or
+        ``row`` is out of range.
+    TypeError
+        If a tensor argument is not a tensor or ``row`` is not an int.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from transformers import BertTokenizer
+    >>> vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "has", "four", "paws"]
+    >>> tokenizer = BertTokenizer(vocab=dict(zip(vocab, range(len(vocab)))))
+    >>> input_ids = torch.tensor([[2, 5, 6, 7, 4, 9, 3]])     # "four" was masked
+    >>> labels = torch.tensor([[-100, -100, -100, -100, 8, -100, -100]])
+    >>> print(token_table(input_ids, labels, tokenizer))
+    position  token   input id  label  label token
+    --------  ------  --------  -----  -----------
+           0  [CLS]          2   -100
+           1  the            5   -100
+           2  cat            6   -100
+           3  has            7   -100
+           4  [MASK]         4      8  four
+           5  paws           9   -100
+           6  [SEP]          3   -100
+    """
+    _check_row_tensor(input_ids, "input_ids")
+    _check_row_tensor(labels, "labels")
+    if labels.shape != input_ids.shape:
+        raise ValueError(
+            f"labels must have the shape of input_ids {tuple(input_ids.shape)}, "
+            f"got {tuple(labels.shape)}"
+        )
+    if isinstance(row, bool) or not isinstance(row, int):
+        raise TypeError(f"row must be an int, got {type(row).__name__}")
+    batch = input_ids.shape[0]
+    if not -batch <= row < batch:
+        raise ValueError(
+            f"row must be in [{-batch}, {batch - 1}] for a batch of {batch}, got {row}"
+        )
+    ids = input_ids[row].tolist()
+    targets = labels[row].tolist()
+    tokens = tokenizer.convert_ids_to_tokens(ids)
+    rows = []
+    for position, (input_id, token, label) in enumerate(zip(ids, tokens, targets, strict=True)):
+        label_token = "" if label == -100 else tokenizer.convert_ids_to_tokens(label)
+        rows.append((position, str(token), input_id, label, str(label_token)))
+    return TokenTable(tuple(rows))
+
+
+@dataclasses.dataclass(frozen=True)
+class NextTokenTable:
+    """What a causal LM is scored on at each position of one sequence.
+
+    Attributes
+    ----------
+    rows : tuple of (int, str, str, float, float)
+        ``(position, token, next label, probability, loss)``: the input token at
+        ``position``, the label of ``position + 1`` it is scored against, the
+        probability the model gives it and ``-log`` of that probability. Where
+        nothing is scored (the last position, or a next label of ``-100``) the
+        next label is empty and the numbers are ``nan``.
+    """
+
+    rows: tuple[tuple[int, str, str, float, float], ...]
+
+    columns = ("position", "token", "next label", "p(next)", "loss")
+
+    def _cells(self):
+        for position, token, target, prob, loss in self.rows:
+            scored = target != ""
+            yield (
+                position,
+                token,
+                target,
+                f"{prob:.3f}" if scored else "",
+                f"{loss:.3f}" if scored else "",
+            )
+
+    def to_text(self) -> str:
+        """The table as aligned plain text, probabilities and losses to 3 decimals."""
+        return _text_table(self.columns, (True, False, False, True, True), self._cells())
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def __repr__(self) -> str:
+        return self.to_text()
+
+    def _repr_html_(self) -> str:
+        """The table as HTML, tokens in ``<code>``."""
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
+        body = []
+        for position, token, target, prob, loss in self._cells():
+            body.append(
+                "<tr>"
+                f'<td style="text-align: right">{position}</td>'
+                f"<td><code>{html.escape(token)}</code></td>"
+                f"<td>{f'<code>{html.escape(target)}</code>' if target else ''}</td>"
+                f'<td style="text-align: right">{prob}</td>'
+                f'<td style="text-align: right">{loss}</td>'
+                "</tr>"
+            )
+        return (
+            '<table class="lmnotes-token-table">'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+        )
+
+
+def next_token_table(
+    input_ids: torch.Tensor,
+    labels: torch.Tensor,
+    logits: torch.Tensor,
+    tokenizer,
+    *,
+    row: int = 0,
+) -> NextTokenTable:
+    """The causal LM loss of one sequence, position by position.
+
+    Position ``i`` is scored against the label of position ``i + 1``
+    (:func:`lmnotes.clm.next_token_losses`); the table shows that target, the
+    probability the model gives it and its loss. Every position but the last
+    has a target: the model is trained on all of them at once.
+
+    Parameters
+    ----------
+    input_ids : (batch, seq_len) integer tensor
+        What the model read.
+    labels : (batch, seq_len) integer tensor
+        Labels not shifted (``-100`` where ignored), as the collator makes them.
+    logits : (batch, seq_len, vocab_size) float tensor
+        The model's outputs for ``input_ids``.
+    tokenizer : transformers tokenizer
+        Turns ids into token strings (``convert_ids_to_tokens``).
+    row : int, default 0
+        Which sequence of the batch (negative indices count from the end).
+
+    Returns
+    -------
+    NextTokenTable
+        ``print`` it for plain text; a notebook shows its HTML.
+
+    Raises
+    ------
+    ValueError
+        If shapes disagree, a tensor has the wrong dtype or number of
+        dimensions, or ``row`` is out of range.
+    TypeError
+        If an argument is not a tensor or ``row`` is not an int.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from transformers import BertTokenizer
+    >>> vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "sat"]
+    >>> tokenizer = BertTokenizer(vocab=dict(zip(vocab, range(len(vocab)))))
+    >>> ids = torch.tensor([[5, 6, 7]])
+    >>> logits = torch.zeros(1, 3, len(vocab))
+    >>> logits[0, 0, 6] = 10.0                          # sure that "cat" follows "the"
+    >>> print(next_token_table(ids, ids, logits, tokenizer))
+    position  token  next label  p(next)   loss
+    --------  -----  ----------  -------  -----
+           0  the    cat           1.000  0.000
+           1  cat    sat           0.125  2.079
+           2  sat
+    """
+    _check_row_tensor(input_ids, "input_ids")
+    losses = next_token_losses(logits, labels)
+    if input_ids.shape != labels.shape:
+        raise ValueError(
+            f"labels must have the shape of input_ids {tuple(input_ids.shape)}, "
+            f"got {tuple(labels.shape)}"
+        )
+    if isinstance(row, bool) or not isinstance(row, int):
+        raise TypeError(f"row must be an int, got {type(row).__name__}")
+    batch = input_ids.shape[0]
+    if not -batch <= row < batch:
+        raise ValueError(
+            f"row must be in [{-batch}, {batch - 1}] for a batch of {batch}, got {row}"
+        )
+    tokens = tokenizer.convert_ids_to_tokens(input_ids[row].tolist())
+    targets = labels[row].tolist()[1:] + [-100]
+    rows = []
+    for position, (token, target, loss) in enumerate(
+        zip(tokens, targets, losses[row].tolist(), strict=True)
+    ):
+        scored = target != -100
+        target_token = str(tokenizer.convert_ids_to_tokens(target)) if scored else ""
+        prob = float(np.exp(-loss)) if scored else float("nan")
+        rows.append((position, str(token), target_token, prob, loss))
+    return NextTokenTable(tuple(rows))
+
+
+# --- figures --------------------------------------------------------------------------------
+
+
+def _new_figure(figsize=FIGSIZE) -> Figure:
+    return Figure(figsize=figsize, dpi=DPI, layout="constrained")
+
+
+def _to_numpy_2d(value, name: str) -> np.ndarray:
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    elif not isinstance(value, np.ndarray):
+        raise TypeError(f"{name} must be a torch.Tensor or numpy array, got {type(value).__name__}")
+    if value.ndim != 2:
+        raise ValueError(
+            f"{name} must be 2-D, got shape {value.shape}"
+            + (
+                " (select one, e.g. mask[0, 0] for a (batch, 1, q, k) mask)"
+                if value.ndim > 2
+                else ""
+            )
+        )
+    return value
+
+
+def _check_labels(labels, size: int, name: str) -> list[str] | None:
+    if labels is None:
+        return None
+    if isinstance(labels, str) or not isinstance(labels, Sequence):
+        raise TypeError(f"{name} must be a sequence of strings, got {type(labels).__name__}")
+    if len(labels) != size:
+        raise ValueError(f"{name} must have {size} entries, got {len(labels)}")
+    return [str(label) for label in labels]
+
+
+def plot_mlm_masks(
+    inputs: torch.Tensor,
+    labels: torch.Tensor,
+    *,
+    mask_token_id: int,
+    attention_mask: torch.Tensor | None = None,
+    title: str | None = "Where MLM masking fell",
+) -> Figure:
+    """Heatmap of a masked batch: unchosen, [MASK], random, unchanged (and padding).
+
+    Parameters
+    ----------
+    inputs : (batch, seq_len) integer tensor
+        Masked input ids (from :func:`lmnotes.mlm.mask_tokens` or the collator).
+    labels : (batch, seq_len) integer tensor
+        The matching labels.
+    mask_token_id : int
+        ``tokenizer.mask_token_id``.
+    attention_mask : (batch, seq_len) tensor, optional
+        If given, positions where it is 0 are drawn as padding (white).
+    title : str or None
+        Axes title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes: sequences on rows, positions on columns, a legend with the
+        count of each outcome. ``ax.images[0].get_array()`` holds the codes of
+        :func:`lmnotes.mlm.mask_outcomes` (4 for padding).
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`lmnotes.mlm.mask_outcomes`; ``attention_mask`` of another shape.
+
+    Examples
+    --------
+    >>> import torch
+    >>> inputs = torch.tensor([[2, 4, 9, 7, 3], [2, 6, 4, 3, 0]])
+    >>> labels = torch.tensor([[-100, 5, 6, 7, -100], [-100, -100, 8, -100, -100]])
+    >>> fig = plot_mlm_masks(inputs, labels, mask_token_id=4,
+    ...                      attention_mask=torch.tensor([[1, 1, 1, 1, 1], [1, 1, 1, 1, 0]]))
+    >>> fig.axes[0].images[0].get_array().tolist()
+    [[0, 1, 2, 3, 0], [0, 0, 1, 0, 4]]
+    """
+    codes = mask_outcomes(inputs, labels, mask_token_id).numpy()
+    names = [*MASK_OUTCOMES]
+    colours = [_GREY, _BLUE, _ORANGE, _GREEN]
+    if attention_mask is not None:
+        pad = _to_numpy_2d(attention_mask, "attention_mask")
+        if pad.shape != codes.shape:
+            raise ValueError(
+                f"attention_mask must have the shape of inputs {codes.shape}, got {pad.shape}"
+            )
+        codes = np.where(pad == 0, 4, codes)
+        names.append("padding")
+        colours.append(_WHITE)
+    cmap = ListedColormap(colours)
+    norm = BoundaryNorm(np.arange(len(colours) + 1) - 0.5, len(colours))
+
+    fig = _new_figure()
+    ax = fig.add_subplot()
+    ax.imshow(codes, cmap=cmap, norm=norm, aspect="auto", interpolation="nearest")
+    batch, length = codes.shape
+    ax.set_xlabel("position")
+    ax.set_ylabel("sequence")
+    if length <= 40:
+        ax.set_xticks(np.arange(-0.5, length), minor=True)
+    if batch <= 40:
+        ax.set_yticks(np.arange(-0.5, batch), minor=True)
+    ax.grid(which="minor", color="white", linewidth=0.5)
+    ax.tick_params(which="minor", length=0)
+    if title:
+        ax.set_title(title)
+    counts = [int((codes == code).sum()) for code in range(len(names))]
+    handles = [
+        Patch(facecolor=c, edgecolor="#999999", label=f"{name} ({n})")
+        for c, name, n in zip(colours, names, counts, strict=True)
+    ]
+    fig.legend(handles=handles, loc="outside right center", fontsize="small", frameon=False)
+    return fig
+
+
+def _visible(token: str, max_chars: int) -> str:
+    """Make spaces and newlines of a token visible and cut it to *max_chars*."""
+    shown = token.replace(" ", "\u2423").replace("\n", "\\n").replace("\t", "\\t")
+    return shown if len(shown) <= max_chars else shown[: max_chars - 1] + "\u2026"
+
+
+def plot_label_shift(
+    tokens: Sequence[str],
+    *,
+    ignored: Sequence[bool] | None = None,
+    title: str | None = "Causal LM: the logits at position i are scored against token i + 1",
+) -> Figure:
+    """Draw the CLM shift: each input position ``i`` predicts the token at ``i + 1``.
+
+    Bottom row: the input tokens, where the model produces logits. Top row: the
+    labels as the collator returns them (not shifted: equal to the inputs).
+    An arrow goes from input ``i`` to label ``i + 1``: the pair the loss scores.
+    The first label is never a target, and the logits of the last position, or
+    of a position whose next label is ignored, are never scored; all are greyed.
+
+    Parameters
+    ----------
+    tokens : sequence of str
+        The tokens of one sequence (2 to 32 of them). Spaces are drawn as ``␣``,
+        newlines as ``\\n``; a token too long for its box is cut with ``…``.
+    ignored : sequence of bool, optional
+        True where the label is ``-100`` (e.g. padding): drawn greyed, with no arrow.
+    title : str or None
+        Axes title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes; one arrow (an annotation with ``arrowprops``) per scored pair.
+
+    Raises
+    ------
+    ValueError
+        If there are fewer than 2 or more than 32 tokens, or ``ignored`` has another length.
+    TypeError
+        If ``tokens`` is a string or not a sequence.
+
+    Examples
+    --------
+    >>> from matplotlib.text import Annotation
+    >>> fig = plot_label_shift(["def", " hello", "_", "world", "():"])
+    >>> arrows = [t for t in fig.axes[0].texts if isinstance(t, Annotation)]
+    >>> len(arrows)                     # 5 tokens: 4 scored pairs
+    4
+    """
+    if isinstance(tokens, str) or not isinstance(tokens, Sequence):
+        raise TypeError(f"tokens must be a sequence of strings, got {type(tokens).__name__}")
+    n = len(tokens)
+    if not 2 <= n <= 32:
+        raise ValueError(f"tokens must hold 2 to 32 tokens to be drawn, got {n}")
+    tokens = [str(t) for t in tokens]
+    if ignored is None:
+        ignored = [False] * n
+    elif isinstance(ignored, str) or not isinstance(ignored, Sequence):
+        raise TypeError(f"ignored must be a sequence of bool, got {type(ignored).__name__}")
+    elif len(ignored) != n:
+        raise ValueError(f"ignored must have {n} entries like tokens, got {len(ignored)}")
+    ignored = [bool(flag) for flag in ignored]
+
+    fig = _new_figure()
+    ax = fig.add_subplot()
+    ax.set_xlim(-0.6, n - 0.4)
+    ax.set_ylim(-0.7, 1.75)
+    ax.set_axis_off()
+    fontsize = max(5.0, min(10.0, 90.0 / n))
+    # Characters that fit in a box (0.84 of a column; a monospace glyph is ~0.6 em wide).
+    box_inches = 0.84 * FIGSIZE[0] * 0.95 / (n + 0.2)
+    max_chars = max(2, int(box_inches * 72 / (0.6 * fontsize)))
+    y_in, y_out, half = 0.0, 1.0, 0.18
+
+    def box(x, y, text, active, colour):
+        face = colour if active else _GREY
+        ax.add_patch(
+            FancyBboxPatch(
+                (x - 0.42, y - half),
+                0.84,
+                2 * half,
+                boxstyle="round,pad=0.02",
+                facecolor=face,
+                edgecolor="#555555",
+                linewidth=0.6,
+                alpha=0.9 if active else 1.0,
+            )
+        )
+        ax.text(
+            x,
+            y,
+            text,
+            ha="center",
+            va="center",
+            fontsize=fontsize,
+            color="white" if active else "#666666",
+            family="monospace",
+        )
+
+    for i, token in enumerate(tokens):
+        shown = _visible(token, max_chars)
+        box(i, y_in, shown, active=i < n - 1 and not ignored[i + 1], colour=_BLUE)
+        box(i, y_out, shown, active=i > 0 and not ignored[i], colour=_GREEN)
+        ax.text(
+            i, y_in - 0.38, str(i), ha="center", va="center", fontsize=fontsize, color="#444444"
+        )
+    for i in range(n - 1):
+        if ignored[i + 1]:
+            continue
+        ax.annotate(
+            "",
+            xy=(i + 1 - 0.25, y_out - half),
+            xytext=(i + 0.1, y_in + half),
+            arrowprops={"arrowstyle": "->", "color": "#333333", "linewidth": 0.9},
+        )
+    ax.text(
+        -0.55,
+        y_in + 0.3,
+        "inputs (logits at i)",
+        ha="left",
+        va="bottom",
+        fontsize="small",
+        color=_BLUE,
+    )
+    ax.text(
+        -0.55,
+        y_out + 0.3,
+        "labels (not shifted)",
+        ha="left",
+        va="bottom",
+        fontsize="small",
+        color=_GREEN,
+    )
+    if title:
+        ax.set_title(title, fontsize="medium")
+    return fig
+
+
+def plot_mask(
+    mask,
+    *,
+    title: str | None = None,
+    xlabels: Sequence[str] | None = None,
+    ylabels: Sequence[str] | None = None,
+) -> Figure:
+    """Heatmap of a boolean attention mask: queries on rows, keys on columns.
+
+    Parameters
+    ----------
+    mask : (q_len, k_len) bool or 0/1 tensor or array
+        True where the query (row) may attend to the key (column). Take one
+        slice of a 4-D mask first, e.g. ``mask[0, 0]``.
+    title : str, optional
+        Axes title.
+    xlabels : sequence of str, optional
+        One label per key (column), e.g. the key tokens.
+    ylabels : sequence of str, optional
+        One label per query (row).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes; ``ax.images[0].get_array()`` is the mask as 0/1.
+
+    Raises
+    ------
+    ValueError
+        If ``mask`` is not 2-D, holds values other than 0/1, or a label list
+        has the wrong length.
+    TypeError
+        If ``mask`` is not a tensor or array, or labels are not a sequence.
+
+    Examples
+    --------
+    >>> import torch
+    >>> causal = torch.ones(4, 4, dtype=torch.bool).tril()
+    >>> fig = plot_mask(causal, title="causal", xlabels=list("abcd"), ylabels=list("abcd"))
+    >>> fig.axes[0].images[0].get_array().tolist()
+    [[1, 0, 0, 0], [1, 1, 0, 0], [1, 1, 1, 0], [1, 1, 1, 1]]
+    >>> [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    ['a', 'b', 'c', 'd']
+    """
+    values = _mask_values(mask, "mask")
+    q_len, k_len = values.shape
+    xlabels = _check_labels(xlabels, k_len, "xlabels")
+    ylabels = _check_labels(ylabels, q_len, "ylabels")
+
+    fig = _new_figure()
+    _draw_mask(fig.add_subplot(), values, title, xlabels, ylabels)
+    _mask_legend(fig)
+    return fig
+
+
+def plot_masks(
+    masks: Sequence,
+    *,
+    titles: Sequence[str] | None = None,
+    xlabels: Sequence[Sequence[str] | None] | None = None,
+    ylabels: Sequence[Sequence[str] | None] | None = None,
+) -> Figure:
+    """Several boolean attention masks side by side, one axes each, with one legend.
+
+    For comparisons that a single mask cannot make: a decoder's square causal
+    self-attention mask beside its rectangular cross-attention mask, or a packed
+    row's block-diagonal mask beside a plain causal one. Each panel is drawn as
+    :func:`plot_mask` draws it (queries on rows, keys on columns).
+
+    Parameters
+    ----------
+    masks : sequence of (q_len, k_len) bool or 0/1 tensors or arrays
+        1 to 4 masks (a list or tuple); their shapes may differ.
+    titles : sequence of str, optional
+        One title per mask.
+    xlabels : sequence, optional
+        One entry per mask: a sequence of str (one per key) or None.
+    ylabels : sequence, optional
+        One entry per mask: a sequence of str (one per query) or None.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes per mask, left to right; ``fig.axes[i].images[0].get_array()`` is
+        ``masks[i]`` as 0/1.
+
+    Raises
+    ------
+    TypeError
+        If ``masks`` is not a list or tuple, a mask is not a tensor or array, or a
+        label argument is not a sequence.
+    ValueError
+        If there are no masks or more than 4, a mask is not 2-D or holds values other
+        than 0/1, or a label argument has the wrong length.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from lmnotes.display import plot_masks
+    >>> causal = torch.ones(3, 3, dtype=torch.bool).tril()
+    >>> cross = torch.tensor([[1, 1, 0, 0]] * 3)
+    >>> fig = plot_masks([causal, cross], titles=["self", "cross"])
+    >>> [ax.get_title() for ax in fig.axes]
+    ['self', 'cross']
+    >>> fig.axes[1].images[0].get_array().tolist()
+    [[1, 1, 0, 0], [1, 1, 0, 0], [1, 1, 0, 0]]
+    """
+    if not isinstance(masks, (list, tuple)):
+        raise TypeError(f"masks must be a list or tuple of 2-D masks, got {type(masks).__name__}")
+    if not 1 <= len(masks) <= 4:
+        raise ValueError(f"masks must hold 1 to 4 masks, got {len(masks)}")
+    n = len(masks)
+
+    def per_mask(value, name: str) -> list:
+        if value is None:
+            return [None] * n
+        if isinstance(value, str) or not isinstance(value, Sequence):
+            raise TypeError(f"{name} must be a sequence with one entry per mask")
+        if len(value) != n:
+            raise ValueError(f"{name} must have one entry per mask ({n}), got {len(value)}")
+        return list(value)
+
+    titles = per_mask(titles, "titles")
+    xlabels = per_mask(xlabels, "xlabels")
+    ylabels = per_mask(ylabels, "ylabels")
+    panels = []
+    for i, mask in enumerate(masks):
+        values = _mask_values(mask, f"masks[{i}]")
+        q_len, k_len = values.shape
+        panels.append(
+            (
+                values,
+                titles[i],
+                _check_labels(xlabels[i], k_len, f"xlabels[{i}]"),
+                _check_labels(ylabels[i], q_len, f"ylabels[{i}]"),
+            )
+        )
+
+    fig = _new_figure(figsize=(3.0 * n + 1.5, FIGSIZE[1] + 0.3))
+    for k, (values, title, xs, ys) in enumerate(panels):
+        _draw_mask(fig.add_subplot(1, n, k + 1), values, title, xs, ys)
+    _mask_legend(fig)
+    return fig
+
+
+def _mask_values(mask, name: str) -> np.ndarray:
+    """Check a 2-D boolean or 0/1 mask and return it as int64 0/1."""
+    values = _to_numpy_2d(mask, name)
+    if values.dtype != np.bool_:
+        if not np.issubdtype(values.dtype, np.integer):
+            raise ValueError(f"{name} must be boolean or integer 0/1, got dtype {values.dtype}")
+        if not np.isin(values, (0, 1)).all():
+            raise ValueError(f"{name} must hold only 0 and 1 (True where attending is allowed)")
+    return values.astype(np.int64)
+
+
+def _draw_mask(ax, values: np.ndarray, title, xlabels, ylabels) -> None:
+    """Draw one 0/1 mask on ``ax``: queries on rows, keys on columns, key axis on top."""
+    q_len, k_len = values.shape
+    cmap = ListedColormap([_GREY, _BLUE])
+    ax.imshow(values, cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
+    ax.set_xlabel("key position")
+    ax.set_ylabel("query position")
+    if k_len <= 40:
+        ax.set_xticks(np.arange(-0.5, k_len), minor=True)
+    if q_len <= 40:
+        ax.set_yticks(np.arange(-0.5, q_len), minor=True)
+    ax.grid(which="minor", color="white", linewidth=0.8)
+    ax.tick_params(which="minor", length=0)
+    ax.xaxis.tick_top()
+    ax.xaxis.set_label_position("top")
+    if xlabels is not None:
+        ax.set_xticks(
+            range(k_len),
+            xlabels,
+            rotation=90 if max(map(len, xlabels), default=0) > 3 else 0,
+            fontsize="small",
+        )
+    if ylabels is not None:
+        ax.set_yticks(range(q_len), ylabels, fontsize="small")
+    if title:
+        ax.set_title(title)
+
+
+def _mask_legend(fig: Figure) -> None:
+    """One legend for all the mask panels of ``fig``, outside on the right."""
+    fig.legend(
+        handles=[
+            Patch(facecolor=_BLUE, label="may attend (True)"),
+            Patch(facecolor=_GREY, label="masked (False)"),
+        ],
+        loc="outside right center",
+        fontsize="small",
+        frameon=False,
+    )

@@ -1,0 +1,262 @@
+"""Attention masks: causal, padding and cross-attention, boolean and additive.
+
+Every mask here is a boolean tensor that is ``True`` where a query may attend to a key
+(the convention of :func:`torch.nn.functional.scaled_dot_product_attention` and of
+``transformers.masking_utils``). :func:`to_additive` turns one into the float mask that
+"eager" attention adds to the scores: ``0`` where allowed and ``torch.finfo(dtype).min``
+elsewhere, the finite stand-in for the ``-inf`` of arXiv:1706.03762 §3.2.3.
+
+Shapes follow transformers: ``(batch, 1, q_len, k_len)``, the ``1`` broadcasting over heads.
+"""
+
+from __future__ import annotations
+
+import torch
+
+__all__ = [
+    "causal_mask",
+    "padding_mask",
+    "causal_padding_mask",
+    "cross_attention_mask",
+    "to_additive",
+]
+
+
+def _check_length(value: object, name: str) -> int:
+    """Return ``value`` if it is a positive ``int``, else raise ``ValueError`` naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value <= 0:
+        raise ValueError(f"{name} must be positive, got {value}")
+    return value
+
+
+def _check_attention_mask(attention_mask: object, name: str) -> torch.Tensor:
+    """Validate a 2D 0/1 mask of shape (batch, length) and return it as bool."""
+    if not isinstance(attention_mask, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(attention_mask).__name__}")
+    if attention_mask.ndim != 2:
+        raise ValueError(
+            f"{name} must have 2 dimensions (batch, length), "
+            f"got shape {tuple(attention_mask.shape)}"
+        )
+    if attention_mask.shape[-1] == 0:
+        raise ValueError(
+            f"{name} must have at least one position, got shape {tuple(attention_mask.shape)}"
+        )
+    if attention_mask.dtype == torch.bool:
+        return attention_mask
+    if attention_mask.dtype.is_floating_point or attention_mask.dtype.is_complex:
+        raise ValueError(f"{name} must be bool or integer (0/1), got dtype {attention_mask.dtype}")
+    if not bool(((attention_mask == 0) | (attention_mask == 1)).all()):
+        raise ValueError(f"{name} must contain only 0 and 1")
+    return attention_mask.bool()
+
+
+def causal_mask(
+    q_len: int, k_len: int | None = None, *, device: torch.device | str | None = None
+) -> torch.Tensor:
+    """Boolean causal mask: query ``i`` may attend to key ``j`` if ``j`` is not in its future.
+
+    With ``k_len > q_len`` the queries are the last ``q_len`` of ``k_len`` positions, as
+    when a key/value cache holds ``k_len - q_len`` earlier tokens: query ``i`` sits at
+    absolute position ``i + k_len - q_len`` and sees keys ``0 .. i + k_len - q_len``.
+
+    Parameters
+    ----------
+    q_len : int
+        Number of queries (positive).
+    k_len : int, optional
+        Number of keys, ``>= q_len``. Defaults to ``q_len``.
+    device : torch.device or str, optional
+        Device of the result.
+
+    Returns
+    -------
+    mask : (q_len, k_len) bool
+        ``True`` where attention is allowed (on and below the shifted diagonal).
+
+    Raises
+    ------
+    TypeError
+        If ``q_len`` or ``k_len`` is not an int.
+    ValueError
+        If ``q_len`` or ``k_len`` is not positive, or ``k_len < q_len``.
+
+    Examples
+    --------
+    >>> from lmnotes.masks import causal_mask
+    >>> causal_mask(3).int()
+    tensor([[1, 0, 0],
+            [1, 1, 0],
+            [1, 1, 1]], dtype=torch.int32)
+    >>> causal_mask(2, 4).int()  # two new tokens after two cached ones
+    tensor([[1, 1, 1, 0],
+            [1, 1, 1, 1]], dtype=torch.int32)
+    """
+    q_len = _check_length(q_len, "q_len")
+    k_len = q_len if k_len is None else _check_length(k_len, "k_len")
+    if k_len < q_len:
+        raise ValueError(
+            f"k_len must be >= q_len (queries are the last positions), "
+            f"got k_len={k_len} < q_len={q_len}"
+        )
+    q_pos = torch.arange(q_len, device=device).unsqueeze(-1) + (k_len - q_len)
+    k_pos = torch.arange(k_len, device=device).unsqueeze(0)
+    return k_pos <= q_pos
+
+
+def padding_mask(attention_mask: torch.Tensor) -> torch.Tensor:
+    """Boolean key-padding mask: every query may attend to every real (non-pad) key.
+
+    Parameters
+    ----------
+    attention_mask : (batch, k_len) bool or integer
+        The tokenizer's mask: 1 (``True``) for real tokens, 0 for padding.
+
+    Returns
+    -------
+    mask : (batch, 1, 1, k_len) bool
+        Broadcasts over heads and queries. Padding acts on keys only: a pad *query*
+        row is not masked (its output is simply never used).
+
+    Raises
+    ------
+    TypeError
+        If ``attention_mask`` is not a tensor.
+    ValueError
+        If ``attention_mask`` is not 2D, is empty, or holds other than bools or 0/1 integers.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from lmnotes.masks import padding_mask
+    >>> padding_mask(torch.tensor([[1, 1, 0], [1, 1, 1]])).int()
+    tensor([[[[1, 1, 0]]],
+    <BLANKLINE>
+    <BLANKLINE>
+            [[[1, 1, 1]]]], dtype=torch.int32)
+    """
+    mask = _check_attention_mask(attention_mask, "attention_mask")
+    return mask[:, None, None, :]
+
+
+def causal_padding_mask(attention_mask: torch.Tensor) -> torch.Tensor:
+    """Causal mask combined with key padding, as a decoder-only model builds it.
+
+    ``mask[b, 0, i, j] = (j <= i) and attention_mask[b, j]``: the rule of
+    ``transformers.masking_utils.create_causal_mask`` (causal rule and a padding rule on
+    keys). With left padding, the rows of pad queries can be all ``False``.
+
+    Parameters
+    ----------
+    attention_mask : (batch, seq_len) bool or integer
+        1 (``True``) for real tokens, 0 for padding.
+
+    Returns
+    -------
+    mask : (batch, 1, seq_len, seq_len) bool
+        ``True`` where attention is allowed.
+
+    Raises
+    ------
+    TypeError
+        If ``attention_mask`` is not a tensor.
+    ValueError
+        If ``attention_mask`` is not 2D, is empty, or holds other than bools or 0/1 integers.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from lmnotes.masks import causal_padding_mask
+    >>> causal_padding_mask(torch.tensor([[0, 1, 1]]))[0, 0].int()  # left padding
+    tensor([[0, 0, 0],
+            [0, 1, 0],
+            [0, 1, 1]], dtype=torch.int32)
+    """
+    mask = _check_attention_mask(attention_mask, "attention_mask")
+    return causal_mask(mask.shape[-1], device=mask.device)[None, None] & padding_mask(mask)
+
+
+def cross_attention_mask(encoder_attention_mask: torch.Tensor, tgt_len: int) -> torch.Tensor:
+    """Mask for decoder-to-encoder (cross) attention: encoder padding only, no causal part.
+
+    Queries come from the decoder (``tgt_len`` of them), keys and values from the encoder
+    output (``src_len``). Every decoder position may see the whole source sentence, so the
+    only thing to hide is the encoder's padding.
+
+    Parameters
+    ----------
+    encoder_attention_mask : (batch, src_len) bool or integer
+        The encoder's attention mask: 1 (``True``) for real source tokens, 0 for padding.
+    tgt_len : int
+        Number of decoder positions (queries), positive.
+
+    Returns
+    -------
+    mask : (batch, 1, tgt_len, src_len) bool
+        ``True`` where attention is allowed; every row of one batch item is the same.
+
+    Raises
+    ------
+    TypeError
+        If ``encoder_attention_mask`` is not a tensor or ``tgt_len`` not an int.
+    ValueError
+        If ``encoder_attention_mask`` is not 2D, is empty, or holds other than bools or
+        0/1 integers, or ``tgt_len <= 0``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from lmnotes.masks import cross_attention_mask
+    >>> cross_attention_mask(torch.tensor([[1, 1, 1, 0]]), tgt_len=2)[0, 0].int()
+    tensor([[1, 1, 1, 0],
+            [1, 1, 1, 0]], dtype=torch.int32)
+    """
+    mask = _check_attention_mask(encoder_attention_mask, "encoder_attention_mask")
+    tgt_len = _check_length(tgt_len, "tgt_len")
+    batch, src_len = mask.shape
+    return mask[:, None, None, :].expand(batch, 1, tgt_len, src_len)
+
+
+def to_additive(mask: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """Turn a boolean mask into the additive float mask eager attention adds to its scores.
+
+    Parameters
+    ----------
+    mask : (...) bool
+        ``True`` where attention is allowed.
+    dtype : torch.dtype, default torch.float32
+        A floating dtype; the result uses ``torch.finfo(dtype).min`` for masked entries
+        (a finite value, so a fully masked row gives a uniform softmax instead of NaN).
+
+    Returns
+    -------
+    additive : (...) ``dtype``
+        ``0`` where ``mask`` is ``True``, ``torch.finfo(dtype).min`` elsewhere.
+
+    Raises
+    ------
+    TypeError
+        If ``mask`` is not a tensor or ``dtype`` not a ``torch.dtype``.
+    ValueError
+        If ``mask`` is not of dtype bool or ``dtype`` is not a floating dtype.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from lmnotes.masks import causal_mask, to_additive
+    >>> to_additive(causal_mask(2), torch.float16)
+    tensor([[     0., -65504.],
+            [     0.,      0.]], dtype=torch.float16)
+    """
+    if not isinstance(mask, torch.Tensor):
+        raise TypeError(f"mask must be a torch.Tensor, got {type(mask).__name__}")
+    if mask.dtype != torch.bool:
+        raise ValueError(f"mask must have dtype torch.bool, got {mask.dtype}")
+    if not isinstance(dtype, torch.dtype):
+        raise TypeError(f"dtype must be a torch.dtype, got {type(dtype).__name__}")
+    if not dtype.is_floating_point:
+        raise ValueError(f"dtype must be a floating dtype, got {dtype}")
+    zero = torch.zeros((), dtype=dtype, device=mask.device)
+    return torch.where(mask, zero, torch.finfo(dtype).min)

@@ -1,0 +1,150 @@
+"""Build benchmark: prints a table of build times, cells executed and page weights.
+
+Run with ``python3 -m nox -s bench`` (or ``python tests/benchmarks/bench_build.py``
+inside an environment that has the docs stack).  It works on a temporary copy
+of ``docs/`` so the repository is never touched, and prints:
+
+- floor: every page's code executed once, in one process (no Sphinx, no kernel);
+- cold build of English then French (empty execution cache), and how many cells
+  the French build executed (target 0);
+- warm no-change rebuild, per language (target <= 3 s);
+- prose-only edit and code edit of one page: time and cells executed;
+- doctests: ``pytest --doctest-modules lmnotes`` plus the Sphinx doctest builder;
+- page weight: bytes of HTML plus its images, per page (target < 500 KB).
+
+Targets: cold build <= 1.5 x floor (for the execution-bound part), French after
+English executes 0 cells, no-change rebuild <= 3 s per language.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bs4 import BeautifulSoup
+from myst_nb.core.read import read_myst_markdown_notebook
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs"
+
+
+def code_cells(page: Path) -> list[str]:
+    """The code cells of a MyST-NB page, in order."""
+    notebook = read_myst_markdown_notebook(page.read_text("utf-8"))
+    return [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+
+
+def executed_pages(srcdir: Path) -> list[Path]:
+    return sorted(p for p in srcdir.rglob("*.md") if "_build" not in p.parts and code_cells(p))
+
+
+def floor(srcdir: Path) -> float:
+    """Execute every page's code once in this process, each page in its own namespace."""
+    start = time.perf_counter()
+    cwd = os.getcwd()
+    for page in executed_pages(srcdir):
+        os.chdir(page.parent)
+        namespace: dict[str, object] = {"__name__": "__main__"}
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            for source in code_cells(page):
+                exec(compile(source, str(page), "exec"), namespace)  # noqa: S102
+    os.chdir(cwd)
+    return time.perf_counter() - start
+
+
+def build(srcdir: Path, outdir: Path, language: str, cache: Path, *, fresh: bool) -> tuple[float, int]:
+    """Run sphinx-build; return the wall time and the number of cells it executed."""
+    args = [sys.executable, "-m", "sphinx", "-b", "html", "-D", f"language={language}", "-n", "-q"]
+    if fresh:
+        args.append("-E")
+    env = {**os.environ, "LMNOTES_NB_CACHE": str(cache)}
+    start = time.perf_counter()
+    result = subprocess.run([*args, str(srcdir), str(outdir)], capture_output=True, text=True, env=env, check=False)
+    elapsed = time.perf_counter() - start
+    if result.returncode:
+        sys.exit(result.stdout[-3000:] + result.stderr[-3000:])
+    executed = 0
+    for match in re.finditer(r"(\S+\.md): Executing notebook", result.stdout + result.stderr):
+        executed += len(code_cells(Path(match.group(1))))
+    return elapsed, executed
+
+
+def page_weights(html: Path) -> dict[str, int]:
+    """Bytes of each page's HTML plus the images it shows."""
+    weights = {}
+    for page in sorted(html.rglob("*.html")):
+        if page.name in {"genindex.html", "search.html", "py-modindex.html"}:
+            continue
+        soup = BeautifulSoup(page.read_text("utf-8"), "html.parser")
+        size = page.stat().st_size
+        for img in soup.find_all("img"):
+            target = (page.parent / img.get("src", "")).resolve()
+            if target.is_file():
+                size += target.stat().st_size
+        weights[page.relative_to(html).as_posix()] = size
+    return weights
+
+
+def main() -> None:
+    rows: list[tuple[str, str, str]] = []
+    with tempfile.TemporaryDirectory(prefix="lmnotes-bench-") as tmp:
+        tmp = Path(tmp)
+        src = tmp / "docs"
+        shutil.copytree(DOCS, src, ignore=shutil.ignore_patterns("_build", "jupyter_execute"))
+        (tmp / "lmnotes").symlink_to(ROOT / "lmnotes")
+        out, cache = tmp / "html", tmp / "cache"
+
+        t_floor = floor(src)
+        rows.append(("floor: all pages' code once, one process", f"{t_floor:.1f} s", ""))
+
+        t_en, cells_en = build(src, out / "en", "en", cache, fresh=True)
+        t_fr, cells_fr = build(src, out / "fr", "fr", cache, fresh=True)
+        rows.append(("cold build, English", f"{t_en:.1f} s", f"{cells_en} cells executed"))
+        rows.append(("French after English", f"{t_fr:.1f} s", f"{cells_fr} cells executed (target 0)"))
+        cold = t_en + t_fr
+        rows.append(("cold build, both languages", f"{cold:.1f} s", f"{cold / t_floor:.2f} x floor (target <= 1.5)"))
+
+        for language in ("en", "fr"):
+            t, cells = build(src, out / language, language, cache, fresh=False)
+            rows.append((f"no-change rebuild, {language}", f"{t:.1f} s", f"{cells} cells (target <= 3 s)"))
+
+        page = next(p for p in executed_pages(src) if "notes" in p.parts)
+        text = page.read_text("utf-8")
+        page.write_text(text + "\nA sentence added by the benchmark.\n", "utf-8")
+        t, cells = build(src, out / "en", "en", cache, fresh=False)
+        rows.append((f"prose-only edit ({page.name}), en", f"{t:.1f} s", f"{cells} cells executed"))
+        page.write_text(text.replace("```{code-cell} ipython3\n", "```{code-cell} ipython3\n# benchmark edit\n", 1), "utf-8")
+        t, cells = build(src, out / "en", "en", cache, fresh=False)
+        rows.append((f"code edit ({page.name}), en", f"{t:.1f} s", f"{cells} cells executed"))
+        page.write_text(text, "utf-8")
+
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "pytest", "-q", "--doctest-modules", str(ROOT / "lmnotes"),
+                        "-p", "no:cacheprovider"], cwd=ROOT, check=True, capture_output=True)
+        subprocess.run([sys.executable, "-m", "sphinx", "-b", "doctest", "-q", str(src), str(tmp / "doctest")],
+                       env={**os.environ, "LMNOTES_NB_CACHE": str(cache)}, check=True, capture_output=True)
+        rows.append(("doctests (docstrings + pages)", f"{time.perf_counter() - start:.1f} s", ""))
+
+        weights = {f"{lang}/{k}": v for lang in ("en", "fr") for k, v in page_weights(out / lang).items()}
+
+    width = max(len(r[0]) for r in rows)
+    print(f"\n{'step':{width}}  {'time':>9}  notes")
+    for step, value, note in rows:
+        print(f"{step:{width}}  {value:>9}  {note}")
+    print(f"\n{'page':44} {'KB':>8}")
+    for name, size in sorted(weights.items(), key=lambda kv: -kv[1]):
+        flag = "  OVER 500 KB" if size > 500_000 else ""
+        print(f"{name:44} {size / 1000:8.1f}{flag}")
+    print(f"\nheaviest page: {max(weights.values()) / 1000:.1f} KB; machine: {os.cpu_count()} cores, {sys.platform}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,232 @@
+"""Tests for lmnotes.attention: the reference attention against torch's own SDPA."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lmnotes.attention import scaled_dot_product_attention, scaling_effect
+from lmnotes.masks import causal_mask, causal_padding_mask, cross_attention_mask, to_additive
+
+
+@st.composite
+def attention_cases(draw, with_mask: bool = True):
+    """Random q, k, v (0-2 leading dims, Lq != Lk allowed), bool mask with a True per row."""
+    lead = tuple(draw(st.lists(st.integers(1, 3), min_size=0, max_size=2)))
+    q_len, k_len = draw(st.integers(1, 7)), draw(st.integers(1, 7))
+    d_k, d_v = draw(st.integers(1, 8)), draw(st.integers(1, 8))
+    generator = torch.Generator().manual_seed(draw(st.integers(0, 2**31 - 1)))
+    q = torch.randn(*lead, q_len, d_k, generator=generator, dtype=torch.float64)
+    k = torch.randn(*lead, k_len, d_k, generator=generator, dtype=torch.float64)
+    v = torch.randn(*lead, k_len, d_v, generator=generator, dtype=torch.float64)
+    if not with_mask:
+        return q, k, v, None
+    # The mask may have fewer leading dims than q (it broadcasts).
+    mask_lead = lead[draw(st.integers(0, len(lead))) :]
+    mask = torch.rand(*mask_lead, q_len, k_len, generator=generator) < draw(st.floats(0.0, 1.0))
+    keep = torch.randint(0, k_len, (*mask_lead, q_len, 1), generator=generator)
+    mask.scatter_(-1, keep, True)  # every query row can attend to at least one key
+    return q, k, v, mask
+
+
+class TestScaledDotProductAttention:
+    @given(case=attention_cases())
+    @settings(max_examples=150, deadline=None)
+    def test_matches_torch_sdpa_with_random_masks(self, case):
+        """Output equals torch's SDPA for any bool mask with a True in every row."""
+        q, k, v, mask = case
+        output, weights = scaled_dot_product_attention(q, k, v, mask)
+        expected = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        torch.testing.assert_close(output, expected, rtol=1e-9, atol=1e-9)
+        assert weights.shape == (
+            *torch.broadcast_shapes(q.shape[:-2], k.shape[:-2]),
+            q.shape[-2],
+            k.shape[-2],
+        )
+
+    @given(case=attention_cases(with_mask=False))
+    @settings(max_examples=50, deadline=None)
+    def test_matches_torch_sdpa_without_mask(self, case):
+        """Without a mask the output equals torch's SDPA without a mask."""
+        q, k, v, _ = case
+        output, _ = scaled_dot_product_attention(q, k, v)
+        torch.testing.assert_close(
+            output, F.scaled_dot_product_attention(q, k, v), rtol=1e-9, atol=1e-9
+        )
+
+    @given(case=attention_cases())
+    @settings(max_examples=100, deadline=None)
+    def test_weights_are_a_masked_softmax(self, case):
+        """Weights: 0 on masked keys, rows sum to 1, = softmax(q k^T / sqrt(d_k) + additive)."""
+        q, k, v, mask = case
+        _, weights = scaled_dot_product_attention(q, k, v, mask)
+        mask = mask.expand_as(weights)
+        assert bool((weights[~mask] == 0).all())
+        torch.testing.assert_close(
+            weights.sum(-1), torch.ones(weights.shape[:-1], dtype=weights.dtype)
+        )
+        additive = torch.softmax(
+            q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1]) + to_additive(mask, q.dtype), -1
+        )
+        torch.testing.assert_close(weights, additive, rtol=1e-9, atol=1e-9)
+
+    @given(q_len=st.integers(1, 8), extra=st.integers(0, 4), seed=st.integers(0, 1000))
+    @settings(max_examples=40, deadline=None)
+    def test_causal_mask_matches_is_causal(self, q_len, extra, seed):
+        """With causal_mask(L) it equals torch's SDPA with is_causal=True (square case)."""
+        generator = torch.Generator().manual_seed(seed)
+        q, k, v = (torch.randn(2, 2, q_len, 4, generator=generator) for _ in range(3))
+        output, _ = scaled_dot_product_attention(q, k, v, causal_mask(q_len))
+        torch.testing.assert_close(output, F.scaled_dot_product_attention(q, k, v, is_causal=True))
+
+    def test_cross_attention_shapes(self):
+        """Decoder queries (T) over encoder keys (S), (B, 1, T, S) mask: output (B, H, T, d_v)."""
+        generator = torch.Generator().manual_seed(0)
+        q = torch.randn(2, 2, 3, 4, generator=generator)
+        k = torch.randn(2, 2, 5, 4, generator=generator)
+        v = torch.randn(2, 2, 5, 6, generator=generator)
+        mask = cross_attention_mask(torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]]), tgt_len=3)
+        output, weights = scaled_dot_product_attention(q, k, v, mask)
+        assert output.shape == (2, 2, 3, 6) and weights.shape == (2, 2, 3, 5)
+        assert bool((weights[0, :, :, 3:] == 0).all())
+        torch.testing.assert_close(output, F.scaled_dot_product_attention(q, k, v, attn_mask=mask))
+
+    def test_row_with_no_allowed_key_gives_zeros(self):
+        """An all-False row gives zero weights and output (no NaN); other rows are unaffected."""
+        generator = torch.Generator().manual_seed(0)
+        q, k, v = (torch.randn(1, 1, 4, 3, generator=generator) for _ in range(3))
+        mask = causal_padding_mask(torch.tensor([[0, 1, 1, 1]]))  # left pad: query 0 sees nothing
+        output, weights = scaled_dot_product_attention(q, k, v, mask)
+        assert bool(torch.isfinite(output).all()) and bool(torch.isfinite(weights).all())
+        assert bool((output[..., 0, :] == 0).all()) and bool((weights[..., 0, :] == 0).all())
+        rest, _ = scaled_dot_product_attention(q[..., 1:, :], k, v, mask[..., 1:, :])
+        torch.testing.assert_close(output[..., 1:, :], rest, rtol=0, atol=0)
+
+    def test_fully_masked_row_agrees_with_torch_sdpa(self):
+        """torch's own SDPA also returns zeros for a fully masked row (the docstring claims it)."""
+        generator = torch.Generator().manual_seed(1)
+        q, k, v = (torch.randn(2, 3, 5, generator=generator) for _ in range(3))
+        mask = torch.ones(2, 3, 3, dtype=torch.bool)
+        mask[0, 1] = False
+        output, _ = scaled_dot_product_attention(q, k, v, mask)
+        torch.testing.assert_close(output, F.scaled_dot_product_attention(q, k, v, attn_mask=mask))
+
+    @pytest.mark.parametrize(
+        ("kwargs", "name"),
+        [
+            ({"q": torch.ones(2, 3, dtype=torch.long)}, "q"),
+            ({"k": torch.ones(3)}, "k"),
+            ({"k": torch.ones(4, 5)}, "d_k"),
+            ({"v": torch.ones(5, 4)}, "v"),
+            ({"mask": torch.ones(3, 4)}, "mask"),
+            ({"mask": torch.ones(2, 3, dtype=torch.bool)}, "mask"),
+            ({"mask": torch.ones(2, 3, 4, dtype=torch.bool)}, "mask"),
+        ],
+    )
+    def test_bad_input_raises(self, kwargs, name):
+        """Wrong dtype, ndim or shape raise ValueError naming the argument at fault."""
+        args = {
+            "q": torch.ones(3, 4),
+            "k": torch.ones(4, 4),
+            "v": torch.ones(4, 2),
+            "mask": None,
+        } | kwargs
+        with pytest.raises(ValueError, match=name):
+            scaled_dot_product_attention(**args)
+
+    @pytest.mark.parametrize(
+        ("kwargs", "name"), [({"v": "values"}, "v"), ({"mask": [[True] * 4] * 3}, "mask")]
+    )
+    def test_non_tensor_raises_type_error(self, kwargs, name):
+        """A non-tensor argument raises TypeError naming it."""
+        args = {
+            "q": torch.ones(3, 4),
+            "k": torch.ones(4, 4),
+            "v": torch.ones(4, 2),
+            "mask": None,
+        } | kwargs
+        with pytest.raises(TypeError, match=name):
+            scaled_dot_product_attention(**args)
+
+    def test_mismatched_leading_dims_raise(self):
+        """Leading dimensions of q and k that do not broadcast raise ValueError."""
+        with pytest.raises(ValueError, match="broadcast"):
+            scaled_dot_product_attention(
+                torch.ones(2, 3, 4), torch.ones(3, 3, 4), torch.ones(3, 3, 4)
+            )
+
+
+class TestScale:
+    @given(case=attention_cases(), scale=st.floats(0.05, 3.0))
+    @settings(deadline=None)
+    def test_matches_torch_sdpa_scale(self, case, scale):
+        """An explicit scale gives torch's SDPA with the same scale argument."""
+        q, k, v, mask = case
+        ours, _ = scaled_dot_product_attention(q, k, v, mask, scale=scale)
+        expected = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=scale)
+        assert torch.allclose(ours, expected, atol=1e-10)
+
+    def test_default_is_one_over_sqrt_d_k(self):
+        """scale=None equals scale=1/sqrt(d_k) up to rounding."""
+        generator = torch.Generator().manual_seed(0)
+        q, k, v = (torch.randn(3, 4, 8, generator=generator, dtype=torch.float64) for _ in range(3))
+        default, _ = scaled_dot_product_attention(q, k, v)
+        explicit, _ = scaled_dot_product_attention(q, k, v, scale=1 / math.sqrt(8))
+        assert torch.allclose(default, explicit, atol=1e-12)
+
+    @pytest.mark.parametrize("scale", [0.0, -1.0, "big", True])
+    def test_bad_scale_raises(self, scale):
+        """A scale that is not a positive number raises ValueError naming scale."""
+        q = torch.ones(2, 4)
+        with pytest.raises(ValueError, match="scale"):
+            scaled_dot_product_attention(q, q, q, scale=scale)
+
+class TestScalingEffect:
+    def test_unscaled_variance_grows_like_d_k(self):
+        """var(q . k) is close to d_k for standard-normal components (paper, footnote of §3.2.1)."""
+        for row in scaling_effect(dims=(8, 128, 512), n_samples=800, seed=1):
+            assert row.var_unscaled / row.d_k == pytest.approx(1.0, abs=0.15)
+
+    def test_sqrt_d_k_keeps_variance_and_saturation_flat(self):
+        """Divided by sqrt(d_k): variance near 1 and the same mean top weight for every d_k."""
+        rows = scaling_effect(dims=(4, 64, 1024), n_samples=800, seed=2)
+        assert all(row.var_sqrt_dk == pytest.approx(1.0, abs=0.15) for row in rows)
+        tops = [row.max_weight_sqrt_dk for row in rows]
+        assert max(tops) - min(tops) < 0.05
+
+    def test_unscaled_softmax_saturates_as_d_k_grows(self):
+        """Without scaling the top softmax weight rises towards 1 as d_k grows."""
+        tops = [row.max_weight_unscaled for row in scaling_effect(dims=(4, 64, 1024), seed=3)]
+        assert tops == sorted(tops) and tops[-1] > 0.9
+
+    def test_length_scale_is_unscaled_over_n_keys(self):
+        """Dividing by sqrt(n_keys) divides the variance by n_keys, whatever d_k is."""
+        for row in scaling_effect(dims=(16, 256), n_keys=6, n_samples=300):
+            assert row.var_sqrt_len == pytest.approx(row.var_unscaled / 6)
+            assert row.n_keys == 6
+
+    def test_deterministic(self):
+        """The same seed gives the same rows."""
+        assert scaling_effect(dims=(8,), n_samples=50) == scaling_effect(dims=(8,), n_samples=50)
+
+    @pytest.mark.parametrize(
+        ("kwargs", "error", "name"),
+        [
+            ({"dims": ()}, ValueError, "dims"),
+            ({"dims": (0,)}, ValueError, "dims"),
+            ({"dims": 16}, TypeError, "dims"),
+            ({"dims": (16.0,)}, TypeError, "dims"),
+            ({"n_keys": 1}, ValueError, "n_keys"),
+            ({"n_samples": 1}, ValueError, "n_samples"),
+            ({"seed": -1}, ValueError, "seed"),
+        ],
+    )
+    def test_bad_input_raises(self, kwargs, error, name):
+        """Empty or non-positive dims, n_keys or n_samples < 2, or a negative seed are refused, naming them."""
+        with pytest.raises(error, match=name):
+            scaling_effect(**kwargs)
