@@ -46,6 +46,7 @@ import shutil
 import struct
 import tempfile
 import threading
+import time
 import weakref
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
@@ -492,7 +493,9 @@ def _hub_offline() -> bool:
     from huggingface_hub import constants
 
     env = os.environ.get("HF_HUB_OFFLINE") or os.environ.get("TRANSFORMERS_OFFLINE")
-    return _is_true(env) or constants.is_offline_mode()
+    # huggingface_hub 1.x has is_offline_mode(); 0.x (with transformers 4.x) the constant.
+    is_offline_mode = getattr(constants, "is_offline_mode", None)
+    return _is_true(env) or (is_offline_mode() if is_offline_mode else constants.HF_HUB_OFFLINE)
 
 
 def _hub_endpoint() -> str:
@@ -505,7 +508,9 @@ def _probe_hub(endpoint: str, timeout: float) -> None:
     """One HEAD request through huggingface_hub's HTTP session (honours proxies)."""
     from huggingface_hub.utils import get_session
 
-    get_session().head(endpoint, timeout=timeout, follow_redirects=False)
+    # No redirect option: httpx (huggingface_hub 1.x) and requests (0.x) name it differently,
+    # and both follow no redirect on HEAD by default.
+    get_session().head(endpoint, timeout=timeout)
 
 
 def _hub_reachable(timeout: float = _HUB_PROBE_TIMEOUT) -> bool:
@@ -539,11 +544,20 @@ def _from_hub(name: str):
     return AutoTokenizer.from_pretrained(name)
 
 
+# Result of the last reachability probe per endpoint: (time.monotonic(), reachable).
+_PROBES: dict[str, tuple[float, bool]] = {}
+_PROBE_TTL = 300.0  # seconds a probe result is reused within one process
+
+
 def _hub_unavailable_reason() -> str | None:
     if _hub_offline():
         return "offline mode is on (HF_HUB_OFFLINE or TRANSFORMERS_OFFLINE)"
-    if not _hub_reachable():
-        return f"{_hub_endpoint()} did not answer within {_HUB_PROBE_TIMEOUT:g} s"
+    endpoint = _hub_endpoint()
+    checked = _PROBES.get(endpoint)
+    if checked is None or time.monotonic() - checked[0] > _PROBE_TTL:
+        checked = _PROBES[endpoint] = (time.monotonic(), _hub_reachable())
+    if not checked[1]:
+        return f"{endpoint} did not answer within {_HUB_PROBE_TIMEOUT:g} s"
     return None
 
 
@@ -699,7 +713,7 @@ def _build_pinned(out: Path) -> None:
     the saved float32 safetensors (538 MB; same weights, logits equal bit for bit)
     are hashed and loaded in about 1 s.
     """
-    from safetensors.torch import save_model
+    from safetensors.torch import save_file
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     gguf = _package_file(_SMOLLM2_GGUF)
@@ -716,7 +730,12 @@ def _build_pinned(out: Path) -> None:
     )
     config.save_pretrained(out)
     model.generation_config.save_pretrained(out)
-    save_model(model, str(out / "model.safetensors"))  # handles the tied lm_head
+    # The tied lm_head is stored once, under the input embedding's name, as save_pretrained
+    # does: transformers 4.x re-ties lm_head to it on loading (and needs the "format" metadata).
+    state = {name: tensor.contiguous() for name, tensor in model.state_dict().items()}
+    if model.config.tie_word_embeddings:
+        state.pop("lm_head.weight")
+    save_file(state, str(out / "model.safetensors"), metadata={"format": "pt"})
     tokenizer.save_pretrained(out)
     manifest = {
         "source": {

@@ -171,9 +171,9 @@ def token_table(input_ids: torch.Tensor, labels: torch.Tensor, tokenizer, *, row
     Examples
     --------
     >>> import torch
-    >>> from transformers import BertTokenizer
+    >>> from lmnotes.compat import bert_tokenizer
     >>> vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "has", "four", "paws"]
-    >>> tokenizer = BertTokenizer(vocab=dict(zip(vocab, range(len(vocab)))))
+    >>> tokenizer = bert_tokenizer(vocab)
     >>> input_ids = torch.tensor([[2, 5, 6, 7, 4, 9, 3]])     # "four" was masked
     >>> labels = torch.tensor([[-100, -100, -100, -100, 8, -100, -100]])
     >>> print(token_table(input_ids, labels, tokenizer))
@@ -314,9 +314,9 @@ def next_token_table(
     Examples
     --------
     >>> import torch
-    >>> from transformers import BertTokenizer
+    >>> from lmnotes.compat import bert_tokenizer
     >>> vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "sat"]
-    >>> tokenizer = BertTokenizer(vocab=dict(zip(vocab, range(len(vocab)))))
+    >>> tokenizer = bert_tokenizer(vocab)
     >>> ids = torch.tensor([[5, 6, 7]])
     >>> logits = torch.zeros(1, 3, len(vocab))
     >>> logits[0, 0, 6] = 10.0                          # sure that "cat" follows "the"

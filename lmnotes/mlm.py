@@ -26,10 +26,13 @@ by position (no shift, unlike the causal LM loss of :mod:`lmnotes.clm`).
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
+
+from lmnotes.compat import SEED_ZERO_HONOURED
 
 __all__ = [
     "MASK_OUTCOMES",
@@ -130,7 +133,8 @@ def mask_tokens(
     collator creates that same generator once and reuses it at every call, so
     calling this function repeatedly with one generator matches repeated calls
     of one collator). With ``generator=None`` the global torch RNG is used, as
-    the collator does without ``seed``.
+    the collator does without ``seed``. Before transformers 5.19 the collator
+    ignores ``seed=0`` and draws from the global RNG too: use another seed there.
 
     ``input_ids`` is **not modified**: the function works on clones.
 
@@ -185,9 +189,9 @@ def mask_tokens(
     Examples
     --------
     >>> import torch
-    >>> from transformers import BertTokenizer
+    >>> from lmnotes.compat import bert_tokenizer
     >>> vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "sat"]
-    >>> tokenizer = BertTokenizer(vocab=dict(zip(vocab, range(len(vocab)))))
+    >>> tokenizer = bert_tokenizer(vocab)
     >>> ids = torch.tensor([[2, 5, 6, 7, 3], [2, 6, 7, 3, 0]])
     >>> inputs, labels = mask_tokens(ids, tokenizer, mlm_probability=1.0,
     ...                              mask_replace_prob=1.0, random_replace_prob=0.0)
@@ -372,9 +376,9 @@ def random_token_batch(
     Examples
     --------
     >>> import torch
-    >>> from transformers import BertTokenizer
+    >>> from lmnotes.compat import bert_tokenizer
     >>> vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "sat"]
-    >>> tokenizer = BertTokenizer(vocab=dict(zip(vocab, range(len(vocab)))))
+    >>> tokenizer = bert_tokenizer(vocab)
     >>> ids = random_token_batch(tokenizer, batch_size=4, max_length=6, min_length=3,
     ...                          generator=torch.Generator().manual_seed(0))
     >>> ids.shape
@@ -417,18 +421,27 @@ class MaskingStats:
         Positions chosen in the first call (label other than -100).
     chosen_rate : float
         ``chosen / candidates``; expected ``mlm_probability``.
-    mask_fraction, random_fraction, unchanged_fraction : float
-        Fractions of the chosen positions whose input became the mask token,
-        became another id, or kept the original id (they sum to 1). A random id
-        that happens to equal the original or the mask id is counted as such.
+    mask_fraction : float
+        Fraction of the chosen positions whose input became the mask token.
+    random_fraction : float
+        Fraction of the chosen positions whose input became another id. A random
+        id that happens to equal the original or the mask id is counted as
+        unchanged or mask token.
+    unchanged_fraction : float
+        Fraction of the chosen positions that kept the original id (the three
+        fractions sum to 1).
     special_chosen : int
         Special or padding positions that were chosen (the library never chooses them: 0).
     redrawn_fraction : float
         Fraction of candidate positions whose chosen/unchosen state differs
         between two calls on the same batch (dynamic masking);
         expected ``2 p (1 - p)`` for ``p = mlm_probability``.
-    mlm_probability, mask_replace_prob, random_replace_prob : float
-        The settings measured.
+    mlm_probability : float
+        The probability setting measured.
+    mask_replace_prob : float
+        The probability setting measured.
+    random_replace_prob : float
+        The probability setting measured.
     """
 
     positions: int
@@ -536,9 +549,9 @@ def measure_masking(
     Examples
     --------
     >>> import torch
-    >>> from transformers import BertTokenizer
+    >>> from lmnotes.compat import bert_tokenizer
     >>> vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [f"w{i}" for i in range(95)]
-    >>> tokenizer = BertTokenizer(vocab=dict(zip(vocab, range(len(vocab)))))
+    >>> tokenizer = bert_tokenizer(vocab)
     >>> generator = torch.Generator().manual_seed(0)
     >>> ids = random_token_batch(tokenizer, batch_size=512, max_length=64, generator=generator)
     >>> stats = measure_masking(ids, tokenizer, generator=generator)
@@ -624,6 +637,12 @@ def _check_mlm_collator(collator) -> None:
         )
     if not collator.mlm:
         raise ValueError("collator must mask tokens (mlm=True); got a collator with mlm=False")
+    if getattr(collator, "seed", None) == 0 and not SEED_ZERO_HONOURED:
+        warnings.warn(
+            "collator: seed=0 is ignored by transformers < 5.19 (the global torch RNG is "
+            "used, so the draws are not reproducible); use another seed",
+            stacklevel=3,
+        )
 
 
 def measure_collator(collator, input_ids: torch.Tensor) -> MaskingStats:
@@ -657,15 +676,21 @@ def measure_collator(collator, input_ids: torch.Tensor) -> MaskingStats:
     ValueError
         If the collator has ``mlm=False``, or ``input_ids`` is not a 2-D integer tensor.
 
+    Warns
+    -----
+    UserWarning
+        If the collator has ``seed=0`` on transformers < 5.19, which ignores that seed.
+
     Examples
     --------
     >>> import torch
-    >>> from transformers import BertTokenizer, DataCollatorForLanguageModeling
+    >>> from transformers import DataCollatorForLanguageModeling
+    >>> from lmnotes.compat import bert_tokenizer
     >>> vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [f"w{i}" for i in range(95)]
-    >>> tokenizer = BertTokenizer(vocab=dict(zip(vocab, range(len(vocab)))))
+    >>> tokenizer = bert_tokenizer(vocab)
     >>> ids = random_token_batch(tokenizer, batch_size=512, max_length=64,
     ...                          generator=torch.Generator().manual_seed(0))
-    >>> stats = measure_collator(DataCollatorForLanguageModeling(tokenizer, seed=0), ids)
+    >>> stats = measure_collator(DataCollatorForLanguageModeling(tokenizer, seed=1), ids)
     >>> stats.special_chosen, abs(stats.chosen_rate - 0.15) < 0.01
     (0, True)
     >>> stats.mask_replace_prob, stats.random_replace_prob   # read from the collator
@@ -716,13 +741,19 @@ def count_chosen(collator, examples: Sequence, *, calls: int = 1000) -> torch.Te
     ValueError
         If the collator has ``mlm=False``, ``examples`` is empty or ``calls < 1``.
 
+    Warns
+    -----
+    UserWarning
+        If the collator has ``seed=0`` on transformers < 5.19, which ignores that seed.
+
     Examples
     --------
     >>> import torch
-    >>> from transformers import BertTokenizer, DataCollatorForLanguageModeling
+    >>> from transformers import DataCollatorForLanguageModeling
+    >>> from lmnotes.compat import bert_tokenizer
     >>> vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "sat"]
-    >>> tokenizer = BertTokenizer(vocab=dict(zip(vocab, range(len(vocab)))))
-    >>> collator = DataCollatorForLanguageModeling(tokenizer, seed=0)
+    >>> tokenizer = bert_tokenizer(vocab)
+    >>> collator = DataCollatorForLanguageModeling(tokenizer, seed=1)
     >>> counts = count_chosen(collator, [[2, 5, 6, 7, 3]], calls=2000)
     >>> counts.shape
     torch.Size([2000, 1])
@@ -734,7 +765,9 @@ def count_chosen(collator, examples: Sequence, *, calls: int = 1000) -> torch.Te
     _check_mlm_collator(collator)
     _check_int(calls, "calls", minimum=1)
     if isinstance(examples, (str, bytes)) or not isinstance(examples, Sequence) or not examples:
-        raise ValueError("examples must be a non-empty sequence of examples (lists of ids or dicts)")
+        raise ValueError(
+            "examples must be a non-empty sequence of examples (lists of ids or dicts)"
+        )
     return torch.stack(
         [(collator(examples)["labels"] != IGNORE_INDEX).sum(dim=1) for _ in range(calls)]
     )

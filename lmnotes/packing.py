@@ -190,8 +190,10 @@ def padding_waste(
     pad_to_multiple_of : int, optional
         Round each batch length up to a multiple of this (as the collators' option does).
     sort_by_length : bool, default False
-        Sort the lengths first (length grouping, ``group_by_length`` in the Trainer),
-        which puts similar lengths together and wastes less.
+        Sort the whole list by length first, which puts similar lengths together and
+        usually wastes far less (not always: with a smaller last batch, sorting can waste
+        a little more). The Trainer's ``group_by_length`` does a randomised version: it
+        sorts within random "mega-batches" of up to 50 batches.
 
     Returns
     -------
@@ -629,9 +631,10 @@ def machine_description() -> str:
                 model = line.split(":", 1)[1].strip()
                 break
     cpus = os.cpu_count()
+    count = "an unknown number of" if cpus is None else str(cpus)
     return (
         f"{model or 'unknown CPU'} ({platform.machine() or 'unknown architecture'}), "
-        f"{cpus if cpus is not None else 'an unknown number of'} logical CPU{'s' if cpus != 1 else ''}, "
+        f"{count} logical CPU{'s' if cpus != 1 else ''}, "
         f"torch {torch.__version__} on {torch.get_num_threads()} "
         f"thread{'s' if torch.get_num_threads() != 1 else ''}"
     )

@@ -28,7 +28,8 @@ from transformers import (
     LlamaForCausalLM,
     PreTrainedModel,
 )
-from transformers.masking_utils import create_causal_mask
+
+from lmnotes.compat import create_causal_mask
 
 __all__ = [
     "TINY_VOCAB_SIZE",
@@ -852,7 +853,9 @@ def capture_attention_mask(
     -------
     mask : (batch, 1, q_len, k_len) tensor or None
         What the attention module got on its first call: additive float under "eager",
-        boolean (or None when ``is_causal`` or no mask suffices) under "sdpa".
+        boolean (or None when ``is_causal`` or no mask suffices) under "sdpa" (for encoder
+        self-attention and cross-attention, additive float too before transformers 5.0;
+        :func:`lmnotes.compat.as_boolean_mask` reads both).
 
     Raises
     ------
@@ -950,9 +953,8 @@ def transformers_causal_mask(
         attn_implementation=attn_implementation,
     )
     inputs_embeds = torch.zeros(*attention_mask.shape, _HIDDEN, dtype=dtype)
-    return create_causal_mask(
-        config=config, inputs_embeds=inputs_embeds, attention_mask=attention_mask, cache=None
-    )
+    # Through lmnotes.compat: the library function's arguments differ between releases.
+    return create_causal_mask(config, inputs_embeds, attention_mask)
 
 
 def transformers_cross_attention_mask(
@@ -977,7 +979,8 @@ def transformers_cross_attention_mask(
     Returns
     -------
     mask : (batch, 1, tgt_len, src_len) or None
-        Eager: float, 0 and ``finfo(float32).min``. SDPA: bool, or None without padding.
+        Eager: float, 0 and ``finfo(float32).min``. SDPA: bool, or None without padding
+        (transformers 5.0 and later; additive float like eager before).
 
     Raises
     ------
@@ -990,8 +993,9 @@ def transformers_cross_attention_mask(
     --------
     >>> import torch
     >>> from lmnotes.probes import transformers_cross_attention_mask
+    >>> from lmnotes.compat import as_boolean_mask
     >>> mask = transformers_cross_attention_mask(torch.tensor([[1, 1, 0]]), 2, "sdpa")
-    >>> mask[0, 0].int()
+    >>> as_boolean_mask(mask)[0, 0].int()   # bool since transformers 5.0, additive before
     tensor([[1, 1, 0],
             [1, 1, 0]], dtype=torch.int32)
     """
@@ -1032,7 +1036,7 @@ class CrossAttentionTensors:
         ``k_proj`` and ``v_proj`` outputs split into heads.
     mask : (batch, 1, tgt_len, src_len) tensor or None
         The ``attention_mask`` the layer received: additive float under "eager", boolean
-        or None under "sdpa".
+        or None under "sdpa" (additive float too before transformers 5.0).
     weights : (batch, heads, tgt_len, src_len) float or None
         The attention weights (None unless the model uses "eager" attention).
     output : (batch, tgt_len, d_model) float
@@ -1159,7 +1163,9 @@ def cross_attention_tensors(
         for handle in handles:
             handle.remove()
     if "query" not in captured or "key" not in captured:
-        raise ValueError(f"decoder layer {layer}'s cross-attention was not called by the forward pass")
+        raise ValueError(
+            f"layer {layer}: its cross-attention was not called by the forward pass"
+        )
 
     def heads(x: torch.Tensor) -> torch.Tensor:
         batch, length, _ = x.shape

@@ -188,7 +188,7 @@ class TestScale:
 
 class TestScalingEffect:
     def test_unscaled_variance_grows_like_d_k(self):
-        """var(q . k) is close to d_k for standard-normal components (paper, footnote of §3.2.1)."""
+        """var(q . k) is close to d_k for standard-normal components (footnote of §3.2.1)."""
         for row in scaling_effect(dims=(8, 128, 512), n_samples=800, seed=1):
             assert row.var_unscaled / row.d_k == pytest.approx(1.0, abs=0.15)
 
@@ -227,6 +227,6 @@ class TestScalingEffect:
         ],
     )
     def test_bad_input_raises(self, kwargs, error, name):
-        """Empty or non-positive dims, n_keys or n_samples < 2, or a negative seed are refused, naming them."""
+        """Empty or non-positive dims, n_keys or n_samples < 2, a negative seed: refused, named."""
         with pytest.raises(error, match=name):
             scaling_effect(**kwargs)

@@ -338,7 +338,7 @@ class TestNextTokenLosses:
 
     @pytest.mark.parametrize("seed", range(4))
     def test_mean_equals_model_loss(self, tiny_gpt2, seed):
-        """Its nanmean equals GPT2LMHeadModel's loss (up to float rounding), ignored labels included."""
+        """Its nanmean equals GPT2LMHeadModel's loss (up to rounding), ignored labels included."""
         generator = torch.Generator().manual_seed(seed)
         ids, labels = _random_labels(generator, batch=2, length=6 + seed)
         labels[0, 1] = ids[0, 1]  # at least one target counts
@@ -348,7 +348,7 @@ class TestNextTokenLosses:
         torch.testing.assert_close(losses.nanmean(), outputs.loss)
 
     def test_position_i_is_scored_against_label_i_plus_1(self):
-        """Entry i is -log_softmax(logits[i])[labels[i + 1]]; the last entry and ignored targets are nan."""
+        """Entry i is -log_softmax(logits[i])[labels[i + 1]]; the last and ignored ones are nan."""
         generator = torch.Generator().manual_seed(0)
         logits = torch.randn(2, 5, 7, generator=generator)
         labels = torch.randint(0, 7, (2, 5), generator=generator)
@@ -363,7 +363,7 @@ class TestNextTokenLosses:
                     torch.testing.assert_close(losses[b, i], expected)
 
     def test_every_position_but_the_last_is_scored(self):
-        """Without ignored labels, a row of n tokens has n - 1 scored positions (teacher forcing)."""
+        """Without ignored labels, a row of n tokens has n - 1 scored positions."""
         losses = next_token_losses(torch.zeros(3, 6, 4), torch.ones(3, 6, dtype=torch.long))
         assert (~losses.isnan()).sum(dim=1).tolist() == [5, 5, 5]
 

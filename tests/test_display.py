@@ -72,7 +72,7 @@ TEXTS = [
 @pytest.fixture(scope="module")
 def mlm_batch(bert_tokenizer):
     """A collated MLM batch from the library (seeded), with its unmasked tokens."""
-    collator = DataCollatorForLanguageModeling(bert_tokenizer, mlm_probability=0.4, seed=0)
+    collator = DataCollatorForLanguageModeling(bert_tokenizer, mlm_probability=0.4, seed=1)
     batch = collator([bert_tokenizer(t) for t in TEXTS])
     assert (batch["labels"] != -100).sum() > 5
     return batch
@@ -186,7 +186,7 @@ class TestNextTokenTable:
             assert loss == pytest.approx(-np.log(expected), rel=1e-4)
 
     def test_unscored_positions_are_empty(self, gpt2_tokenizer, scored):
-        """The position before an ignored label and the last position have no target and nan numbers."""
+        """The position before an ignored label and the last one have no target and nan numbers."""
         ids, labels, logits = scored
         table = next_token_table(ids, labels, logits, gpt2_tokenizer)
         for row in table.rows[-2:]:
@@ -424,7 +424,7 @@ class TestPlotMasks:
         assert len(_png_bytes(fig)) < MAX_PNG_BYTES
 
     def test_validation(self):
-        """A bare tensor, 0 or 5 masks, a bad mask or wrong label counts are refused, naming them."""
+        """A bare tensor, 0 or 5 masks, a bad mask or wrong label counts are refused, named."""
         mask = torch.ones(2, 2, dtype=torch.bool)
         with pytest.raises(TypeError, match="masks"):
             plot_masks(mask)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from transformers.masking_utils import sdpa_mask
+
+from lmnotes.compat import TRANSFORMERS_VERSION
 
 from lmnotes.masks import (
     causal_mask,
@@ -77,13 +81,12 @@ class TestCausalMask:
     def test_matches_transformers_sdpa_mask_with_offset(self, q_len, extra):
         """Equals transformers' sdpa_mask when queries start after `extra` cached positions."""
         k_len = q_len + extra
-        expected = sdpa_mask(
-            batch_size=1,
-            q_length=q_len,
-            kv_length=k_len,
-            q_offset=extra,
-            allow_is_causal_skip=False,
-        )
+        # transformers 4.x takes the query positions (cache_position), 5.x a length and offset.
+        if "q_length" in inspect.signature(sdpa_mask).parameters:
+            queries = {"q_length": q_len, "q_offset": extra}
+        else:
+            queries = {"cache_position": torch.arange(extra, k_len)}
+        expected = sdpa_mask(batch_size=1, kv_length=k_len, allow_is_causal_skip=False, **queries)
         assert torch.equal(causal_mask(q_len, k_len), expected[0, 0])
 
     def test_matches_mask_llama_receives_with_kv_cache(self):
@@ -131,7 +134,10 @@ class TestPaddingMask:
 
     @pytest.mark.parametrize("impl", ["eager", "sdpa"])
     def test_matches_mask_bert_receives(self, impl):
-        """BERT's self-attention gets padding_mask broadcast to (B, 1, T, T); additive if eager."""
+        """BERT's self-attention gets padding_mask broadcast to (B, 1, T, T); additive if eager.
+
+        Before transformers 5.0 the eager mask is (B, 1, 1, T), and SDPA's is additive too.
+        """
         model = tiny_bert(attn_implementation=impl)
         mask = torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1], [1, 0, 0, 0, 0]])
         ids = torch.randint(3, 100, mask.shape, generator=torch.Generator().manual_seed(0))
@@ -139,8 +145,10 @@ class TestPaddingMask:
             model, model.bert.encoder.layer[0].attention.self, input_ids=ids, attention_mask=mask
         )
         expected = padding_mask(mask).expand(3, 1, 5, 5)
-        if impl == "eager":
+        if impl == "eager" or TRANSFORMERS_VERSION.major < 5:
             expected = to_additive(expected, torch.float32)
+        if TRANSFORMERS_VERSION.major < 5:  # eager: (B, 1, 1, T), broadcast over queries
+            received = received.expand(3, 1, 5, 5)
         assert torch.equal(received, expected)
 
     def test_accepts_bool(self):
@@ -239,11 +247,13 @@ class TestCrossAttentionMask:
         ],
     )
     def test_matches_mask_bart_decoder_receives(self, impl, encoder_mask, tgt_len):
-        """BART's decoder cross-attention gets cross_attention_mask (additive under eager)."""
+        """BART's decoder cross-attention gets cross_attention_mask (additive under eager,
+        and under SDPA too before transformers 5.0)."""
         encoder_mask = torch.tensor(encoder_mask)
         received = transformers_cross_attention_mask(encoder_mask, tgt_len, impl)
         ours = cross_attention_mask(encoder_mask, tgt_len)
-        expected = to_additive(ours, torch.float32) if impl == "eager" else ours
+        additive = impl == "eager" or TRANSFORMERS_VERSION.major < 5
+        expected = to_additive(ours, torch.float32) if additive else ours
         assert torch.equal(received, expected)
 
     def test_sdpa_without_padding_gets_no_mask(self):

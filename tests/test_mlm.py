@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from transformers import AutoTokenizer, DataCollatorForLanguageModeling, GPT2TokenizerFast
 
+from lmnotes.compat import SEED_ZERO_HONOURED
 from lmnotes.mlm import (
     MaskingStats,
     count_chosen,
@@ -92,7 +93,8 @@ class TestMaskTokensParity:
         data=st.data(),
         mlm_probability=probability,
         replace=replace_probabilities(),
-        seed=st.integers(0, 2**63 - 1),
+        # seed=0 is ignored by the collator before transformers 5.19 (global RNG instead).
+        seed=st.integers(0 if SEED_ZERO_HONOURED else 1, 2**63 - 1),
         padding_side=st.sampled_from(["right", "left"]),
         as_dicts=st.booleans(),
         with_special_mask=st.booleans(),
@@ -450,7 +452,7 @@ class TestMeasureCollator:
     """measure_collator measures the library's own collator."""
 
     def test_default_rates_on_the_library_collator(self, bert_tokenizer, large_batch):
-        """About 15 % chosen, 80/10/10, no special token chosen, 2p(1-p) redrawn (5-sigma bounds)."""
+        """About 15 % chosen, 80/10/10, no special token chosen, 2p(1-p) redrawn (5 sigma)."""
         collator = DataCollatorForLanguageModeling(bert_tokenizer, seed=4)
         stats = measure_collator(collator, large_batch)
         assert abs(stats.chosen_rate - 0.15) < 0.01
@@ -477,7 +479,7 @@ class TestMeasureCollator:
         """The expected values come from the collator's own probabilities."""
         collator = DataCollatorForLanguageModeling(
             bert_tokenizer, mlm_probability=0.4, mask_replace_prob=0.5, random_replace_prob=0.2,
-            seed=0,
+            seed=1,
         )
         stats = measure_collator(collator, large_batch[:64])
         assert (stats.mlm_probability, stats.mask_replace_prob, stats.random_replace_prob) == (
@@ -501,7 +503,7 @@ class TestCountChosen:
 
     def test_binomial_counts(self, bert_tokenizer):
         """4 ordinary tokens: counts in 0..4, mean 4 p and P(0) = 0.85**4 within 5 sigma."""
-        collator = DataCollatorForLanguageModeling(bert_tokenizer, seed=0)
+        collator = DataCollatorForLanguageModeling(bert_tokenizer, seed=1)
         examples = [[101, 7592, 1010, 2023, 2003, 102], [101, 2023, 2003, 1037, 2503, 102]]
         counts = count_chosen(collator, examples, calls=3000)
         assert counts.shape == (3000, 2) and counts.dtype == torch.int64
@@ -513,8 +515,12 @@ class TestCountChosen:
 
     def test_matches_the_labels_of_a_collator_with_the_same_seed(self, bert_tokenizer):
         """Row counts equal the non -100 labels of the same seeded collator, call by call."""
-        examples = [{"input_ids": [101, 2023, 2003, 1037, 2503, 102]}, {"input_ids": [101, 2023, 102]}]
-        counts = count_chosen(DataCollatorForLanguageModeling(bert_tokenizer, seed=7), examples, calls=5)
+        examples = [
+            {"input_ids": [101, 2023, 2003, 1037, 2503, 102]},
+            {"input_ids": [101, 2023, 102]},
+        ]
+        collator = DataCollatorForLanguageModeling(bert_tokenizer, seed=7)
+        counts = count_chosen(collator, examples, calls=5)
         twin = DataCollatorForLanguageModeling(bert_tokenizer, seed=7)
         for call in range(5):
             labels = twin(examples)["labels"]
@@ -545,7 +551,7 @@ class TestMaskedTokenLosses:
             BertConfig(vocab_size=len(bert_tokenizer), hidden_size=16, num_hidden_layers=1,
                        num_attention_heads=2, intermediate_size=32)
         ).eval()
-        collator = DataCollatorForLanguageModeling(bert_tokenizer, mlm_probability=0.5, seed=0)
+        collator = DataCollatorForLanguageModeling(bert_tokenizer, mlm_probability=0.5, seed=1)
         batch = collator([bert_tokenizer("the cat has four paws"), bert_tokenizer("hello there")])
         assert (batch["labels"] != -100).any()
         with torch.no_grad():

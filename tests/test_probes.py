@@ -7,6 +7,7 @@ import torch
 from transformers import BartForConditionalGeneration
 
 from lmnotes.attention import scaled_dot_product_attention
+from lmnotes.compat import TRANSFORMERS_VERSION
 from lmnotes.masks import cross_attention_mask, to_additive
 from lmnotes.probes import (
     capture_attention_mask,
@@ -269,7 +270,7 @@ class TestCrossAttentionTensors:
 
     @pytest.mark.parametrize("layer", [0, 1])
     def test_reference_attention_reproduces_the_layer(self, layer):
-        """Reference SDPA on the captured q, k, v with cross_attention_mask gives BART's weights and output."""
+        """Reference SDPA on the captured q, k, v and cross_attention_mask gives BART's numbers."""
         batch = _seq2seq_batch()
         t = cross_attention_tensors(tiny_bart(), layer, **batch)
         mask = cross_attention_mask(batch["attention_mask"], batch["decoder_input_ids"].shape[1])
@@ -280,11 +281,15 @@ class TestCrossAttentionTensors:
         assert t.scaling == pytest.approx(t.query.shape[-1] ** -0.5)
 
     def test_sdpa_model_gives_boolean_mask_and_no_weights(self):
-        """Under SDPA the layer receives the boolean mask and returns no weights."""
+        """Under SDPA the layer receives the boolean mask (additive before transformers 5.0)
+        and returns no weights."""
         batch = _seq2seq_batch()
         t = cross_attention_tensors(tiny_bart(attn_implementation="sdpa"), **batch)
         assert t.weights is None and t.shapes()["weights"] is None
-        assert torch.equal(t.mask, cross_attention_mask(batch["attention_mask"], 5))
+        expected = cross_attention_mask(batch["attention_mask"], 5)
+        if TRANSFORMERS_VERSION.major < 5:
+            expected = to_additive(expected)
+        assert torch.equal(t.mask, expected)
 
     def test_bad_model_or_layer_raises(self):
         """A decoder-only model or a layer index out of range raises ValueError naming it."""

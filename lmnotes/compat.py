@@ -1,0 +1,283 @@
+"""One lmnotes for every supported transformers release (``transformers>=4.57,<6``).
+
+A few of the APIs lmnotes builds on changed between the last 4.x release and 5.x. The
+shims here pick the call from what the installed release offers (the parameters of a
+function, the signature of a model's ``forward``), not from version numbers, so that the
+releases in between work too. ``nox -s compat`` runs the tests against the last 4.x and
+the newest 5.x; docs/reference/compatibility.md lists what differs.
+
+- Building a tokenizer from an in-memory vocabulary: ``BertTokenizer(vocab={...})`` since
+  5.0; 4.x needs a vocabulary file. :func:`bert_tokenizer` works on both.
+- ``masking_utils.create_causal_mask``: its arguments were renamed (``input_embeds`` ->
+  ``inputs_embeds``, ``cache_position`` dropped, ``past_key_values`` -> ``cache``).
+  :func:`create_causal_mask` calls it for a forward pass without a cache.
+- The key/value cache argument of a model: ``past_key_values``, renamed ``cache`` in 5.x
+  (after 5.19). :func:`cache_argument` gives the name the model takes.
+- Masks received by attention modules: additive floats under "eager", booleans under
+  "sdpa" for decoder-only models (4.53+), and for encoder and cross-attention since 5.0
+  (additive floats before). :func:`as_boolean_mask` reads either as booleans.
+- ``DataCollatorForLanguageModeling(seed=0)`` used the global RNG up to 5.18
+  (:data:`SEED_ZERO_HONOURED`).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping, Sequence
+
+import torch
+import transformers
+from packaging.version import Version
+
+__all__ = [
+    "SEED_ZERO_HONOURED",
+    "TRANSFORMERS_VERSION",
+    "as_boolean_mask",
+    "bert_tokenizer",
+    "cache_argument",
+    "create_causal_mask",
+]
+
+#: The installed transformers release.
+TRANSFORMERS_VERSION = Version(transformers.__version__)
+
+#: Whether ``DataCollatorForLanguageModeling(seed=0)`` seeds its generator (5.19.0 and later);
+#: before, ``seed=0`` was ignored (``if self.seed``) and the global torch RNG was used.
+SEED_ZERO_HONOURED = TRANSFORMERS_VERSION.release >= (5, 19)
+
+_BERT_SPECIAL = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+
+
+def bert_tokenizer(vocab: Sequence[str] | Mapping[str, int], *, lowercase: bool = True):
+    """A BERT WordPiece tokenizer built from an in-memory vocabulary.
+
+    The same fast tokenizer on transformers 4.57 and 5.x: a ``tokenizers`` WordPiece
+    model with BERT's normalizer, pre-tokenizer and ``[CLS] A [SEP]`` template, wrapped in
+    ``transformers.BertTokenizerFast`` (``BertTokenizer`` in 5.x). Useful for small,
+    readable examples; real vocabularies come from :func:`lmnotes.assets.load_tokenizer`.
+
+    Parameters
+    ----------
+    vocab : sequence of str, or mapping str -> int
+        The tokens, in id order (a list), or each token's id (a mapping; ids must be
+        ``0 .. len(vocab) - 1``). Must contain ``[PAD]``, ``[UNK]``, ``[CLS]``, ``[SEP]``
+        and ``[MASK]``; continuation pieces start with ``##``.
+    lowercase : bool, default True
+        Lowercase the text before splitting it (as ``bert-base-uncased``).
+
+    Returns
+    -------
+    tokenizer : transformers.BertTokenizerFast
+        Fast tokenizer (offset mappings available, as whole-word masking needs).
+
+    Raises
+    ------
+    TypeError
+        If ``vocab`` is not a sequence or mapping of strings.
+    ValueError
+        If ``vocab`` is empty, repeats a token, lacks a BERT special token, or (mapping)
+        its ids are not ``0 .. len(vocab) - 1``.
+
+    Examples
+    --------
+    >>> from lmnotes.compat import bert_tokenizer
+    >>> tokenizer = bert_tokenizer(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat"])
+    >>> tokenizer("The cat")["input_ids"]
+    [2, 5, 6, 3]
+    >>> tokenizer.mask_token_id, tokenizer.pad_token_id, len(tokenizer)
+    (4, 0, 7)
+    """
+    from tokenizers import Tokenizer, decoders, normalizers, pre_tokenizers, processors
+    from tokenizers.models import WordPiece
+    from transformers import BertTokenizerFast
+
+    if isinstance(vocab, Mapping):
+        ids = dict(vocab)
+    elif isinstance(vocab, Sequence) and not isinstance(vocab, (str, bytes)):
+        ids = {token: i for i, token in enumerate(vocab)}
+        if len(ids) != len(vocab):
+            raise ValueError("vocab must not repeat a token")
+    else:
+        raise TypeError(
+            "vocab must be a sequence of tokens or a mapping token -> id, "
+            f"got {type(vocab).__name__}"
+        )
+    if not ids:
+        raise ValueError("vocab must not be empty")
+    if not all(isinstance(token, str) for token in ids):
+        raise TypeError("vocab must hold str tokens")
+    if sorted(ids.values()) != list(range(len(ids))):
+        raise ValueError(f"vocab ids must be 0 .. {len(ids) - 1}, each once")
+    missing = [token for token in _BERT_SPECIAL if token not in ids]
+    if missing:
+        raise ValueError(f"vocab must contain the BERT special tokens; missing {missing}")
+
+    backend = Tokenizer(WordPiece(ids, unk_token="[UNK]"))
+    backend.normalizer = normalizers.BertNormalizer(lowercase=lowercase)
+    backend.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    backend.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", ids["[CLS]"]), ("[SEP]", ids["[SEP]"])],
+    )
+    backend.decoder = decoders.WordPiece()
+    return BertTokenizerFast(tokenizer_object=backend, do_lower_case=lowercase)
+
+
+def create_causal_mask(
+    config,
+    inputs_embeds: torch.Tensor,
+    attention_mask: torch.Tensor | None,
+    *,
+    position_ids: torch.Tensor | None = None,
+):
+    """Call ``transformers.masking_utils.create_causal_mask`` for a pass without a cache.
+
+    The function's arguments changed across releases: 4.57 takes ``input_embeds``,
+    ``cache_position`` and ``past_key_values``; later releases ``inputs_embeds`` and
+    ``past_key_values``, then ``cache``. This passes the installed release what it expects
+    for a first forward pass (positions ``0 .. seq_len - 1``, no cache).
+
+    Parameters
+    ----------
+    config : transformers.PretrainedConfig
+        A decoder config; its ``_attn_implementation`` ("eager", "sdpa") picks the mask type.
+    inputs_embeds : (batch, seq_len, hidden) float tensor
+        Only its shape, dtype and device are used.
+    attention_mask : (batch, seq_len) int64 or bool, optional
+        1 for real tokens, 0 for padding.
+    position_ids : (batch, seq_len) int64, optional
+        With ``attention_mask=None``, restarting positions mark packed sequences (4.53+).
+
+    Returns
+    -------
+    mask : (batch, 1, seq_len, seq_len) tensor or None
+        What the model's attention layers receive: additive float under "eager"; bool, or
+        ``None`` when ``is_causal`` suffices, under "sdpa".
+
+    Raises
+    ------
+    TypeError
+        If ``inputs_embeds`` is not a 3-D tensor.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from transformers import LlamaConfig
+    >>> from lmnotes.compat import create_causal_mask
+    >>> config = LlamaConfig(hidden_size=8, num_attention_heads=2, num_hidden_layers=1,
+    ...                      intermediate_size=16, attn_implementation="sdpa")
+    >>> mask = create_causal_mask(config, torch.zeros(1, 3, 8), torch.tensor([[1, 1, 0]]))
+    >>> mask[0, 0].int()
+    tensor([[1, 0, 0],
+            [1, 1, 0],
+            [1, 1, 0]], dtype=torch.int32)
+    """
+    from transformers.masking_utils import create_causal_mask as library_create_causal_mask
+
+    if not isinstance(inputs_embeds, torch.Tensor) or inputs_embeds.ndim != 3:
+        raise TypeError("inputs_embeds must be a 3-D tensor (batch, seq_len, hidden)")
+    parameters = inspect.signature(library_create_causal_mask).parameters
+    kwargs = {"config": config, "attention_mask": attention_mask, "position_ids": position_ids}
+    embeds = "inputs_embeds" if "inputs_embeds" in parameters else "input_embeds"
+    kwargs[embeds] = inputs_embeds
+    if "cache_position" in parameters:
+        kwargs["cache_position"] = torch.arange(inputs_embeds.shape[1], device=inputs_embeds.device)
+    kwargs["cache" if "cache" in parameters else "past_key_values"] = None
+    return library_create_causal_mask(**kwargs)
+
+
+def cache_argument(model: torch.nn.Module) -> str:
+    """Name of the key/value-cache argument of ``model.forward``: ``cache`` or ``past_key_values``.
+
+    transformers 5 renamed ``past_key_values`` to ``cache`` (after 5.19); a model of
+    another release ignores the other name (it lands in ``**kwargs``) and silently runs
+    without the cache. Pass the cache as ``model(**{cache_argument(model): cache})``;
+    read it back from the output with :func:`getattr` on the same name.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A transformers model that can take a key/value cache.
+
+    Returns
+    -------
+    str
+        ``"cache"`` or ``"past_key_values"``.
+
+    Raises
+    ------
+    ValueError
+        If ``model.forward`` takes neither.
+
+    Examples
+    --------
+    >>> from lmnotes.compat import cache_argument
+    >>> from lmnotes.probes import tiny_llama
+    >>> cache_argument(tiny_llama()) in ("cache", "past_key_values")
+    True
+    """
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    parameters = inspect.signature(model.forward).parameters
+    for name in ("cache", "past_key_values"):
+        if name in parameters:
+            return name
+    raise ValueError(
+        f"model ({type(model).__name__}) takes no key/value cache (no 'cache' or "
+        "'past_key_values' argument in forward)"
+    )
+
+
+def as_boolean_mask(mask: torch.Tensor | None) -> torch.Tensor | None:
+    """Read a mask an attention module received as booleans: ``True`` where attention is allowed.
+
+    Eager attention receives additive float masks (``0`` allowed, ``finfo(dtype).min``
+    hidden); SDPA boolean masks, except for encoder self-attention and cross-attention
+    before transformers 5.0, which received additive floats too. Comparing masks as
+    booleans checks what they allow, whatever the release.
+
+    Parameters
+    ----------
+    mask : tensor or None
+        Boolean, or additive float whose entries are ``0`` (``-0.0`` too) or at most
+        ``finfo(dtype).min / 2``. ``None`` (no mask: every key allowed, or ``is_causal``)
+        is returned as is.
+
+    Returns
+    -------
+    mask : bool tensor of the same shape, or None
+
+    Raises
+    ------
+    TypeError
+        If ``mask`` is neither a tensor nor None.
+    ValueError
+        If a float mask holds other values (a bias, not a mask), or the dtype is neither
+        bool nor floating.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from lmnotes.compat import as_boolean_mask
+    >>> as_boolean_mask(torch.tensor([[0.0, torch.finfo(torch.float32).min]]))
+    tensor([[ True, False]])
+    >>> as_boolean_mask(torch.tensor([[True, False]]))
+    tensor([[ True, False]])
+    """
+    if mask is None:
+        return None
+    if not isinstance(mask, torch.Tensor):
+        raise TypeError(f"mask must be a torch.Tensor or None, got {type(mask).__name__}")
+    if mask.dtype == torch.bool:
+        return mask
+    if not mask.dtype.is_floating_point:
+        raise ValueError(f"mask must be bool or an additive float mask, got dtype {mask.dtype}")
+    allowed = mask == 0
+    hidden = mask <= torch.finfo(mask.dtype).min / 2
+    if not bool((allowed | hidden).all()):
+        raise ValueError(
+            "mask must be additive (entries 0 or about finfo(dtype).min); "
+            "it holds other values"
+        )
+    return allowed
