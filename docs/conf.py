@@ -57,6 +57,9 @@ nitpick_ignore_regex = [
     # Other projects' objects: no intersphinx, so that the build needs no network.
     (r"py:.*", r"(torch|transformers|numpy|np|matplotlib|tokenizers|pathlib|collections|importlib"
      r"|huggingface_hub|dataclasses|typing|IPython)(\..*)?"),
+    # Python's builtins.
+    (r"py:.*", r"(getattr|setattr|hasattr|isinstance|len|int|float|str|bool|list|dict|tuple|"
+     r"print|range|type|object|round|sum|max|min|sorted)"),
 ]
 bibtex_bibfiles = ["references.bib"]
 bibtex_default_style = "unsrt"
@@ -84,10 +87,21 @@ def _execution_key() -> str:
     return digest.hexdigest()[:16]
 
 
+def _execution_cache() -> str:
+    """The cache folder for this key; caches of older keys are removed (they can never be hit again)."""
+    if os.environ.get("LMNOTES_NB_CACHE"):
+        return os.environ["LMNOTES_NB_CACHE"]
+    root = DOCS / "_build" / ".jupyter_cache"
+    key = _execution_key()
+    if root.is_dir():
+        for stale in root.iterdir():
+            if stale.is_dir() and stale.name != key:
+                shutil.rmtree(stale, ignore_errors=True)
+    return str(root / key)
+
+
 nb_execution_mode = os.environ.get("LMNOTES_NB_EXECUTION_MODE", "cache")
-nb_execution_cache_path = os.environ.get(
-    "LMNOTES_NB_CACHE", str(DOCS / "_build" / ".jupyter_cache" / _execution_key())
-)
+nb_execution_cache_path = _execution_cache()
 nb_execution_timeout = 600
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True

@@ -706,6 +706,52 @@ def _pinned_folder() -> Path:
     return cache_dir() / "models" / f"SmolLM2-135M-Instruct.Q4_1-{key}"
 
 
+def _gguf_tokenizer_settings(path: Path) -> dict[str, object]:
+    """The tokenizer model, special-token ids and BOS rule a GGUF file declares."""
+    from gguf import GGUFReader
+
+    fields = GGUFReader(str(path)).fields
+
+    def value(key: str):
+        field = fields.get(f"tokenizer.ggml.{key}")
+        if field is None:
+            return None
+        part = field.parts[field.data[0]]
+        return bytes(part).decode() if key == "model" else part.tolist()[0]
+
+    keys = {"model": "model", "bos": "bos_token_id", "eos": "eos_token_id",
+            "pad": "padding_token_id", "add_bos": "add_bos_token"}
+    return {name: value(key) for name, key in keys.items()}
+
+
+def _follow_gguf_tokenizer_settings(tokenizer, path: Path) -> None:
+    """Give a tokenizer converted from a GGUF file the special tokens and BOS rule the file declares.
+
+    transformers 5 follows the file. The 4.x converter gives SmolLM2 ``eos = <|im_start|>``
+    (the bos token), no pad token, a BOS before every text although the file says
+    ``add_bos_token = False``, and a SentencePiece-style decoder; the model would then see
+    ``<|im_start|>`` first (p(" Paris") 0.749 instead of 0.773). No-op on transformers 5.
+    """
+    from tokenizers import decoders
+
+    settings = _gguf_tokenizer_settings(path)
+    for key in ("bos", "eos", "pad"):
+        if settings[key] is not None:
+            setattr(tokenizer, f"{key}_token", tokenizer.convert_ids_to_tokens(settings[key]))
+    if settings["add_bos"] is not None:
+        wanted = bool(settings["add_bos"])
+
+        def adds_bos() -> bool:
+            return tokenizer("a")["input_ids"][:1] == [settings["bos"]]
+
+        if adds_bos() != wanted:
+            tokenizer.add_bos_token = wanted  # the 4.x Llama tokenizer rebuilds its template
+            if adds_bos() != wanted:
+                raise RuntimeError(f"{path.name}: the tokenizer ignores add_bos_token={wanted}")
+    if settings["model"] == "gpt2":  # byte-level BPE: decode bytes, nothing else
+        tokenizer.backend_tokenizer.decoder = decoders.ByteLevel()
+
+
 def _build_pinned(out: Path) -> None:
     """Dequantize the verified GGUF once and save it as a transformers folder.
 
@@ -725,6 +771,7 @@ def _build_pinned(out: Path) -> None:
         )
     model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    _follow_gguf_tokenizer_settings(tokenizer, gguf)
     config = type(model.config).from_dict(
         {k: v for k, v in model.config.to_dict().items() if k != "quantization_config"}
     )

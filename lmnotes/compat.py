@@ -8,11 +8,11 @@ the newest 5.x; docs/reference/compatibility.md lists what differs.
 
 - Building a tokenizer from an in-memory vocabulary: ``BertTokenizer(vocab={...})`` since
   5.0; 4.x needs a vocabulary file. :func:`bert_tokenizer` works on both.
-- ``masking_utils.create_causal_mask``: its arguments were renamed (``input_embeds`` ->
-  ``inputs_embeds``, ``cache_position`` dropped, ``past_key_values`` -> ``cache``).
-  :func:`create_causal_mask` calls it for a forward pass without a cache.
-- The key/value cache argument of a model: ``past_key_values``, renamed ``cache`` in 5.x
-  (after 5.19). :func:`cache_argument` gives the name the model takes.
+- ``masking_utils.create_causal_mask``: its arguments were renamed during 5.x
+  (``input_embeds`` -> ``inputs_embeds``, ``cache_position`` dropped, ``past_key_values``
+  -> ``cache`` in 5.24). :func:`create_causal_mask` calls it for a pass without a cache.
+- The key/value cache argument of a model: ``past_key_values``, renamed ``cache`` in 5.24
+  (the old name is deprecated there). :func:`cache_argument` gives the name the model takes.
 - Masks received by attention modules: additive floats under "eager", booleans under
   "sdpa" for decoder-only models (4.53+), and for encoder and cross-attention since 5.0
   (additive floats before). :func:`as_boolean_mask` reads either as booleans.
@@ -190,10 +190,11 @@ def create_causal_mask(
 def cache_argument(model: torch.nn.Module) -> str:
     """Name of the key/value-cache argument of ``model.forward``: ``cache`` or ``past_key_values``.
 
-    transformers 5 renamed ``past_key_values`` to ``cache`` (after 5.19); a model of
-    another release ignores the other name (it lands in ``**kwargs``) and silently runs
-    without the cache. Pass the cache as ``model(**{cache_argument(model): cache})``;
-    read it back from the output with :func:`getattr` on the same name.
+    transformers 5.24 renamed ``past_key_values`` to ``cache`` (the old name still works
+    there, with a deprecation warning); a model of an earlier release ignores ``cache``
+    (it lands in ``**kwargs``) and silently runs without the cache. Pass the cache as
+    ``model(**{cache_argument(model): cache})``; read it back from the output with
+    :func:`getattr` on the same name.
 
     Parameters
     ----------

@@ -610,17 +610,21 @@ def machine_description() -> str:
     """The machine timings were measured on: CPU model, architecture, CPU count, torch threads.
 
     ``platform.processor()`` is often empty on Linux; the CPU model then comes from the
-    first ``model name`` line of ``/proc/cpuinfo`` when there is one.
+    first ``model name`` line of ``/proc/cpuinfo`` when there is one. The counts are
+    written as the Python calls that give them, so the text reads the same in any
+    language.
 
     Returns
     -------
     description : str
-        For example ``"AMD EPYC (x86_64), 2 logical CPUs, torch 2.13.0 on 2 threads"``.
+        For example ``"AMD EPYC (x86_64), os.cpu_count() = 2, torch 2.13.0,
+        torch.get_num_threads() = 2"``.
 
     Examples
     --------
+    >>> import os
     >>> from lmnotes.packing import machine_description
-    >>> "logical CPU" in machine_description() and "torch" in machine_description()
+    >>> f"os.cpu_count() = {os.cpu_count()}" in machine_description()
     True
     """
     model = platform.processor().strip()
@@ -630,13 +634,10 @@ def machine_description() -> str:
             if line.lower().startswith("model name") and ":" in line:
                 model = line.split(":", 1)[1].strip()
                 break
-    cpus = os.cpu_count()
-    count = "an unknown number of" if cpus is None else str(cpus)
     return (
         f"{model or 'unknown CPU'} ({platform.machine() or 'unknown architecture'}), "
-        f"{count} logical CPU{'s' if cpus != 1 else ''}, "
-        f"torch {torch.__version__} on {torch.get_num_threads()} "
-        f"thread{'s' if torch.get_num_threads() != 1 else ''}"
+        f"os.cpu_count() = {os.cpu_count()}, torch {torch.__version__}, "
+        f"torch.get_num_threads() = {torch.get_num_threads()}"
     )
 
 

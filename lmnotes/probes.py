@@ -855,7 +855,7 @@ def capture_attention_mask(
         What the attention module got on its first call: additive float under "eager",
         boolean (or None when ``is_causal`` or no mask suffices) under "sdpa" (for encoder
         self-attention and cross-attention, additive float too before transformers 5.0;
-        :func:`lmnotes.compat.as_boolean_mask` reads both).
+        ``lmnotes.compat.as_boolean_mask`` reads both).
 
     Raises
     ------

@@ -1,0 +1,596 @@
+"""What the pages claim about transformers, checked on the installed release.
+
+Each test checks one claim, marked ``@pytest.mark.claim(id, statement, since=..., page=...)``
+(``page``: the docname of the page that makes it): it measures whether the claim holds on
+the installed transformers and records the outcome ("holds" or "differs") with its
+evidence in the test's ``user_properties``. ``nox -s
+compat`` runs this file on several releases and collects those properties (JUnit XML)
+into docs/reference/compatibility.json, from which docs/reference/compatibility.md is
+generated.
+
+A claim with ``since="X.Y.Z"`` is documented to hold from release X.Y.Z on and to differ
+before it; without ``since`` it holds on every supported release. A test fails only when
+the outcome contradicts that: a documented difference passes, an undocumented change
+fails.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+
+import pytest
+import torch
+from packaging.version import Version
+from transformers import DataCollatorForLanguageModeling, DataCollatorWithFlattening
+
+from lmnotes.compat import TRANSFORMERS_VERSION, as_boolean_mask, bert_tokenizer
+from lmnotes.masks import causal_padding_mask, cross_attention_mask, to_additive
+from lmnotes.mlm import mask_tokens, measure_collator, random_token_batch
+from lmnotes.probes import (
+    capture_attention_mask,
+    padding_probe,
+    tiny_bart,
+    tiny_bert,
+    tiny_llama,
+    transformers_causal_mask,
+)
+
+WORDS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [f"w{i}" for i in range(95)]
+PIECES = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "sat", "un", "##believ", "##ably",
+          "fast", "##er"]
+PADDED = torch.tensor([[1, 1, 1, 1, 0, 0], [0, 0, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1]])
+
+
+@dataclasses.dataclass
+class Claim:
+    """One claim: its documented version range, and the outcome measured on this release."""
+
+    node: pytest.Item
+    id: str
+    statement: str
+    since: str | None = None
+    page: str | None = None
+
+    def __post_init__(self) -> None:
+        recorded = {"claim": self.id, "statement": self.statement, "since": self.since,
+                    "page": self.page}
+        for key, value in recorded.items():
+            self.node.user_properties.append((key, value or ""))
+
+    @property
+    def expected(self) -> bool:
+        """Whether the claim is documented to hold on the installed release."""
+        return self.since is None or TRANSFORMERS_VERSION >= Version(self.since)
+
+    def check(self, holds: bool, evidence: str) -> None:
+        """Record the outcome; fail if it contradicts the documented version range."""
+        outcome = "holds" if holds else "differs"
+        self.node.user_properties.append(("outcome", outcome))
+        self.node.user_properties.append(("evidence", evidence))
+        documented = "hold" if self.expected else "differ"
+        since = f" (since {self.since})" if self.since else ""
+        assert holds == self.expected, (
+            f"claim {self.id!r}{since} is documented to {documented} on transformers "
+            f"{TRANSFORMERS_VERSION}, but it {outcome}: {evidence}"
+        )
+
+    def requires(self, version: str, what: str) -> None:
+        """Skip when the installed release lacks what the check needs."""
+        if TRANSFORMERS_VERSION < Version(version):
+            pytest.skip(f"requires transformers >= {version} ({what})")
+
+
+@pytest.fixture
+def claim(request: pytest.FixtureRequest) -> Claim:
+    """The claim of the test, from its ``claim`` marker."""
+    marker = request.node.get_closest_marker("claim")
+    if marker is None:
+        raise pytest.UsageError(f"{request.node.nodeid} uses the claim fixture without a claim marker")
+    return Claim(request.node, *marker.args, **marker.kwargs)
+
+
+@pytest.fixture(scope="module")
+def words():
+    """A WordPiece tokenizer of 100 tokens (5 special)."""
+    return bert_tokenizer(WORDS)
+
+
+@pytest.fixture(scope="module")
+def big_batch(words):
+    """512 right-padded rows of random ordinary tokens framed by [CLS] ... [SEP]."""
+    return random_token_batch(words, batch_size=512, max_length=48,
+                              generator=torch.Generator().manual_seed(1))
+
+
+def _rows(batch: torch.Tensor, pad_id: int) -> list[list[int]]:
+    return [[i for i in row if i != pad_id] for row in batch.tolist()]
+
+
+# --------------------------------------------------------------------------- MLM collator
+
+
+class TestMaskedLanguageModelling:
+    @pytest.mark.claim(
+        "mlm-labels",
+        "With `mlm=True`, `labels` keeps the original id at the chosen positions and is `-100` "
+        "everywhere else; unchosen inputs are left as they are.",
+        page="notes/mlm",
+    )
+    def test_labels(self, claim, words, big_batch):
+        """Chosen positions keep their id as label; the rest is -100 and unchanged in the input."""
+        original = big_batch[:64]
+        batch = DataCollatorForLanguageModeling(words, mlm_probability=0.5, seed=1)(original.tolist())
+        chosen = batch["labels"] != -100
+        kept = torch.equal(batch["labels"][chosen], original[chosen])
+        untouched = torch.equal(batch["input_ids"][~chosen], original[~chosen])
+        only_minus_100 = bool((batch["labels"][~chosen] == -100).all())
+        claim.check(kept and untouched and only_minus_100 and bool(chosen.any()),
+                    f"{int(chosen.sum())} chosen of {original.numel()} positions")
+
+    @pytest.mark.claim(
+        "mlm-special-tokens",
+        "`[CLS]`, `[SEP]` and `[PAD]` are never chosen, even with `mlm_probability=1`.",
+        page="notes/mlm",
+    )
+    def test_special_tokens(self, claim, words, big_batch):
+        """With probability 1 every ordinary token is chosen and no special one."""
+        original = big_batch[:64]
+        batch = DataCollatorForLanguageModeling(words, mlm_probability=1.0, seed=1)(original.tolist())
+        special = torch.isin(original, torch.tensor(words.all_special_ids))
+        chosen = batch["labels"] != -100
+        claim.check(torch.equal(chosen, ~special),
+                    f"special chosen: {int((chosen & special).sum())}, "
+                    f"ordinary unchosen: {int((~chosen & ~special).sum())}")
+
+    @pytest.mark.claim(
+        "mlm-80-10-10",
+        "`mask_replace_prob` (0.8) and `random_replace_prob` (0.1) split the chosen tokens into "
+        "`[MASK]`, a random id and unchanged: 80/10/10 by default.",
+        since="4.49.0",
+        page="notes/mlm",
+    )
+    def test_replace_probabilities(self, claim, words, big_batch):
+        """Defaults 0.8/0.1, measured split within 0.02 of them, and a custom split honoured."""
+        default = DataCollatorForLanguageModeling(words, seed=1)
+        has = hasattr(default, "mask_replace_prob") and hasattr(default, "random_replace_prob")
+        if not has:
+            claim.check(False, "the collator has no mask_replace_prob/random_replace_prob")
+            return
+        stats = measure_collator(default, big_batch)
+        custom = measure_collator(
+            DataCollatorForLanguageModeling(words, mask_replace_prob=0.5, random_replace_prob=0.3,
+                                            seed=1), big_batch)
+        close = (abs(stats.mask_fraction - 0.8) < 0.02 and abs(stats.random_fraction - 0.1) < 0.02
+                 and abs(custom.mask_fraction - 0.5) < 0.02 and abs(custom.random_fraction - 0.3) < 0.02)
+        claim.check(
+            (default.mask_replace_prob, default.random_replace_prob) == (0.8, 0.1) and close,
+            f"default split {stats.mask_fraction:.3f}/{stats.random_fraction:.3f}/"
+            f"{stats.unchanged_fraction:.3f}; 0.5/0.3 gives {custom.mask_fraction:.3f}/"
+            f"{custom.random_fraction:.3f}",
+        )
+
+    @pytest.mark.claim(
+        "mlm-seed",
+        "A collator built with `seed=s` draws from its own `torch.Generator`: two collators with "
+        "the same seed give the same batches, whatever the global random state.",
+        since="4.50.0",
+        page="notes/mlm",
+    )
+    def test_seed(self, claim, words, big_batch):
+        """Same seed, global RNG reseeded differently before each call: same batches."""
+        rows = big_batch[:32].tolist()
+        first, second = (DataCollatorForLanguageModeling(words, seed=7) for _ in range(2))
+        same = True
+        for call in range(3):
+            torch.manual_seed(100 + call)
+            a = first(rows)
+            torch.manual_seed(200 + call)
+            b = second(rows)
+            same &= torch.equal(a["input_ids"], b["input_ids"]) and torch.equal(a["labels"], b["labels"])
+        claim.check(same, "3 calls compared")
+
+    @pytest.mark.claim(
+        "mlm-seed-zero",
+        "`seed=0` seeds the collator like any other seed (before 5.19 it was ignored and the "
+        "global random state was used).",
+        since="5.19.0",
+        page="notes/mlm",
+    )
+    def test_seed_zero(self, claim, words, big_batch):
+        """Two collators with seed=0, global RNG reseeded differently: same batches?"""
+        rows = big_batch[:32].tolist()
+        torch.manual_seed(1)
+        a = DataCollatorForLanguageModeling(words, seed=0)(rows)
+        torch.manual_seed(2)
+        b = DataCollatorForLanguageModeling(words, seed=0)(rows)
+        same = torch.equal(a["labels"], b["labels"])
+        claim.check(same, "same batches" if same else "batches follow the global random state")
+
+    @pytest.mark.claim(
+        "mlm-mask-tokens-parity",
+        "`lmnotes.mlm.mask_tokens` with `torch.Generator().manual_seed(s)` is bit-identical to "
+        "the collator built with `seed=s` (`s` other than 0), call after call.",
+        since="4.50.0",
+        page="notes/mlm",
+    )
+    @pytest.mark.parametrize("probabilities", [(0.15, 0.8, 0.1), (0.5, 0.6, 0.3), (0.3, 1.0, 0.0)])
+    def test_mask_tokens_parity(self, claim, words, big_batch, probabilities):
+        """Two successive calls, same draws, for several settings."""
+        p, mask, rand = probabilities
+        rows = big_batch[:64]
+        collator = DataCollatorForLanguageModeling(words, mlm_probability=p, mask_replace_prob=mask,
+                                                   random_replace_prob=rand, seed=11)
+        generator = torch.Generator().manual_seed(11)
+        same = True
+        for _ in range(2):
+            batch = collator(rows.tolist())
+            inputs, labels = mask_tokens(rows, words, mlm_probability=p, mask_replace_prob=mask,
+                                         random_replace_prob=rand, generator=generator)
+            same &= torch.equal(inputs, batch["input_ids"]) and torch.equal(labels, batch["labels"])
+        claim.check(same, f"settings {probabilities}, 2 calls")
+
+    @pytest.mark.claim(
+        "mlm-dynamic-masking",
+        "Masking is redrawn at every call: the same examples are masked differently each time "
+        "(dynamic masking).",
+        page="notes/mlm",
+    )
+    def test_dynamic_masking(self, claim, words, big_batch):
+        """Two calls of one collator on the same rows choose different positions."""
+        collator = DataCollatorForLanguageModeling(words, seed=1)
+        rows = big_batch[:32].tolist()
+        first, second = collator(rows)["labels"], collator(rows)["labels"]
+        changed = float(((first != -100) != (second != -100)).float().mean())
+        claim.check(changed > 0, f"{changed:.3f} of positions changed state")
+
+    @pytest.mark.claim(
+        "mlm-whole-word",
+        "`whole_word_mask=True` (with a fast tokenizer's offsets) chooses all the pieces of a word "
+        "together, and every chosen piece becomes `[MASK]`.",
+        since="4.57.0",
+        page="notes/mlm",
+    )
+    def test_whole_word_mask(self, claim):
+        """Over many calls, the pieces of each word are chosen or left together, always as [MASK]."""
+        tokenizer = bert_tokenizer(PIECES)
+        # Same length: the offsets cannot be padded, so the examples must not need padding.
+        texts = ["the cat sat unbelievably faster", "unbelievably the faster cat sat"]
+        examples = [tokenizer(t, return_offsets_mapping=True) for t in texts]
+        collator = DataCollatorForLanguageModeling(tokenizer, whole_word_mask=True,
+                                                   mlm_probability=0.4, mask_replace_prob=1.0,
+                                                   random_replace_prob=0.0, seed=1)
+        split, chosen_words, not_mask = 0, 0, 0
+        for _ in range(50):
+            batch = collator([dict(e) for e in examples])
+            for row, example in enumerate(examples):
+                word_ids = example.word_ids()
+                chosen = (batch["labels"][row] != -100).tolist()
+                not_mask += int((batch["input_ids"][row][batch["labels"][row] != -100]
+                                 != tokenizer.mask_token_id).sum())
+                for word in {w for w in word_ids if w is not None}:
+                    states = {c for c, w in zip(chosen, word_ids) if w == word}
+                    split += len(states) > 1
+                    chosen_words += True in states
+        claim.check(split == 0 and chosen_words > 0 and not_mask == 0,
+                    f"words split: {split}, words chosen: {chosen_words}, chosen not [MASK]: {not_mask}")
+
+    @pytest.mark.claim(
+        "mlm-whole-word-defaults",
+        "`whole_word_mask=True` accepts the default probabilities: the collator warns and sets "
+        "`mask_replace_prob` to 1 (4.57 raises a `TypeError` instead, unless `mask_replace_prob=1` "
+        "is passed).",
+        since="5.0.0",
+        page="notes/mlm",
+    )
+    def test_whole_word_mask_defaults(self, claim):
+        """Build the collator with the default 0.8/0.1 split."""
+        tokenizer = bert_tokenizer(PIECES)
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                collator = DataCollatorForLanguageModeling(tokenizer, whole_word_mask=True)
+        except TypeError as err:
+            claim.check(False, f"TypeError: {err}")
+            return
+        warned = any("mask_replace_prob" in str(w.message) for w in caught)
+        probabilities = (collator.mask_replace_prob, collator.random_replace_prob)
+        claim.check(warned and probabilities == (1, 0),
+                    f"warned: {warned}, mask/random replace prob {probabilities}")
+
+
+# --------------------------------------------------------------------------- CLM collator
+
+
+class TestCausalLanguageModelling:
+    @pytest.mark.claim(
+        "clm-labels",
+        "With `mlm=False`, `labels` is a copy of `input_ids` in which every pad id is `-100`: no "
+        "shift.",
+        page="notes/clm",
+    )
+    def test_labels(self, claim, words):
+        """Right-padded batch: labels equal input_ids except at pads."""
+        collator = DataCollatorForLanguageModeling(words, mlm=False)
+        batch = collator([words("w1 w2 w3 w4"), words("w5 w6")])
+        expected = batch["input_ids"].masked_fill(batch["input_ids"] == words.pad_token_id, -100)
+        claim.check(torch.equal(batch["labels"], expected), f"labels {batch['labels'].tolist()}")
+
+    @pytest.mark.claim(
+        "clm-labels-overwritten",
+        "Labels passed in the examples are overwritten by the collator (issue #26357).",
+        page="notes/clm",
+    )
+    def test_labels_overwritten(self, claim, words):
+        """Examples carrying their own labels: the batch's labels are rebuilt from input_ids."""
+        # Same length: the collator pads input_ids but cannot pad the labels it then replaces.
+        examples = [dict(words("w1 w2 w3")), dict(words("w4 w5 w6"))]
+        for example in examples:
+            example["labels"] = [7] * len(example["input_ids"])
+        batch = DataCollatorForLanguageModeling(words, mlm=False)(examples)
+        rebuilt = batch["input_ids"].masked_fill(batch["input_ids"] == words.pad_token_id, -100)
+        claim.check(torch.equal(batch["labels"], rebuilt), f"labels {batch['labels'].tolist()}")
+
+    @pytest.mark.claim(
+        "clm-pad-eos",
+        "With `pad_token = eos_token`, every real EOS also gets the label `-100` while its "
+        "attention-mask bit stays 1.",
+        page="notes/clm",
+    )
+    def test_pad_equals_eos(self, claim):
+        """GPT-2's tokenizer, pad = eos, texts ending with EOS: every real EOS is hidden."""
+        from lmnotes.assets import load_tokenizer
+        from lmnotes.clm import hidden_eos_labels
+
+        tokenizer = load_tokenizer("gpt2", source="packages")
+        tokenizer.pad_token = tokenizer.eos_token
+        eos = tokenizer.eos_token
+        batch = DataCollatorForLanguageModeling(tokenizer, mlm=False)(
+            [tokenizer("def hello_world():" + eos), tokenizer("import numpy as np" + eos + " x")]
+        )
+        count = hidden_eos_labels(batch, tokenizer.eos_token_id)
+        claim.check(count.real_eos == 2 and count.hidden == 2, str(count))
+
+    @pytest.mark.claim(
+        "clm-loss-shift",
+        "A causal LM shifts inside its loss: `outputs.loss` equals "
+        "`lmnotes.clm.shifted_loss(logits, labels)` bit for bit.",
+        page="notes/clm",
+    )
+    @pytest.mark.parametrize("build", ["gpt2", "llama"])
+    def test_loss_shift(self, claim, build):
+        """Tiny GPT-2 and Llama, labels with -100: the model's loss is shifted_loss exactly."""
+        from lmnotes.clm import shifted_loss
+        from lmnotes.probes import tiny_gpt2
+
+        model = {"gpt2": tiny_gpt2, "llama": tiny_llama}[build]()
+        ids = torch.randint(3, 100, (2, 7), generator=torch.Generator().manual_seed(0))
+        labels = ids.masked_fill(torch.tensor([[0] * 7, [0] * 5 + [1, 1]]).bool(), -100)
+        with torch.no_grad():
+            out = model(input_ids=ids, labels=labels)
+        ours = shifted_loss(out.logits, labels)
+        claim.check(torch.equal(out.loss, ours), f"{build}: {out.loss.item():.6f} vs {ours.item():.6f}")
+
+
+# --------------------------------------------------------------------------- masks
+
+
+class TestMasks:
+    @pytest.mark.claim(
+        "mask-create-causal-mask",
+        "`masking_utils.create_causal_mask` combines the causal rule with a padding rule on keys: "
+        "it equals `lmnotes.masks.causal_padding_mask`.",
+        since="4.53.0",
+        page="notes/causal-mask",
+    )
+    def test_create_causal_mask(self, claim):
+        """SDPA mask for right, left and no padding (None means plain causal)."""
+        ours = causal_padding_mask(PADDED)
+        theirs = transformers_causal_mask(PADDED, "sdpa")
+        claim.check(theirs is not None and torch.equal(theirs, ours), "right, left and no padding")
+
+    @pytest.mark.claim(
+        "mask-eager-additive",
+        "Eager attention receives an additive float mask: 0 where attention is allowed, "
+        "`torch.finfo(dtype).min` elsewhere.",
+        page="notes/causal-mask",
+    )
+    @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+    def test_eager_additive(self, claim, dtype):
+        """create_causal_mask under eager equals to_additive(causal_padding_mask, dtype)."""
+        theirs = transformers_causal_mask(PADDED, "eager", dtype)
+        expected = to_additive(causal_padding_mask(PADDED), dtype)
+        claim.check(theirs is not None and torch.equal(theirs, expected), f"dtype {dtype}")
+
+    @pytest.mark.claim(
+        "mask-sdpa-decoder",
+        "Under SDPA, the attention of a decoder-only model receives a boolean mask, or none at all "
+        "(`is_causal`) when nothing is padded.",
+        since="4.53.0",
+        page="notes/causal-mask",
+    )
+    def test_sdpa_decoder(self, claim):
+        """Tiny Llama under SDPA: bool mask with padding, None without."""
+        model = tiny_llama(attn_implementation="sdpa")
+        layer = model.model.layers[0].self_attn
+        ids = torch.randint(3, 100, PADDED.shape, generator=torch.Generator().manual_seed(0))
+        padded = capture_attention_mask(model, layer, input_ids=ids, attention_mask=PADDED)
+        plain = capture_attention_mask(model, layer, input_ids=ids[2:], attention_mask=PADDED[2:])
+        holds = (padded is not None and padded.dtype == torch.bool
+                 and torch.equal(padded, causal_padding_mask(PADDED)) and plain is None)
+        claim.check(holds, f"padded: {None if padded is None else padded.dtype}, "
+                           f"unpadded: {None if plain is None else plain.dtype}")
+
+    @pytest.mark.claim(
+        "mask-sdpa-encoder",
+        "Under SDPA, BERT's self-attention and BART's cross-attention receive boolean masks too "
+        "(before 5.0: additive float masks, as under eager).",
+        since="5.0.0",
+        page="notes/cross-attention",
+    )
+    def test_sdpa_encoder(self, claim):
+        """Tiny BERT and tiny BART under SDPA, padded inputs: the masks' dtypes."""
+        bert = tiny_bert(attn_implementation="sdpa")
+        ids = torch.randint(3, 100, PADDED.shape, generator=torch.Generator().manual_seed(0))
+        bert_mask = capture_attention_mask(bert, bert.bert.encoder.layer[0].attention.self,
+                                           input_ids=ids, attention_mask=PADDED)
+        bart = tiny_bart(attn_implementation="sdpa")
+        bart_mask = capture_attention_mask(bart, bart.decoder.layers[0].encoder_attn, input_ids=ids,
+                                           attention_mask=PADDED, decoder_input_ids=ids[:, :3])
+        dtypes = (bert_mask.dtype, bart_mask.dtype)
+        claim.check(dtypes == (torch.bool, torch.bool), f"BERT {dtypes[0]}, BART {dtypes[1]}")
+
+    @pytest.mark.claim(
+        "mask-cross-attention",
+        "BART's cross-attention mask hides the encoder's padding only: shape "
+        "`(batch, 1, T_dec, S_enc)`, no causal part.",
+        page="notes/cross-attention",
+    )
+    @pytest.mark.parametrize("impl", ["eager", "sdpa"])
+    def test_cross_attention(self, claim, impl):
+        """The captured mask, read as booleans, equals cross_attention_mask."""
+        model = tiny_bart(attn_implementation=impl)
+        ids = torch.randint(3, 100, PADDED.shape, generator=torch.Generator().manual_seed(0))
+        received = capture_attention_mask(model, model.decoder.layers[0].encoder_attn,
+                                          input_ids=ids, attention_mask=PADDED,
+                                          decoder_input_ids=ids[:, :4])
+        expected = cross_attention_mask(PADDED, 4)
+        holds = received is not None and torch.equal(as_boolean_mask(received), expected)
+        claim.check(holds, f"{impl}: shape {None if received is None else tuple(received.shape)}")
+
+    @pytest.mark.claim(
+        "mask-left-padding-positions",
+        "With left padding, the attention mask and `position_ids = cumsum(mask) - 1` reproduce "
+        "the unpadded logits; the mask alone does not (GPT-2's learned positions).",
+        page="notes/padding-mask",
+    )
+    def test_left_padding(self, claim):
+        """padding_probe on the tiny GPT-2."""
+        result = padding_probe()
+        holds = (result.left_padding_mask_and_positions < 1e-5
+                 and result.left_padding_mask_default_positions > 1e-2
+                 and result.right_padding < 1e-5)
+        claim.check(holds, f"mask and positions {result.left_padding_mask_and_positions:.1e}, "
+                           f"mask only {result.left_padding_mask_default_positions:.1e}")
+
+
+# --------------------------------------------------------------------------- packing
+
+
+class TestPacking:
+    @pytest.mark.claim(
+        "packing-flattening",
+        "`DataCollatorWithFlattening` packs a batch into one row, restarts `position_ids` at each "
+        "example and sets each example's first label to `-100`.",
+        page="notes/packing",
+    )
+    def test_flattening(self, claim):
+        """Two examples: one row, positions 0.. twice, -100 at each start."""
+        batch = DataCollatorWithFlattening(return_tensors="pt")(
+            [{"input_ids": [5, 6, 7]}, {"input_ids": [8, 9]}])
+        holds = (batch["input_ids"].tolist() == [[5, 6, 7, 8, 9]]
+                 and batch["position_ids"].tolist() == [[0, 1, 2, 0, 1]]
+                 and batch["labels"].tolist() == [[-100, 6, 7, -100, 9]])
+        claim.check(holds, f"{ {k: v.tolist() for k, v in batch.items()} }")
+
+    @pytest.mark.claim(
+        "packing-position-ids",
+        "Without a cache (`use_cache=False`), eager and SDPA attention keep packed examples apart "
+        "from `position_ids` alone: the packed loss equals the padded loss.",
+        since="4.53.0",
+        page="notes/packing",
+    )
+    @pytest.mark.parametrize("impl", ["eager", "sdpa"])
+    def test_position_ids(self, claim, impl):
+        """packed_vs_padded_loss on a tiny Llama."""
+        from lmnotes.packing import packed_vs_padded_loss
+
+        result = packed_vs_padded_loss(tiny_llama(attn_implementation=impl))
+        diff = abs(result.packed - result.padded)
+        claim.check(diff < 1e-5, f"{impl}: |packed - padded| = {diff:.1e}")
+
+    @pytest.mark.claim(
+        "packing-use-cache",
+        "With `use_cache=True` the detection of packed sequences is skipped: packed examples "
+        "attend to each other.",
+        page="notes/packing",
+    )
+    def test_use_cache(self, claim):
+        """The packed loss with use_cache=True differs from the padded loss."""
+        from lmnotes.packing import packed_vs_padded_loss
+
+        result = packed_vs_padded_loss(tiny_llama())
+        diff = abs(result.packed_use_cache - result.padded)
+        claim.check(diff > 1e-3, f"|packed with cache - padded| = {diff:.1e}")
+
+
+# --------------------------------------------------------------------------- APIs lmnotes adapts to
+
+
+class TestApis:
+    @pytest.mark.claim(
+        "api-bert-tokenizer-vocab",
+        "`BertTokenizer(vocab={...})` builds a tokenizer from an in-memory vocabulary "
+        "(`lmnotes.compat.bert_tokenizer` works on every release).",
+        since="5.0.0",
+    )
+    def test_bert_tokenizer_vocab(self, claim):
+        """The library class from a dict, against lmnotes.compat.bert_tokenizer."""
+        from transformers import BertTokenizer
+
+        vocab = dict(zip(PIECES, range(len(PIECES))))
+        try:
+            tokenizer = BertTokenizer(vocab=vocab)
+        except (TypeError, ValueError) as err:
+            claim.check(False, f"{type(err).__name__}: {err}")
+            return
+        ids = tokenizer("the cat sat")["input_ids"]
+        claim.check(ids == bert_tokenizer(PIECES)("the cat sat")["input_ids"], f"ids {ids}")
+
+    @pytest.mark.claim(
+        "api-cache-argument",
+        "A causal LM takes its key/value cache as `cache` (formerly `past_key_values`; "
+        "`lmnotes.compat.cache_argument` gives the name).",
+        since="5.24.0",
+    )
+    def test_cache_argument(self, claim):
+        """The name in tiny Llama's forward signature."""
+        import inspect
+
+        parameters = inspect.signature(tiny_llama().forward).parameters
+        claim.check("cache" in parameters,
+                    "cache" if "cache" in parameters else "past_key_values")
+
+    @pytest.mark.claim(
+        "generation-cache",
+        "Greedy generation with the key/value cache picks the same tokens as without it and as "
+        "one teacher-forced pass.",
+        page="notes/causal-mask",
+    )
+    def test_generation_cache(self, claim):
+        """lmnotes.generation.teacher_forcing_vs_generation on the tiny GPT-2."""
+        from lmnotes.generation import teacher_forcing_vs_generation
+        from lmnotes.probes import tiny_gpt2
+
+        result = teacher_forcing_vs_generation(tiny_gpt2(), [5, 17, 42, 8], n_new=5)
+        claim.check(result.agree and result.max_logit_diff_cache < 1e-4,
+                    f"agree: {result.agree}, max logit diff {result.max_logit_diff_cache:.1e}")
+
+    @pytest.mark.slow
+    @pytest.mark.claim(
+        "smollm2-paris",
+        "The pinned SmolLM2 (`lmnotes.assets.load_causal_lm`) continues \"The capital of France "
+        "is\" with \" Paris\", p = 0.77.",
+        page="how-to/offline",
+    )
+    def test_smollm2_paris(self, claim):
+        """Tokens of the prompt (no BOS), argmax and its probability."""
+        from lmnotes.assets import load_causal_lm
+
+        model, tokenizer = load_causal_lm()
+        ids = tokenizer("The capital of France is", return_tensors="pt")["input_ids"]
+        with torch.no_grad():
+            probs = model(ids).logits[0, -1].softmax(-1)
+        word, p = tokenizer.decode(probs.argmax()), probs.max().item()
+        claim.check(ids[0].tolist() == [504, 3575, 282, 4649, 314] and word == " Paris"
+                    and abs(p - 0.77) < 0.005, f"ids {ids[0].tolist()}, {word!r} p = {p:.3f}")

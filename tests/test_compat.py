@@ -1,0 +1,151 @@
+"""Tests for lmnotes.compat: the shims behave alike on every supported transformers release."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from transformers import BertTokenizerFast, LlamaConfig
+
+from lmnotes.compat import (
+    SEED_ZERO_HONOURED,
+    TRANSFORMERS_VERSION,
+    as_boolean_mask,
+    bert_tokenizer,
+    cache_argument,
+    create_causal_mask,
+)
+from lmnotes.masks import causal_padding_mask, to_additive
+from lmnotes.probes import tiny_bert, tiny_gpt2, tiny_llama
+
+VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "sat", "##s"]
+
+
+class TestVersion:
+    def test_supported_range(self):
+        """The installed release is inside the range pyproject.toml declares (>=4.57,<6)."""
+        assert (4, 57) <= TRANSFORMERS_VERSION.release[:2] and TRANSFORMERS_VERSION.major < 6
+
+    def test_seed_zero_flag_follows_the_release(self):
+        """SEED_ZERO_HONOURED is True exactly from 5.19 on."""
+        assert SEED_ZERO_HONOURED == (TRANSFORMERS_VERSION.release[:2] >= (5, 19))
+
+
+class TestBertTokenizer:
+    def test_wordpiece_with_special_tokens(self):
+        """Lowercases, splits into WordPiece pieces and frames the text with [CLS] ... [SEP]."""
+        tokenizer = bert_tokenizer(VOCAB)
+        assert isinstance(tokenizer, BertTokenizerFast)
+        assert tokenizer("The cats sat")["input_ids"] == [2, 5, 6, 8, 7, 3]
+        assert tokenizer.convert_ids_to_tokens([1, 4]) == ["[UNK]", "[MASK]"]
+
+    def test_special_ids_and_mask(self):
+        """Special ids come from the vocabulary; get_special_tokens_mask marks them."""
+        tokenizer = bert_tokenizer(VOCAB)
+        assert (tokenizer.pad_token_id, tokenizer.unk_token_id, tokenizer.cls_token_id,
+                tokenizer.sep_token_id, tokenizer.mask_token_id) == (0, 1, 2, 3, 4)
+        mask = tokenizer.get_special_tokens_mask([2, 5, 6, 3, 0], already_has_special_tokens=True)
+        assert mask == [1, 0, 0, 1, 1]
+
+    def test_mapping_and_case(self):
+        """A token -> id mapping gives the same ids; lowercase=False keeps the case."""
+        mapping = {token: i for i, token in enumerate(VOCAB)}
+        assert bert_tokenizer(mapping)("the cat")["input_ids"] == [2, 5, 6, 3]
+        assert bert_tokenizer(VOCAB, lowercase=False)("The cat")["input_ids"] == [2, 1, 6, 3]
+
+    def test_offsets_for_whole_word_masking(self):
+        """A fast tokenizer: offset mappings are available."""
+        encoding = bert_tokenizer(VOCAB)("cats", return_offsets_mapping=True)
+        assert encoding["offset_mapping"] == [(0, 0), (0, 3), (3, 4), (0, 0)]
+
+    @pytest.mark.parametrize(
+        ("vocab", "error", "match"),
+        [
+            ([], ValueError, "empty"),
+            (["[PAD]", "[PAD]"], ValueError, "repeat"),
+            (["[PAD]", "the"], ValueError, "special"),
+            ({"[PAD]": 0, "[UNK]": 2}, ValueError, "ids"),
+            ("[PAD] [UNK]", TypeError, "vocab"),
+            ([1, 2], TypeError, "str"),
+        ],
+    )
+    def test_bad_vocab_raises(self, vocab, error, match):
+        """Bad vocabularies raise, naming what is wrong."""
+        with pytest.raises(error, match=match):
+            bert_tokenizer(vocab)
+
+
+class TestCreateCausalMask:
+    @pytest.mark.parametrize("impl", ["eager", "sdpa"])
+    def test_causal_and_padding(self, impl):
+        """The library's mask equals causal_padding_mask (additive under eager)."""
+        config = LlamaConfig(hidden_size=8, num_attention_heads=2, num_hidden_layers=1,
+                             intermediate_size=16, attn_implementation=impl)
+        attention_mask = torch.tensor([[1, 1, 1, 0], [0, 1, 1, 1]])
+        mask = create_causal_mask(config, torch.zeros(2, 4, 8), attention_mask)
+        expected = causal_padding_mask(attention_mask)
+        if impl == "eager":
+            expected = to_additive(expected)
+        assert torch.equal(mask, expected)
+
+    def test_packed_position_ids(self):
+        """Without attention_mask, restarting position ids give a block-diagonal mask."""
+        config = LlamaConfig(hidden_size=8, num_attention_heads=2, num_hidden_layers=1,
+                             intermediate_size=16, attn_implementation="sdpa")
+        mask = create_causal_mask(config, torch.zeros(1, 4, 8), None,
+                                  position_ids=torch.tensor([[0, 1, 0, 1]]))
+        assert mask[0, 0].int().tolist() == [[1, 0, 0, 0], [1, 1, 0, 0], [0, 0, 1, 0], [0, 0, 1, 1]]
+
+    def test_bad_embeds_raise(self):
+        """inputs_embeds must be a 3-D tensor."""
+        with pytest.raises(TypeError, match="inputs_embeds"):
+            create_causal_mask(LlamaConfig(), torch.zeros(2, 4), None)
+
+
+class TestCacheArgument:
+    @pytest.mark.parametrize("build", [tiny_gpt2, tiny_llama])
+    def test_cache_is_used(self, build):
+        """Passing the cache under the returned name continues the sequence: logits equal a full pass."""
+        model = build()
+        ids = torch.tensor([[5, 17, 42, 8]])
+        name = cache_argument(model)
+        with torch.no_grad():
+            first = model(input_ids=ids[:, :3], use_cache=True)
+            step = model(input_ids=ids[:, 3:], use_cache=True, **{name: getattr(first, name)})
+            full = model(input_ids=ids)
+        torch.testing.assert_close(step.logits[0, -1], full.logits[0, -1], atol=1e-5, rtol=1e-5)
+
+    def test_model_without_cache_raises(self):
+        """BERT's masked LM takes no cache: ValueError naming the model."""
+        with pytest.raises(ValueError, match="BertForMaskedLM"):
+            cache_argument(tiny_bert())
+
+    def test_not_a_module_raises(self):
+        """A non-module raises TypeError naming model."""
+        with pytest.raises(TypeError, match="model"):
+            cache_argument("gpt2")
+
+
+class TestAsBooleanMask:
+    @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32])
+    def test_inverse_of_to_additive(self, dtype):
+        """as_boolean_mask(to_additive(m)) == m for every float dtype; -0.0 counts as allowed."""
+        mask = torch.tensor([[True, False, True], [False, False, True]])
+        assert torch.equal(as_boolean_mask(to_additive(mask, dtype)), mask)
+        assert as_boolean_mask(torch.tensor([-0.0, 0.0], dtype=dtype)).tolist() == [True, True]
+
+    def test_bool_and_none_pass_through(self):
+        """A boolean mask is returned as is; None stays None."""
+        mask = torch.tensor([True, False])
+        assert as_boolean_mask(mask) is mask and as_boolean_mask(None) is None
+
+    def test_bias_is_not_a_mask(self):
+        """A float tensor with other values (a bias) raises ValueError."""
+        with pytest.raises(ValueError, match="additive"):
+            as_boolean_mask(torch.tensor([0.0, -1.0]))
+
+    def test_bad_types_raise(self):
+        """Integer masks raise ValueError, non-tensors TypeError."""
+        with pytest.raises(ValueError, match="dtype"):
+            as_boolean_mask(torch.tensor([0, 1]))
+        with pytest.raises(TypeError, match="mask"):
+            as_boolean_mask([0.0])
