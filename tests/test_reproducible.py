@@ -3,7 +3,8 @@
 One extra cold build of the English site runs inside a fresh network namespace
 (``unshare --net``, loopback up) with an empty execution cache; its text must
 equal the site under test on every page.  Numbers measured during a build
-(timings) are marked ``.measured`` on the pages and left out of the comparison.
+(timings) are marked on the pages, an admonition with class ``measured`` or a
+code cell tagged ``measured``, and left out of the comparison.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ def page_text(html: str) -> str:
     """The article's text without measured timings, as a reader sees it."""
     soup = BeautifulSoup(html, "html.parser")
     article = soup.find("article") or soup
-    for tag in article.select(".measured, script, style"):
+    for tag in article.select(".measured, .tag_measured, script, style"):
         tag.decompose()
     text = article.get_text(" ")
     # Matplotlib names images by content hash: equal figures give equal names, so keep src too.
