@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import torch
 
+from lmnotes._checks import check_int
+
 __all__ = ["scaled_dot_product_attention", "ScalingRow", "scaling_effect"]
 
 
@@ -246,21 +248,14 @@ def scaling_effect(
     True
     """
 
-    def check_int(value: object, name: str, minimum: int) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-        if value < minimum:
-            raise ValueError(f"{name} must be >= {minimum}, got {value}")
-        return value
-
     if isinstance(dims, str) or not isinstance(dims, Sequence):
         raise TypeError(f"dims must be a sequence of ints, got {type(dims).__name__}")
     if len(dims) == 0:
         raise ValueError("dims must not be empty")
-    dims = [check_int(d, "dims", 1) for d in dims]
-    n_keys = check_int(n_keys, "n_keys", 2)
-    n_samples = check_int(n_samples, "n_samples", 2)
-    seed = check_int(seed, "seed", 0)
+    dims = [check_int(d, "dims", minimum=1) for d in dims]
+    n_keys = check_int(n_keys, "n_keys", minimum=2)
+    n_samples = check_int(n_samples, "n_samples", minimum=2)
+    seed = check_int(seed, "seed", minimum=0)
 
     generator = torch.Generator().manual_seed(seed)
     rows = []

@@ -23,6 +23,14 @@ from collections.abc import Mapping
 import torch
 import torch.nn.functional as F
 
+from lmnotes._checks import (
+    check_attention_mask,
+    check_int,
+    check_integer_2d,
+    check_logits_labels,
+    check_same_shape,
+)
+
 __all__ = [
     "EosLabelCount",
     "causal_lm_labels",
@@ -30,55 +38,6 @@ __all__ = [
     "next_token_losses",
     "shifted_loss",
 ]
-
-
-def _check_integer_2d(value, name: str, *, allow_bool: bool = False) -> None:
-    """Raise ``ValueError`` unless *value* is a 2-D integer tensor (bool too if *allow_bool*)."""
-    if not isinstance(value, torch.Tensor):
-        raise TypeError(
-            f"{name} must be a torch.Tensor of shape (batch, seq_len), got {type(value).__name__}"
-        )
-    is_bool = value.dtype == torch.bool
-    if (is_bool and not allow_bool) or value.dtype.is_floating_point or value.dtype.is_complex:
-        kind = "integer or bool" if allow_bool else "integer"
-        raise ValueError(f"{name} must have an {kind} dtype, got {value.dtype}")
-    if value.dim() != 2:
-        raise ValueError(f"{name} must be 2-D (batch, seq_len), got shape {tuple(value.shape)}")
-
-
-def _check_attention_mask(attention_mask, input_ids: torch.Tensor) -> torch.Tensor:
-    """Validate a 0/1 attention mask of the shape of *input_ids*; return it as bool."""
-    _check_integer_2d(attention_mask, "attention_mask", allow_bool=True)
-    if attention_mask.shape != input_ids.shape:
-        raise ValueError(
-            f"attention_mask must have the shape of input_ids {tuple(input_ids.shape)}, "
-            f"got {tuple(attention_mask.shape)}"
-        )
-    if attention_mask.dtype != torch.bool and not bool(
-        ((attention_mask == 0) | (attention_mask == 1)).all()
-    ):
-        raise ValueError("attention_mask must contain only 0 and 1")
-    return attention_mask.bool()
-
-
-def _check_logits_labels(logits, labels, ignore_index) -> None:
-    """Validate (batch, seq_len, vocab) float logits against (batch, seq_len) integer labels."""
-    if not isinstance(logits, torch.Tensor):
-        raise TypeError(f"logits must be a torch.Tensor, got {type(logits).__name__}")
-    if not logits.dtype.is_floating_point:
-        raise ValueError(f"logits must have a float dtype, got {logits.dtype}")
-    if logits.dim() != 3:
-        raise ValueError(
-            f"logits must be 3-D (batch, seq_len, vocab_size), got shape {tuple(logits.shape)}"
-        )
-    _check_integer_2d(labels, "labels")
-    if labels.shape != logits.shape[:2]:
-        raise ValueError(
-            f"labels must have shape (batch, seq_len) = {tuple(logits.shape[:2])} "
-            f"like logits, got {tuple(labels.shape)}"
-        )
-    if isinstance(ignore_index, bool) or not isinstance(ignore_index, int):
-        raise TypeError(f"ignore_index must be an int, got {ignore_index!r}")
 
 
 def shifted_loss(
@@ -132,7 +91,7 @@ def shifted_loss(
     >>> shifted_loss(logits, torch.tensor([[1, 2, -100]])).item() < 0.001  # only position 0
     True
     """
-    _check_logits_labels(logits, labels, ignore_index)
+    check_logits_labels(logits, labels, ignore_index)
 
     logits = logits.float()
     # The target of position i is the label of position i + 1; the last position has none.
@@ -194,7 +153,7 @@ def next_token_losses(
     >>> torch.isclose(losses.nanmean(), shifted_loss(logits, labels)).item()
     True
     """
-    _check_logits_labels(logits, labels, ignore_index)
+    check_logits_labels(logits, labels, ignore_index)
     targets = F.pad(labels, (0, 1), value=ignore_index)[..., 1:]
     counted = targets != ignore_index
     vocab_size = logits.shape[-1]
@@ -248,8 +207,8 @@ def causal_lm_labels(input_ids: torch.Tensor, attention_mask: torch.Tensor) -> t
     tensor([[ 4299, 23748, 50256,  -100],
             [11748,   299, 32152, 50256]])
     """
-    _check_integer_2d(input_ids, "input_ids")
-    keep = _check_attention_mask(attention_mask, input_ids)
+    check_integer_2d(input_ids, "input_ids")
+    keep = check_attention_mask(attention_mask, like=input_ids)
     labels = input_ids.clone()
     labels[~keep] = -100
     return labels
@@ -323,17 +282,12 @@ def hidden_eos_labels(batch: Mapping[str, torch.Tensor], eos_token_id: int) -> E
     for key in ("input_ids", "attention_mask", "labels"):
         if key not in batch:
             raise ValueError(f"batch must contain {key!r}; it has {sorted(batch.keys())}")
-    if isinstance(eos_token_id, bool) or not isinstance(eos_token_id, int):
-        raise TypeError(f"eos_token_id must be an int, got {eos_token_id!r}")
+    check_int(eos_token_id, "eos_token_id")
     input_ids, labels = batch["input_ids"], batch["labels"]
-    _check_integer_2d(input_ids, "batch['input_ids']")
-    _check_integer_2d(labels, "batch['labels']")
-    if labels.shape != input_ids.shape:
-        raise ValueError(
-            f"batch['labels'] must have the shape of batch['input_ids'] {tuple(input_ids.shape)}, "
-            f"got {tuple(labels.shape)}"
-        )
-    attended = _check_attention_mask(batch["attention_mask"], input_ids)
+    check_integer_2d(input_ids, "batch['input_ids']")
+    check_integer_2d(labels, "batch['labels']")
+    check_same_shape(labels, "batch['labels']", input_ids, "batch['input_ids']")
+    attended = check_attention_mask(batch["attention_mask"], like=input_ids)
     real_eos = (input_ids == eos_token_id) & attended
     return EosLabelCount(
         real_eos=int(real_eos.sum()),

@@ -27,6 +27,8 @@ from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch, Patch
 
+from lmnotes._checks import check_int, check_integer_2d, check_same_shape
+from lmnotes._tables import html_table, text_table
 from lmnotes.clm import next_token_losses
 from lmnotes.mlm import MASK_OUTCOMES, mask_outcomes
 
@@ -68,29 +70,14 @@ _register_notebook_display()
 # --- token table ----------------------------------------------------------------------------
 
 
-def _check_row_tensor(value, name: str) -> None:
-    if not isinstance(value, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
-    if value.dtype == torch.bool or value.dtype.is_floating_point or value.dtype.is_complex:
-        raise ValueError(f"{name} must have an integer dtype, got {value.dtype}")
-    if value.dim() != 2:
-        raise ValueError(f"{name} must be 2-D (batch, seq_len), got shape {tuple(value.shape)}")
-
-
-def _text_table(columns: Sequence[str], numeric: Sequence[bool], rows) -> str:
-    """Aligned plain text: a header, a rule, one line per row (numbers right-aligned)."""
-    cells = [tuple(columns), *[tuple(str(c) for c in row) for row in rows]]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(columns))]
-
-    def line(row):
-        parts = [
-            cell.rjust(w) if num else cell.ljust(w)
-            for cell, w, num in zip(row, widths, numeric, strict=True)
-        ]
-        return "  ".join(parts).rstrip()
-
-    rule = "  ".join("-" * w for w in widths)
-    return "\n".join([line(cells[0]), rule, *[line(r) for r in cells[1:]]])
+def _check_row(row: object, batch: int) -> int:
+    """Return ``row`` if it is an int indexing a batch of ``batch`` sequences (negative too)."""
+    check_int(row, "row")
+    if not -batch <= row < batch:
+        raise ValueError(
+            f"row must be in [{-batch}, {batch - 1}] for a batch of {batch}, got {row}"
+        )
+    return row
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,7 +97,7 @@ class TokenTable:
 
     def to_text(self) -> str:
         """The table as aligned plain text (header, rule, one line per position)."""
-        return _text_table(self.columns, (True, False, True, True, False), self.rows)
+        return text_table(self.columns, (True, False, True, True, False), self.rows)
 
     def __str__(self) -> str:
         return self.to_text()
@@ -120,7 +107,6 @@ class TokenTable:
 
     def _repr_html_(self) -> str:
         """The table as HTML, tokens in ``<code>``, ignored labels greyed."""
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
         body = []
         for position, token, input_id, label, label_token in self.rows:
             ignored = label == -100
@@ -134,10 +120,7 @@ class TokenTable:
                 f"<td>{'' if ignored else f'<code>{html.escape(label_token)}</code>'}</td>"
                 "</tr>"
             )
-        return (
-            '<table class="lmnotes-token-table">'
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-        )
+        return html_table(self.columns, body)
 
 
 def token_table(input_ids: torch.Tensor, labels: torch.Tensor, tokenizer, *, row: int = 0):
@@ -187,20 +170,10 @@ def token_table(input_ids: torch.Tensor, labels: torch.Tensor, tokenizer, *, row
            5  paws           9   -100
            6  [SEP]          3   -100
     """
-    _check_row_tensor(input_ids, "input_ids")
-    _check_row_tensor(labels, "labels")
-    if labels.shape != input_ids.shape:
-        raise ValueError(
-            f"labels must have the shape of input_ids {tuple(input_ids.shape)}, "
-            f"got {tuple(labels.shape)}"
-        )
-    if isinstance(row, bool) or not isinstance(row, int):
-        raise TypeError(f"row must be an int, got {type(row).__name__}")
-    batch = input_ids.shape[0]
-    if not -batch <= row < batch:
-        raise ValueError(
-            f"row must be in [{-batch}, {batch - 1}] for a batch of {batch}, got {row}"
-        )
+    check_integer_2d(input_ids, "input_ids")
+    check_integer_2d(labels, "labels")
+    check_same_shape(labels, "labels", input_ids, "input_ids")
+    _check_row(row, input_ids.shape[0])
     ids = input_ids[row].tolist()
     targets = labels[row].tolist()
     tokens = tokenizer.convert_ids_to_tokens(ids)
@@ -242,7 +215,7 @@ class NextTokenTable:
 
     def to_text(self) -> str:
         """The table as aligned plain text, probabilities and losses to 3 decimals."""
-        return _text_table(self.columns, (True, False, False, True, True), self._cells())
+        return text_table(self.columns, (True, False, False, True, True), self._cells())
 
     def __str__(self) -> str:
         return self.to_text()
@@ -252,7 +225,6 @@ class NextTokenTable:
 
     def _repr_html_(self) -> str:
         """The table as HTML, tokens in ``<code>``."""
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
         body = []
         for position, token, target, prob, loss in self._cells():
             body.append(
@@ -264,10 +236,7 @@ class NextTokenTable:
                 f'<td style="text-align: right">{loss}</td>'
                 "</tr>"
             )
-        return (
-            '<table class="lmnotes-token-table">'
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-        )
+        return html_table(self.columns, body)
 
 
 def next_token_table(
@@ -327,20 +296,10 @@ def next_token_table(
            1  cat    sat           0.125  2.079
            2  sat
     """
-    _check_row_tensor(input_ids, "input_ids")
+    check_integer_2d(input_ids, "input_ids")
     losses = next_token_losses(logits, labels)
-    if input_ids.shape != labels.shape:
-        raise ValueError(
-            f"labels must have the shape of input_ids {tuple(input_ids.shape)}, "
-            f"got {tuple(labels.shape)}"
-        )
-    if isinstance(row, bool) or not isinstance(row, int):
-        raise TypeError(f"row must be an int, got {type(row).__name__}")
-    batch = input_ids.shape[0]
-    if not -batch <= row < batch:
-        raise ValueError(
-            f"row must be in [{-batch}, {batch - 1}] for a batch of {batch}, got {row}"
-        )
+    check_same_shape(labels, "labels", input_ids, "input_ids")
+    _check_row(row, input_ids.shape[0])
     tokens = tokenizer.convert_ids_to_tokens(input_ids[row].tolist())
     targets = labels[row].tolist()[1:] + [-100]
     rows = []

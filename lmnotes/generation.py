@@ -17,10 +17,11 @@ from __future__ import annotations
 import dataclasses
 import html
 import inspect
-from collections.abc import Sequence
 
 import torch
 
+from lmnotes._checks import as_ids, check_int
+from lmnotes._tables import html_table, text_table
 from lmnotes.compat import cache_argument
 
 __all__ = [
@@ -40,36 +41,6 @@ def _check_model(model: object) -> torch.nn.Module:
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     return model
-
-
-def _check_n_new(n_new: object) -> int:
-    if isinstance(n_new, bool) or not isinstance(n_new, int):
-        raise TypeError(f"n_new must be an int, got {type(n_new).__name__}")
-    if n_new < 1:
-        raise ValueError(f"n_new must be >= 1, got {n_new}")
-    return n_new
-
-
-def _as_ids(input_ids: object) -> torch.Tensor:
-    """A list of ids, a 1-D or a (1, seq_len) integer tensor -> (1, seq_len) int64."""
-    if isinstance(input_ids, torch.Tensor):
-        ids = input_ids
-    elif isinstance(input_ids, Sequence) and not isinstance(input_ids, str):
-        ids = torch.tensor(list(input_ids))
-    else:
-        raise TypeError(
-            f"input_ids must be a list of ids or a tensor, got {type(input_ids).__name__}"
-        )
-    if ids.dtype == torch.bool or ids.dtype.is_floating_point or ids.dtype.is_complex:
-        raise ValueError(f"input_ids must hold integer token ids, got dtype {ids.dtype}")
-    if ids.ndim == 1:
-        ids = ids.unsqueeze(0)
-    if ids.ndim != 2 or ids.shape[0] != 1 or ids.shape[1] == 0:
-        raise ValueError(
-            "input_ids must hold one non-empty sequence (list, 1-D or (1, seq_len)), "
-            f"got shape {tuple(ids.shape)}"
-        )
-    return ids.long()
 
 
 def _without_cache(model: torch.nn.Module) -> dict[str, bool]:
@@ -161,8 +132,8 @@ def greedy_generate(
     (4, 100)
     """
     model = _check_model(model)
-    ids = _as_ids(input_ids)
-    n_new = _check_n_new(n_new)
+    ids = as_ids(input_ids)
+    n_new = check_int(n_new, "n_new", minimum=1)
     chosen: list[int] = []
     fed: list[int] = []
     rows: list[torch.Tensor] = []
@@ -269,8 +240,8 @@ def teacher_forcing_vs_generation(
     (True, True)
     """
     model = _check_model(model)
-    ids = _as_ids(input_ids)
-    n_new = _check_n_new(n_new)
+    ids = as_ids(input_ids)
+    n_new = check_int(n_new, "n_new", minimum=1)
     with_cache = greedy_generate(model, ids, n_new, use_cache=True)
     without_cache = greedy_generate(model, ids, n_new, use_cache=False)
     prompt_len = ids.shape[1]
@@ -331,18 +302,7 @@ class TopPredictionTable:
 
     def to_text(self) -> str:
         """The table as aligned plain text, probabilities to 3 decimals."""
-        cells = [self.columns, *self._cells()]
-        widths = [max(len(r[i]) for r in cells) for i in range(len(self.columns))]
-        numeric = (True, False, False, True, False)
-
-        def line(row):
-            return "  ".join(
-                c.rjust(w) if num else c.ljust(w)
-                for c, w, num in zip(row, widths, numeric, strict=True)
-            ).rstrip()
-
-        rule = "  ".join("-" * w for w in widths)
-        return "\n".join([line(cells[0]), rule, *[line(r) for r in cells[1:]]])
+        return text_table(self.columns, (True, False, False, True, False), self._cells())
 
     def __str__(self) -> str:
         return self.to_text()
@@ -352,7 +312,6 @@ class TopPredictionTable:
 
     def _repr_html_(self) -> str:
         """The table as HTML; a top prediction equal to the next token is bold."""
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
         body = []
         for row, cells in zip(self.rows, self._cells(), strict=True):
             top = f"<code>{html.escape(cells[2])}</code>"
@@ -368,10 +327,7 @@ class TopPredictionTable:
                 f"<td>{nxt}</td>"
                 "</tr>"
             )
-        return (
-            '<table class="lmnotes-token-table">'
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-        )
+        return html_table(self.columns, body)
 
 
 def top_prediction_table(model: torch.nn.Module, tokenizer, text: str) -> TopPredictionTable:

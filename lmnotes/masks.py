@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import torch
 
+from lmnotes._checks import check_attention_mask, check_int
+
 __all__ = [
     "causal_mask",
     "padding_mask",
@@ -20,37 +22,6 @@ __all__ = [
     "cross_attention_mask",
     "to_additive",
 ]
-
-
-def _check_length(value: object, name: str) -> int:
-    """Return ``value`` if it is a positive ``int``, else raise ``ValueError`` naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value <= 0:
-        raise ValueError(f"{name} must be positive, got {value}")
-    return value
-
-
-def _check_attention_mask(attention_mask: object, name: str) -> torch.Tensor:
-    """Validate a 2D 0/1 mask of shape (batch, length) and return it as bool."""
-    if not isinstance(attention_mask, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(attention_mask).__name__}")
-    if attention_mask.ndim != 2:
-        raise ValueError(
-            f"{name} must have 2 dimensions (batch, length), "
-            f"got shape {tuple(attention_mask.shape)}"
-        )
-    if attention_mask.shape[-1] == 0:
-        raise ValueError(
-            f"{name} must have at least one position, got shape {tuple(attention_mask.shape)}"
-        )
-    if attention_mask.dtype == torch.bool:
-        return attention_mask
-    if attention_mask.dtype.is_floating_point or attention_mask.dtype.is_complex:
-        raise ValueError(f"{name} must be bool or integer (0/1), got dtype {attention_mask.dtype}")
-    if not bool(((attention_mask == 0) | (attention_mask == 1)).all()):
-        raise ValueError(f"{name} must contain only 0 and 1")
-    return attention_mask.bool()
 
 
 def causal_mask(
@@ -94,8 +65,8 @@ def causal_mask(
     tensor([[1, 1, 1, 0],
             [1, 1, 1, 1]], dtype=torch.int32)
     """
-    q_len = _check_length(q_len, "q_len")
-    k_len = q_len if k_len is None else _check_length(k_len, "k_len")
+    q_len = check_int(q_len, "q_len", minimum=1)
+    k_len = q_len if k_len is None else check_int(k_len, "k_len", minimum=1)
     if k_len < q_len:
         raise ValueError(
             f"k_len must be >= q_len (queries are the last positions), "
@@ -137,7 +108,7 @@ def padding_mask(attention_mask: torch.Tensor) -> torch.Tensor:
     <BLANKLINE>
             [[[1, 1, 1]]]], dtype=torch.int32)
     """
-    mask = _check_attention_mask(attention_mask, "attention_mask")
+    mask = check_attention_mask(attention_mask, non_empty=True)
     return mask[:, None, None, :]
 
 
@@ -174,7 +145,7 @@ def causal_padding_mask(attention_mask: torch.Tensor) -> torch.Tensor:
             [0, 1, 0],
             [0, 1, 1]], dtype=torch.int32)
     """
-    mask = _check_attention_mask(attention_mask, "attention_mask")
+    mask = check_attention_mask(attention_mask, non_empty=True)
     return causal_mask(mask.shape[-1], device=mask.device)[None, None] & padding_mask(mask)
 
 
@@ -213,8 +184,8 @@ def cross_attention_mask(encoder_attention_mask: torch.Tensor, tgt_len: int) -> 
     tensor([[1, 1, 1, 0],
             [1, 1, 1, 0]], dtype=torch.int32)
     """
-    mask = _check_attention_mask(encoder_attention_mask, "encoder_attention_mask")
-    tgt_len = _check_length(tgt_len, "tgt_len")
+    mask = check_attention_mask(encoder_attention_mask, "encoder_attention_mask", non_empty=True)
+    tgt_len = check_int(tgt_len, "tgt_len", minimum=1)
     batch, src_len = mask.shape
     return mask[:, None, None, :].expand(batch, 1, tgt_len, src_len)
 

