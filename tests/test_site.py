@@ -82,3 +82,20 @@ class TestFailingCell:
         assert result.returncode != 0
         assert "lmnotes-fixture-boom" in output
         assert "Traceback" in output and "deep()" in output
+
+
+class TestPageWeight:
+    def test_every_page_under_500_kb(self, site: Path) -> None:
+        """Each page, HTML plus the images it shows, weighs less than 500 KB."""
+        heavy = {}
+        for lang in LANGUAGES:
+            for name in page_names():
+                page = site / lang / f"{name}.html"
+                soup = BeautifulSoup(page.read_text("utf-8"), "html.parser")
+                size = page.stat().st_size + sum(
+                    (page.parent / img["src"]).stat().st_size
+                    for img in soup.find_all("img") if (page.parent / img.get("src", "")).is_file()
+                )
+                if size >= 500_000:
+                    heavy[f"{lang}/{name}"] = size
+        assert heavy == {}

@@ -62,7 +62,7 @@ def floor(srcdir: Path) -> float:
 
 def build(srcdir: Path, outdir: Path, language: str, cache: Path, *, fresh: bool) -> tuple[float, int]:
     """Run sphinx-build; return the wall time and the number of cells it executed."""
-    args = [sys.executable, "-m", "sphinx", "-b", "html", "-D", f"language={language}", "-n", "-q"]
+    args = [sys.executable, "-m", "sphinx", "-b", "html", "-D", f"language={language}", "-n"]
     if fresh:
         args.append("-E")
     env = {**os.environ, "LMNOTES_NB_CACHE": str(cache)}
