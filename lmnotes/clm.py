@@ -30,6 +30,7 @@ from lmnotes._checks import (
     check_logits_labels,
     check_same_shape,
 )
+from lmnotes._losses import token_nll
 
 __all__ = [
     "EosLabelCount",
@@ -155,17 +156,7 @@ def next_token_losses(
     """
     check_logits_labels(logits, labels, ignore_index)
     targets = F.pad(labels, (0, 1), value=ignore_index)[..., 1:]
-    counted = targets != ignore_index
-    vocab_size = logits.shape[-1]
-    if bool(((targets < 0) | (targets >= vocab_size))[counted].any()):
-        raise ValueError(
-            f"labels must be in range(vocab_size={vocab_size}) or equal ignore_index "
-            f"({ignore_index})"
-        )
-    log_probs = F.log_softmax(logits.float(), dim=-1)
-    safe = torch.where(counted, targets, torch.zeros_like(targets)).long()
-    nll = -log_probs.gather(-1, safe.unsqueeze(-1)).squeeze(-1)
-    return nll.masked_fill(~counted, float("nan"))
+    return token_nll(logits, targets, ignore_index)
 
 
 def causal_lm_labels(input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:

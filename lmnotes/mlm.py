@@ -30,9 +30,9 @@ import warnings
 from collections.abc import Sequence
 
 import torch
-import torch.nn.functional as F
 
 from lmnotes._checks import check_int, check_integer_2d, check_logits_labels, check_same_shape
+from lmnotes._losses import token_nll
 from lmnotes.compat import SEED_ZERO_HONOURED
 
 __all__ = [
@@ -793,19 +793,5 @@ def masked_token_losses(
     0.693
     """
     check_logits_labels(logits, labels, ignore_index)
-    return _token_nll(logits, labels, ignore_index)
+    return token_nll(logits, labels, ignore_index)
 
-
-def _token_nll(logits: torch.Tensor, targets: torch.Tensor, ignore_index: int) -> torch.Tensor:
-    """``-log softmax(logits)[target]`` per position (float32), ``nan`` where ignored."""
-    counted = targets != ignore_index
-    vocab_size = logits.shape[-1]
-    if bool(((targets < 0) | (targets >= vocab_size))[counted].any()):
-        raise ValueError(
-            f"labels must be in range(vocab_size={vocab_size}) or equal ignore_index "
-            f"({ignore_index})"
-        )
-    log_probs = F.log_softmax(logits.float(), dim=-1)
-    safe = torch.where(counted, targets, torch.zeros_like(targets)).long()
-    nll = -log_probs.gather(-1, safe.unsqueeze(-1)).squeeze(-1)
-    return nll.masked_fill(~counted, float("nan"))
