@@ -1,13 +1,20 @@
-"""Sessions for lmnotes: build the bilingual site, run the tests, check links.
+"""Sessions for lmnotes: test the library, build and test the bilingual site, check links.
 
-``nox -l`` lists them; ``nox -s tests`` is what CI runs.  Arguments after
+``nox -l`` lists them.  ``nox -s tests`` is the fast loop (library tests and docstring
+examples, no site build); ``nox -s lint tests site`` is what CI runs.  Arguments after
 ``--`` go straight to the underlying tool (``nox -s tests -- -k mask``).
+
+The sessions that need torch share one environment, ``.nox/lmnotes`` (``LMNOTES_NOX_ENV``
+moves it), so a fresh machine installs torch once; it is reinstalled only when
+pyproject.toml changes.  ``lint`` and ``compat`` have environments of their own.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import nox
@@ -15,7 +22,7 @@ import nox
 nox.needs_version = ">=2025.2.9"
 nox.options.default_venv_backend = "venv"
 nox.options.reuse_venv = "yes"
-nox.options.sessions = ["tests"]
+nox.options.sessions = ["lint", "tests", "site"]
 
 ROOT = Path(__file__).parent
 DOCS = ROOT / "docs"
@@ -24,108 +31,155 @@ HTML = BUILD / "html"
 LANGUAGES = ("en", "fr")
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 PYTHON = "3.11"
-# The CPU wheel on these machines; an unpinned torch pulls a multi-GB CUDA build.
-TORCH = "torch==2.13.0"
+#: The environment shared by every session that needs torch and the docs stack.
+ENV = Path(os.environ.get("LMNOTES_NOX_ENV", ROOT / ".nox" / "lmnotes")).resolve()
+#: Dependency groups of the shared environment (asset-files go in with --no-deps).
+SHARED_GROUPS = ("torch", "docs", "assets", "tests")
+STRICT = ("-E", "-n", "-W", "--keep-going")
 
 
-def _install(session: nox.Session, *groups: str) -> None:
-    """Install lmnotes with its pinned torch, the given dependency groups and the asset files."""
-    requirements = [req for group in groups for req in nox.project.dependency_groups(PYPROJECT, group)]
-    session.install(TORCH, "-e", ".", *requirements)
-    if "assets" in groups:
-        session.install("--no-deps", *nox.project.dependency_groups(PYPROJECT, "asset-files"))
+def _groups(*names: str) -> list[str]:
+    return [req for name in names for req in nox.project.dependency_groups(PYPROJECT, name)]
 
 
-def _sphinx(session: nox.Session, builder: str, outdir: Path, *args: str, language: str = "en") -> None:
+def _shared_env(session: nox.Session, *extra_groups: str) -> dict[str, str]:
+    """Create or update ``.nox/lmnotes``; return the variables that run commands inside it.
+
+    Installs run with ``session.run_install``, so ``--install-only`` prepares the
+    environment and stops.  A stamp of pyproject.toml and the groups skips pip when
+    nothing changed (the fast loop); ``--reinstall`` (``-R``) forces it.
+    """
+    groups = (*SHARED_GROUPS, *extra_groups)
+    python = ENV / "bin" / "python"
+    if not python.exists():
+        interpreter = shutil.which(f"python{PYTHON}") or sys.executable
+        session.run_install(interpreter, "-m", "venv", str(ENV), external=True)
+    key = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + " ".join(groups).encode())
+    stamp = ENV / f".lmnotes-installed-{key.hexdigest()[:16]}"
+    if not stamp.exists() or {"-R", "--reinstall"} & set(sys.argv):
+        pip = [str(python), "-m", "pip", "install", "--quiet"]
+        session.run_install(*pip, "-e", str(ROOT), *_groups(*groups), external=True)
+        session.run_install(*pip, "--no-deps", *_groups("asset-files"), external=True)
+        for old in ENV.glob(".lmnotes-installed-*"):
+            old.unlink()
+        stamp.touch()
+    return {
+        "PATH": f"{ENV / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+        "VIRTUAL_ENV": str(ENV),
+        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    }
+
+
+def _run(session: nox.Session, env: dict[str, str], tool: str, *args: str, **kwargs) -> None:
+    """Run ``tool`` from the shared environment."""
+    session.run(str(ENV / "bin" / tool), *args, env={**env, **kwargs.pop("env", {})},
+                external=True, **kwargs)
+
+
+def _sphinx(session: nox.Session, env: dict[str, str], builder: str, outdir: Path, *args: str,
+            language: str = "en", strict: bool | None = None) -> None:
     """Run sphinx-build for one builder and language; strict (-E -n -W --keep-going) when CI is set."""
-    strict = ["-E", "-n", "-W", "--keep-going"] if os.environ.get("CI") else ["-n"]
-    session.run(
-        "sphinx-build", "-b", builder, "-D", f"language={language}", *strict, *args,
-        str(DOCS), str(outdir), env={"HF_HUB_DISABLE_PROGRESS_BARS": "1"},
-    )
+    strict = bool(os.environ.get("CI")) if strict is None else strict
+    _run(session, env, "sphinx-build", "-b", builder, "-D", f"language={language}",
+         *(STRICT if strict else ("-n",)), *args, str(DOCS), str(outdir))
 
 
-def _build_site(session: nox.Session, *args: str) -> None:
+def _build_site(session: nox.Session, env: dict[str, str], *args: str,
+                strict: bool | None = None) -> None:
     """Build every language into docs/_build/html/<lang>/ and write the language-picking root page."""
     for language in LANGUAGES:
-        _sphinx(session, "html", HTML / language, *args, language=language)
+        _sphinx(session, env, "html", HTML / language, *args, language=language, strict=strict)
+    if not all((HTML / language).is_dir() for language in LANGUAGES):
+        return  # --install-only: nothing was built
     shutil.copyfile(DOCS / "_root" / "index.html", HTML / "index.html")
     session.log(f"Site: {HTML / 'index.html'}")
 
 
-@nox.session(python=PYTHON)
+@nox.session(venv_backend="none")
 def docs(session: nox.Session) -> None:
     """Build the site in English and French into docs/_build/html/{en,fr}/."""
-    _install(session, "docs", "assets")
-    _build_site(session, *session.posargs)
+    env = _shared_env(session)
+    _build_site(session, env, *session.posargs)
 
 
-@nox.session(python=PYTHON)
+@nox.session(venv_backend="none")
 def tests(session: nox.Session) -> None:
-    """Build the site, then run pytest, the docstring and page doctests, and the translation checks."""
-    _install(session, "docs", "assets", "tests")
-    _build_site(session)
-    _sphinx(session, "doctest", BUILD / "doctest")
-    session.run(
-        "pytest", "tests", "--doctest-modules", "lmnotes", *session.posargs,
-        env={"LMNOTES_SITE": str(HTML)},
-    )
+    """Run the library tests and the docstring examples (the fast loop: no site build)."""
+    env = _shared_env(session)
+    _run(session, env, "pytest", "tests", "--doctest-modules", "lmnotes", "-m", "not site",
+         *session.posargs)
+
+
+@nox.session(venv_backend="none")
+def site(session: nox.Session) -> None:
+    """Build the site strictly in both languages, then run the page doctests and the site tests."""
+    env = _shared_env(session)
+    _build_site(session, env, strict=True)
+    _sphinx(session, env, "doctest", BUILD / "doctest", strict=True)
+    _run(session, env, "pytest", "tests", "-m", "site", *session.posargs,
+         env={"LMNOTES_SITE": str(HTML), "LMNOTES_NOX_ENV": str(ENV)})
+
+
+@nox.session(venv_backend="none")
+def doctests(session: nox.Session) -> None:
+    """Run the docstring examples and the pages' {doctest} blocks only."""
+    env = _shared_env(session)
+    _run(session, env, "pytest", "--doctest-modules", "lmnotes", "-p", "no:cacheprovider",
+         *session.posargs)
+    _sphinx(session, env, "doctest", BUILD / "doctest")
 
 
 @nox.session(python=PYTHON)
-def doctests(session: nox.Session) -> None:
-    """Run the docstring examples and the pages' {doctest} blocks only (the fast loop)."""
-    _install(session, "docs", "assets", "tests")
-    session.run("pytest", "--doctest-modules", "lmnotes", "-p", "no:cacheprovider", *session.posargs)
-    _sphinx(session, "doctest", BUILD / "doctest")
+def lint(session: nox.Session) -> None:
+    """Run ruff on the whole tree: lint rules and the format check."""
+    session.install(*_groups("lint"))
+    session.run("ruff", "check", ".", *session.posargs)
+    session.run("ruff", "format", "--check", ".")
 
 
-@nox.session(python=PYTHON, default=False)
+@nox.session(venv_backend="none", default=False)
 def linkcheck(session: nox.Session) -> None:
     """Check external links of both languages (network); ``-- internal``: internal links and anchors."""
+    env = _shared_env(session)
     if session.posargs[:1] == ["internal"]:
         # Offline: build the site, then resolve every relative link and #anchor of every page.
-        _install(session, "docs", "assets", "tests")
-        _build_site(session)
-        session.run("pytest", "tests/test_links.py", "-m", "site", *session.posargs[1:],
-                    env={"LMNOTES_SITE": str(HTML)})
+        _build_site(session, env)
+        _run(session, env, "pytest", "tests/test_links.py", "-m", "site", *session.posargs[1:],
+             env={"LMNOTES_SITE": str(HTML)})
         return
     # Timeouts, retries, rate limits and ignored hosts: docs/_ext/linkcheck_settings.py.
-    _install(session, "docs", "assets")
     for language in LANGUAGES:
-        _sphinx(session, "linkcheck", BUILD / "linkcheck" / language, *session.posargs, language=language)
+        _sphinx(session, env, "linkcheck", BUILD / "linkcheck" / language, *session.posargs,
+                language=language)
 
 
-@nox.session(python=PYTHON)
+@nox.session(venv_backend="none")
 def gettext(session: nox.Session) -> None:
     """Regenerate the .pot files and update docs/locales/fr/LC_MESSAGES/*.po (one catalog per page)."""
-    _install(session, "docs", "assets")
-    _sphinx(session, "gettext", BUILD / "gettext", *session.posargs)
-    session.run(
-        "sphinx-intl", "update", "-p", str(BUILD / "gettext"), "-d", str(DOCS / "locales"),
-        "-l", "fr", "-w", "79",
-    )
-    session.run("python", str(DOCS / "_tools" / "catalogs.py"), "tidy")
-    session.run("python", str(DOCS / "_tools" / "catalogs.py"), "status", success_codes=[0, 1])
+    env = _shared_env(session)
+    _sphinx(session, env, "gettext", BUILD / "gettext", *session.posargs)
+    _run(session, env, "sphinx-intl", "update", "-p", str(BUILD / "gettext"),
+         "-d", str(DOCS / "locales"), "-l", "fr", "-w", "79")
+    _run(session, env, "python", str(DOCS / "_tools" / "catalogs.py"), "tidy")
+    _run(session, env, "python", str(DOCS / "_tools" / "catalogs.py"), "status",
+         success_codes=[0, 1])
 
 
-@nox.session(python=PYTHON, default=False)
+@nox.session(venv_backend="none", default=False)
 def bench(session: nox.Session) -> None:
     """Time cold, warm and edited builds, the doctests and the execution floor; print page weights."""
-    _install(session, "docs", "assets", "tests")
-    session.run("python", "tests/benchmarks/bench_build.py", *session.posargs)
+    env = _shared_env(session)
+    _run(session, env, "python", "tests/benchmarks/bench_build.py", *session.posargs)
 
 
-@nox.session(python=PYTHON, default=False)
+@nox.session(venv_backend="none", default=False)
 def preview(session: nox.Session) -> None:
     """Serve a live preview of one language (default English; ``-- fr`` for French)."""
-    _install(session, "docs", "assets", "preview")
+    env = _shared_env(session, "preview")
     language = session.posargs[0] if session.posargs else "en"
-    session.run(
-        "sphinx-autobuild", "-D", f"language={language}", "--watch", "lmnotes",
-        "--re-ignore", r"_build|jupyter_execute|\.jupyter_cache",
-        str(DOCS), str(HTML / language), *session.posargs[1:],
-    )
+    _run(session, env, "sphinx-autobuild", "-D", f"language={language}", "--watch", "lmnotes",
+         "--re-ignore", r"_build|jupyter_execute|\.jupyter_cache",
+         str(DOCS), str(HTML / language), *session.posargs[1:])
 
 
 #: transformers releases ``nox -s compat`` checks the library against: the last 4.x, the newest 5.x.
@@ -137,9 +191,10 @@ COMPAT_TRANSFORMERS = ("4.57.6", "5.24.0")
 def compat(session: nox.Session, transformers: str) -> None:
     """Run the library tests, doctests and claims on one transformers release; record results."""
     # The pin goes in first: installing lmnotes keeps it (it satisfies transformers>=4.57,<6).
-    session.install(TORCH, f"transformers=={transformers}")
-    _install(session, "assets", "tests")
-    # tests/test_<module>.py of every lmnotes module, the package's API and the claims; the
+    session.install(*_groups("torch"), f"transformers=={transformers}")
+    session.install("-e", ".", *_groups("assets", "tests"))
+    session.install("--no-deps", *_groups("asset-files"))
+    # tests/test_<module>.py of every lmnotes module, the package's layout and the claims; the
     # site, browser, link and translation tests need the docs stack and are left out.
     modules = sorted(path.stem for path in (ROOT / "lmnotes").glob("[!_]*.py"))
     selected = [f"tests/test_{name}.py" for name in [*modules, "package", "claims"]
@@ -151,7 +206,7 @@ def compat(session: nox.Session, transformers: str) -> None:
         f"--junitxml={junit}", *session.posargs,
         env={"HF_HUB_OFFLINE": "1"}, success_codes=[0] if partial else [0, 1],
     )
-    if not partial:
+    if not partial and junit.exists():
         # This release's entry in docs/reference/compatibility.json (versions, run time,
         # outcome of every claim) and the tables of docs/reference/compatibility.md; exits 1
         # if a test failed.

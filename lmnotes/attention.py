@@ -15,22 +15,9 @@ from dataclasses import dataclass
 
 import torch
 
-from lmnotes._checks import check_int
+from lmnotes._checks import check_floating, check_int
 
 __all__ = ["scaled_dot_product_attention", "ScalingRow", "scaling_effect"]
-
-
-def _check_floating(tensor: object, name: str) -> torch.Tensor:
-    if not isinstance(tensor, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(tensor).__name__}")
-    if not tensor.dtype.is_floating_point:
-        raise ValueError(f"{name} must have a floating dtype, got {tensor.dtype}")
-    if tensor.ndim < 2:
-        raise ValueError(
-            f"{name} must have at least 2 dimensions (..., length, dim), "
-            f"got shape {tuple(tensor.shape)}"
-        )
-    return tensor
 
 
 def scaled_dot_product_attention(
@@ -99,9 +86,9 @@ def scaled_dot_product_attention(
     >>> scaled_dot_product_attention(q, k, v, no_key)[0][0]  # zeros, not NaN
     tensor([0.])
     """
-    q = _check_floating(q, "q")
-    k = _check_floating(k, "k")
-    v = _check_floating(v, "v")
+    q = check_floating(q, "q")
+    k = check_floating(k, "k")
+    v = check_floating(v, "v")
     if q.shape[-1] != k.shape[-1]:
         raise ValueError(
             f"q and k must share their last dimension d_k, "

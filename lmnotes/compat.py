@@ -6,8 +6,6 @@ function, the signature of a model's ``forward``), not from version numbers, so 
 releases in between work too. ``nox -s compat`` runs the tests against the last 4.x and
 the newest 5.x; docs/reference/compatibility.md lists what differs.
 
-- Building a tokenizer from an in-memory vocabulary: ``BertTokenizer(vocab={...})`` since
-  5.0; 4.x needs a vocabulary file. :func:`bert_tokenizer` works on both.
 - ``masking_utils.create_causal_mask``: its arguments were renamed during 5.x
   (``input_embeds`` -> ``inputs_embeds``, ``cache_position`` dropped, ``past_key_values``
   -> ``cache`` in 5.24). :func:`create_causal_mask` calls it for a pass without a cache.
@@ -23,7 +21,6 @@ the newest 5.x; docs/reference/compatibility.md lists what differs.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Mapping, Sequence
 
 import torch
 import transformers
@@ -33,7 +30,6 @@ __all__ = [
     "SEED_ZERO_HONOURED",
     "TRANSFORMERS_VERSION",
     "as_boolean_mask",
-    "bert_tokenizer",
     "cache_argument",
     "create_causal_mask",
 ]
@@ -44,85 +40,6 @@ TRANSFORMERS_VERSION = Version(transformers.__version__)
 #: Whether ``DataCollatorForLanguageModeling(seed=0)`` seeds its generator (5.19.0 and later);
 #: before, ``seed=0`` was ignored (``if self.seed``) and the global torch RNG was used.
 SEED_ZERO_HONOURED = TRANSFORMERS_VERSION.release >= (5, 19)
-
-_BERT_SPECIAL = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
-
-
-def bert_tokenizer(vocab: Sequence[str] | Mapping[str, int], *, lowercase: bool = True):
-    """A BERT WordPiece tokenizer built from an in-memory vocabulary.
-
-    The same fast tokenizer on transformers 4.57 and 5.x: a ``tokenizers`` WordPiece
-    model with BERT's normalizer, pre-tokenizer and ``[CLS] A [SEP]`` template, wrapped in
-    ``transformers.BertTokenizerFast`` (``BertTokenizer`` in 5.x). Useful for small,
-    readable examples; real vocabularies come from :func:`lmnotes.assets.load_tokenizer`.
-
-    Parameters
-    ----------
-    vocab : sequence of str, or mapping str -> int
-        The tokens, in id order (a list), or each token's id (a mapping; ids must be
-        ``0 .. len(vocab) - 1``). Must contain ``[PAD]``, ``[UNK]``, ``[CLS]``, ``[SEP]``
-        and ``[MASK]``; continuation pieces start with ``##``.
-    lowercase : bool, default True
-        Lowercase the text before splitting it (as ``bert-base-uncased``).
-
-    Returns
-    -------
-    tokenizer : transformers.BertTokenizerFast
-        Fast tokenizer (offset mappings available, as whole-word masking needs).
-
-    Raises
-    ------
-    TypeError
-        If ``vocab`` is not a sequence or mapping of strings.
-    ValueError
-        If ``vocab`` is empty, repeats a token, lacks a BERT special token, or (mapping)
-        its ids are not ``0 .. len(vocab) - 1``.
-
-    Examples
-    --------
-    >>> from lmnotes.compat import bert_tokenizer
-    >>> tokenizer = bert_tokenizer(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat"])
-    >>> tokenizer("The cat")["input_ids"]
-    [2, 5, 6, 3]
-    >>> tokenizer.mask_token_id, tokenizer.pad_token_id, len(tokenizer)
-    (4, 0, 7)
-    """
-    from tokenizers import Tokenizer, decoders, normalizers, pre_tokenizers, processors
-    from tokenizers.models import WordPiece
-    from transformers import BertTokenizerFast
-
-    if isinstance(vocab, Mapping):
-        ids = dict(vocab)
-    elif isinstance(vocab, Sequence) and not isinstance(vocab, (str, bytes)):
-        ids = {token: i for i, token in enumerate(vocab)}
-        if len(ids) != len(vocab):
-            raise ValueError("vocab must not repeat a token")
-    else:
-        raise TypeError(
-            "vocab must be a sequence of tokens or a mapping token -> id, "
-            f"got {type(vocab).__name__}"
-        )
-    if not ids:
-        raise ValueError("vocab must not be empty")
-    if not all(isinstance(token, str) for token in ids):
-        raise TypeError("vocab must hold str tokens")
-    if sorted(ids.values()) != list(range(len(ids))):
-        raise ValueError(f"vocab ids must be 0 .. {len(ids) - 1}, each once")
-    missing = [token for token in _BERT_SPECIAL if token not in ids]
-    if missing:
-        raise ValueError(f"vocab must contain the BERT special tokens; missing {missing}")
-
-    backend = Tokenizer(WordPiece(ids, unk_token="[UNK]"))
-    backend.normalizer = normalizers.BertNormalizer(lowercase=lowercase)
-    backend.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    backend.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]",
-        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
-        special_tokens=[("[CLS]", ids["[CLS]"]), ("[SEP]", ids["[SEP]"])],
-    )
-    backend.decoder = decoders.WordPiece()
-    return BertTokenizerFast(tokenizer_object=backend, do_lower_case=lowercase)
-
 
 def create_causal_mask(
     config,
@@ -214,7 +131,7 @@ def cache_argument(model: torch.nn.Module) -> str:
     Examples
     --------
     >>> from lmnotes.compat import cache_argument
-    >>> from lmnotes.probes import tiny_llama
+    >>> from lmnotes.tiny import tiny_llama
     >>> cache_argument(tiny_llama()) in ("cache", "past_key_values")
     True
     """

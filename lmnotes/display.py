@@ -18,7 +18,6 @@ PNG formatter for ``Figure`` (the one ``matplotlib-inline`` would register).
 from __future__ import annotations
 
 import dataclasses
-import html
 from collections.abc import Sequence
 
 import numpy as np
@@ -28,7 +27,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch, Patch
 
 from lmnotes._checks import check_int, check_integer_2d, check_same_shape
-from lmnotes._tables import html_table, text_table
+from lmnotes._tables import Table, visible_token
 from lmnotes.clm import next_token_losses
 from lmnotes.mlm import MASK_OUTCOMES, mask_outcomes
 
@@ -80,8 +79,8 @@ def _check_row(row: object, batch: int) -> int:
     return row
 
 
-@dataclasses.dataclass(frozen=True)
-class TokenTable:
+@dataclasses.dataclass(frozen=True, repr=False)
+class TokenTable(Table):
     """One sequence of a batch, position by position.
 
     Attributes
@@ -94,33 +93,16 @@ class TokenTable:
     rows: tuple[tuple[int, str, int, int, str], ...]
 
     columns = ("position", "token", "input id", "label", "label token")
+    numeric = (True, False, True, True, False)
+    code = (False, True, False, False, True)
 
-    def to_text(self) -> str:
-        """The table as aligned plain text (header, rule, one line per position)."""
-        return text_table(self.columns, (True, False, True, True, False), self.rows)
+    def cells(self) -> list[tuple[str, ...]]:
+        """Each row as text; an ignored label shows ``-100`` and no label token."""
+        return [tuple(str(cell) for cell in row) for row in self.rows]
 
-    def __str__(self) -> str:
-        return self.to_text()
-
-    def __repr__(self) -> str:
-        return self.to_text()
-
-    def _repr_html_(self) -> str:
-        """The table as HTML, tokens in ``<code>``, ignored labels greyed."""
-        body = []
-        for position, token, input_id, label, label_token in self.rows:
-            ignored = label == -100
-            colour = " color: #888;" if ignored else ""
-            body.append(
-                "<tr>"
-                f'<td style="text-align: right">{position}</td>'
-                f"<td><code>{html.escape(token)}</code></td>"
-                f'<td style="text-align: right">{input_id}</td>'
-                f'<td style="text-align: right;{colour}">{label}</td>'
-                f"<td>{'' if ignored else f'<code>{html.escape(label_token)}</code>'}</td>"
-                "</tr>"
-            )
-        return html_table(self.columns, body)
+    def cell_class(self, row: int, column: int) -> str | None:
+        """``lmnotes-ignored`` on a ``-100`` label (the loss skips that position)."""
+        return "lmnotes-ignored" if column == 3 and self.rows[row][3] == -100 else None
 
 
 def token_table(input_ids: torch.Tensor, labels: torch.Tensor, tokenizer, *, row: int = 0):
@@ -154,7 +136,7 @@ def token_table(input_ids: torch.Tensor, labels: torch.Tensor, tokenizer, *, row
     Examples
     --------
     >>> import torch
-    >>> from lmnotes.compat import bert_tokenizer
+    >>> from lmnotes.tiny import bert_tokenizer
     >>> vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "has", "four", "paws"]
     >>> tokenizer = bert_tokenizer(vocab)
     >>> input_ids = torch.tensor([[2, 5, 6, 7, 4, 9, 3]])     # "four" was masked
@@ -184,8 +166,8 @@ def token_table(input_ids: torch.Tensor, labels: torch.Tensor, tokenizer, *, row
     return TokenTable(tuple(rows))
 
 
-@dataclasses.dataclass(frozen=True)
-class NextTokenTable:
+@dataclasses.dataclass(frozen=True, repr=False)
+class NextTokenTable(Table):
     """What a causal LM is scored on at each position of one sequence.
 
     Attributes
@@ -201,42 +183,21 @@ class NextTokenTable:
     rows: tuple[tuple[int, str, str, float, float], ...]
 
     columns = ("position", "token", "next label", "p(next)", "loss")
+    numeric = (True, False, False, True, True)
+    code = (False, True, True, False, False)
 
-    def _cells(self):
-        for position, token, target, prob, loss in self.rows:
-            scored = target != ""
-            yield (
-                position,
+    def cells(self) -> list[tuple[str, ...]]:
+        """Each row as text, probabilities and losses to 3 decimals, empty where unscored."""
+        return [
+            (
+                str(position),
                 token,
                 target,
-                f"{prob:.3f}" if scored else "",
-                f"{loss:.3f}" if scored else "",
+                f"{prob:.3f}" if target else "",
+                f"{loss:.3f}" if target else "",
             )
-
-    def to_text(self) -> str:
-        """The table as aligned plain text, probabilities and losses to 3 decimals."""
-        return text_table(self.columns, (True, False, False, True, True), self._cells())
-
-    def __str__(self) -> str:
-        return self.to_text()
-
-    def __repr__(self) -> str:
-        return self.to_text()
-
-    def _repr_html_(self) -> str:
-        """The table as HTML, tokens in ``<code>``."""
-        body = []
-        for position, token, target, prob, loss in self._cells():
-            body.append(
-                "<tr>"
-                f'<td style="text-align: right">{position}</td>'
-                f"<td><code>{html.escape(token)}</code></td>"
-                f"<td>{f'<code>{html.escape(target)}</code>' if target else ''}</td>"
-                f'<td style="text-align: right">{prob}</td>'
-                f'<td style="text-align: right">{loss}</td>'
-                "</tr>"
-            )
-        return html_table(self.columns, body)
+            for position, token, target, prob, loss in self.rows
+        ]
 
 
 def next_token_table(
@@ -283,7 +244,7 @@ def next_token_table(
     Examples
     --------
     >>> import torch
-    >>> from lmnotes.compat import bert_tokenizer
+    >>> from lmnotes.tiny import bert_tokenizer
     >>> vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "sat"]
     >>> tokenizer = bert_tokenizer(vocab)
     >>> ids = torch.tensor([[5, 6, 7]])
@@ -430,12 +391,6 @@ def plot_mlm_masks(
     return fig
 
 
-def _visible(token: str, max_chars: int) -> str:
-    """Make spaces and newlines of a token visible and cut it to *max_chars*."""
-    shown = token.replace(" ", "\u2423").replace("\n", "\\n").replace("\t", "\\t")
-    return shown if len(shown) <= max_chars else shown[: max_chars - 1] + "\u2026"
-
-
 def plot_label_shift(
     tokens: Sequence[str],
     *,
@@ -531,7 +486,7 @@ def plot_label_shift(
         )
 
     for i, token in enumerate(tokens):
-        shown = _visible(token, max_chars)
+        shown = visible_token(token, max_chars)
         box(i, y_in, shown, active=i < n - 1 and not ignored[i + 1], colour=_BLUE)
         box(i, y_out, shown, active=i > 0 and not ignored[i], colour=_GREEN)
         ax.text(

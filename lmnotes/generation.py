@@ -15,13 +15,12 @@ Because of the causal mask the three give the same predictions:
 from __future__ import annotations
 
 import dataclasses
-import html
 import inspect
 
 import torch
 
 from lmnotes._checks import as_ids, check_int
-from lmnotes._tables import html_table, text_table
+from lmnotes._tables import Table, visible_token
 from lmnotes.compat import cache_argument
 
 __all__ = [
@@ -120,7 +119,7 @@ def greedy_generate(
     Examples
     --------
     >>> from lmnotes.generation import greedy_generate
-    >>> from lmnotes.probes import tiny_llama
+    >>> from lmnotes.tiny import tiny_llama
     >>> model = tiny_llama()
     >>> with_cache = greedy_generate(model, [5, 17, 42], n_new=4)
     >>> without = greedy_generate(model, [5, 17, 42], n_new=4, use_cache=False)
@@ -234,7 +233,7 @@ def teacher_forcing_vs_generation(
     Examples
     --------
     >>> from lmnotes.generation import teacher_forcing_vs_generation
-    >>> from lmnotes.probes import tiny_gpt2
+    >>> from lmnotes.tiny import tiny_gpt2
     >>> result = teacher_forcing_vs_generation(tiny_gpt2(), [5, 17, 42, 8], n_new=5)
     >>> result.agree, result.max_logit_diff_cache < 1e-4
     (True, True)
@@ -266,13 +265,8 @@ def teacher_forcing_vs_generation(
 # --------------------------------------------------------------------------- next-token table
 
 
-def _visible(token: str) -> str:
-    """Spaces as ``␣``, newlines and tabs escaped, so a token's whitespace shows."""
-    return token.replace(" ", "\u2423").replace("\n", "\\n").replace("\t", "\\t")
-
-
-@dataclasses.dataclass(frozen=True)
-class TopPredictionTable:
+@dataclasses.dataclass(frozen=True, repr=False)
+class TopPredictionTable(Table):
     """What a causal LM expects after each position of a text (one teacher-forced pass).
 
     Attributes
@@ -288,46 +282,25 @@ class TopPredictionTable:
     rows: tuple[tuple[int, str, str, float, str], ...]
 
     columns = ("position", "token", "top prediction", "p(top)", "next token in text")
+    numeric = (True, False, False, True, False)
+    code = (False, True, True, False, True)
 
     @property
     def hits(self) -> int:
         """Positions whose top prediction is the token that follows in the text."""
         return sum(1 for row in self.rows if row[4] and row[4] == row[2])
 
-    def _cells(self) -> list[tuple[str, ...]]:
+    def cells(self) -> list[tuple[str, ...]]:
+        """Each row as text, the probability to 3 decimals."""
         return [
             (str(pos), token, top, f"{p_top:.3f}", nxt)
             for pos, token, top, p_top, nxt in self.rows
         ]
 
-    def to_text(self) -> str:
-        """The table as aligned plain text, probabilities to 3 decimals."""
-        return text_table(self.columns, (True, False, False, True, False), self._cells())
-
-    def __str__(self) -> str:
-        return self.to_text()
-
-    def __repr__(self) -> str:
-        return self.to_text()
-
-    def _repr_html_(self) -> str:
-        """The table as HTML; a top prediction equal to the next token is bold."""
-        body = []
-        for row, cells in zip(self.rows, self._cells(), strict=True):
-            top = f"<code>{html.escape(cells[2])}</code>"
-            if row[4] and row[4] == row[2]:
-                top = f"<strong>{top}</strong>"
-            nxt = f"<code>{html.escape(cells[4])}</code>" if cells[4] else ""
-            body.append(
-                "<tr>"
-                f'<td style="text-align: right">{cells[0]}</td>'
-                f"<td><code>{html.escape(cells[1])}</code></td>"
-                f"<td>{top}</td>"
-                f'<td style="text-align: right">{cells[3]}</td>'
-                f"<td>{nxt}</td>"
-                "</tr>"
-            )
-        return html_table(self.columns, body)
+    def cell_class(self, row: int, column: int) -> str | None:
+        """``lmnotes-hit`` on a top prediction equal to the next token in the text."""
+        pos, token, top, p_top, nxt = self.rows[row]
+        return "lmnotes-hit" if column == 2 and nxt and nxt == top else None
 
 
 def top_prediction_table(model: torch.nn.Module, tokenizer, text: str) -> TopPredictionTable:
@@ -365,7 +338,7 @@ def top_prediction_table(model: torch.nn.Module, tokenizer, text: str) -> TopPre
     >>> from tokenizers import Tokenizer, models, pre_tokenizers
     >>> from transformers import PreTrainedTokenizerFast
     >>> from lmnotes.generation import top_prediction_table
-    >>> from lmnotes.probes import tiny_gpt2
+    >>> from lmnotes.tiny import tiny_gpt2
     >>> words = [f"w{i}" for i in range(100)]          # one word per id of the tiny model
     >>> backend = Tokenizer(models.WordLevel(dict(zip(words, range(100))), unk_token="w0"))
     >>> backend.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
@@ -387,7 +360,7 @@ def top_prediction_table(model: torch.nn.Module, tokenizer, text: str) -> TopPre
     seq = ids[0].tolist()
 
     def shown(token_id: int) -> str:
-        return _visible(tokenizer.decode([token_id]))
+        return visible_token(tokenizer.decode([token_id]))
 
     rows = tuple(
         (

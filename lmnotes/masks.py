@@ -231,3 +231,39 @@ def to_additive(mask: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch
         raise ValueError(f"dtype must be a floating dtype, got {dtype}")
     zero = torch.zeros((), dtype=dtype, device=mask.device)
     return torch.where(mask, zero, torch.finfo(dtype).min)
+
+
+def position_ids_from_attention_mask(attention_mask: torch.Tensor) -> torch.Tensor:
+    """Position ids that count real tokens only: ``cumsum(mask) - 1``, pads set to 0.
+
+    With left padding the first real token then gets position 0, as in an unpadded run.
+    Pad positions get 0 here (the running count there is -1 or repeats the last real
+    position; their outputs are never used). ``generate()`` computes the same ids for real
+    tokens and fills pad positions with 1 instead.
+
+    Parameters
+    ----------
+    attention_mask : (batch, seq_len) bool or integer
+        1 for real tokens, 0 for padding.
+
+    Returns
+    -------
+    position_ids : (batch, seq_len) int64
+
+    Raises
+    ------
+    TypeError
+        If ``attention_mask`` is not a tensor.
+    ValueError
+        If ``attention_mask`` is not a 2-D mask of 0/1 (or bool).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from lmnotes.masks import position_ids_from_attention_mask
+    >>> position_ids_from_attention_mask(torch.tensor([[0, 0, 1, 1, 1], [1, 1, 1, 1, 1]]))
+    tensor([[0, 0, 0, 1, 2],
+            [0, 1, 2, 3, 4]])
+    """
+    real = check_attention_mask(attention_mask).long()
+    return ((real.cumsum(-1) - 1) * real).clamp(min=0)

@@ -31,7 +31,13 @@ from collections.abc import Sequence
 
 import torch
 
-from lmnotes._checks import check_int, check_integer_2d, check_logits_labels, check_same_shape
+from lmnotes._checks import (
+    check_int,
+    check_integer_2d,
+    check_logits_labels,
+    check_probability,
+    check_same_shape,
+)
 from lmnotes._losses import token_nll
 from lmnotes.compat import SEED_ZERO_HONOURED
 
@@ -49,16 +55,6 @@ __all__ = [
 
 IGNORE_INDEX = -100
 """Label value ignored by the loss (default ``ignore_index`` of ``torch.nn.CrossEntropyLoss``)."""
-
-
-def _check_probability(value, name: str) -> float:
-    """Return *value* as a float, or raise ``ValueError`` if it is not a number in [0, 1]."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number in [0, 1], got {value!r}")
-    value = float(value)
-    if not 0.0 <= value <= 1.0:  # also rejects NaN
-        raise ValueError(f"{name} must be in [0, 1], got {value}")
-    return value
 
 
 def _special_tokens_mask(input_ids: torch.Tensor, tokenizer) -> torch.Tensor:
@@ -79,9 +75,9 @@ def _check_mlm_arguments(
             "tokenizer has no mask token (tokenizer.mask_token is None): masked language "
             "modelling needs one; a causal LM tokenizer such as GPT-2's is meant for mlm=False"
         )
-    mlm_probability = _check_probability(mlm_probability, "mlm_probability")
-    mask_replace_prob = _check_probability(mask_replace_prob, "mask_replace_prob")
-    random_replace_prob = _check_probability(random_replace_prob, "random_replace_prob")
+    mlm_probability = check_probability(mlm_probability, "mlm_probability")
+    mask_replace_prob = check_probability(mask_replace_prob, "mask_replace_prob")
+    random_replace_prob = check_probability(random_replace_prob, "random_replace_prob")
     if mask_replace_prob + random_replace_prob > 1:
         raise ValueError(
             f"mask_replace_prob + random_replace_prob must not exceed 1, got "
@@ -169,7 +165,7 @@ def mask_tokens(
     Examples
     --------
     >>> import torch
-    >>> from lmnotes.compat import bert_tokenizer
+    >>> from lmnotes.tiny import bert_tokenizer
     >>> vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "sat"]
     >>> tokenizer = bert_tokenizer(vocab)
     >>> ids = torch.tensor([[2, 5, 6, 7, 3], [2, 6, 7, 3, 0]])
@@ -348,7 +344,7 @@ def random_token_batch(
     Examples
     --------
     >>> import torch
-    >>> from lmnotes.compat import bert_tokenizer
+    >>> from lmnotes.tiny import bert_tokenizer
     >>> vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "sat"]
     >>> tokenizer = bert_tokenizer(vocab)
     >>> ids = random_token_batch(tokenizer, batch_size=4, max_length=6, min_length=3,
@@ -521,7 +517,7 @@ def measure_masking(
     Examples
     --------
     >>> import torch
-    >>> from lmnotes.compat import bert_tokenizer
+    >>> from lmnotes.tiny import bert_tokenizer
     >>> vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [f"w{i}" for i in range(95)]
     >>> tokenizer = bert_tokenizer(vocab)
     >>> generator = torch.Generator().manual_seed(0)
@@ -657,7 +653,7 @@ def measure_collator(collator, input_ids: torch.Tensor) -> MaskingStats:
     --------
     >>> import torch
     >>> from transformers import DataCollatorForLanguageModeling
-    >>> from lmnotes.compat import bert_tokenizer
+    >>> from lmnotes.tiny import bert_tokenizer
     >>> vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [f"w{i}" for i in range(95)]
     >>> tokenizer = bert_tokenizer(vocab)
     >>> ids = random_token_batch(tokenizer, batch_size=512, max_length=64,
@@ -722,7 +718,7 @@ def count_chosen(collator, examples: Sequence, *, calls: int = 1000) -> torch.Te
     --------
     >>> import torch
     >>> from transformers import DataCollatorForLanguageModeling
-    >>> from lmnotes.compat import bert_tokenizer
+    >>> from lmnotes.tiny import bert_tokenizer
     >>> vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "sat"]
     >>> tokenizer = bert_tokenizer(vocab)
     >>> collator = DataCollatorForLanguageModeling(tokenizer, seed=1)

@@ -11,25 +11,16 @@ variable-length kernels.
 from __future__ import annotations
 
 import math
-import os
-import platform
-import time
-from pathlib import Path
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 from transformers import DataCollatorWithFlattening
 
-from lmnotes._checks import check_int
+from lmnotes._checks import check_examples, check_int, check_integer_2d, check_lengths
+from lmnotes._models import default_pad_token_id, forward_loss
 from lmnotes.masks import causal_mask, to_additive
-from lmnotes.probes import (
-    _FIRST_WORD_ID,
-    TINY_VOCAB_SIZE,
-    _default_pad_token_id,
-    _loss,
-    tiny_llama,
-)
+from lmnotes.tiny import TINY_FIRST_WORD_ID, TINY_VOCAB_SIZE, tiny_llama
 
 __all__ = [
     "synthetic_lengths",
@@ -40,41 +31,9 @@ __all__ = [
     "packed_causal_mask",
     "PackedLossResult",
     "packed_vs_padded_loss",
-    "Throughput",
-    "measure_throughput",
-    "machine_description",
     "AttentionCost",
     "attention_cost",
 ]
-
-
-def _check_lengths(lengths: object, name: str = "lengths") -> list[int]:
-    if isinstance(lengths, torch.Tensor):
-        lengths = lengths.tolist()
-    if not isinstance(lengths, Sequence) or isinstance(lengths, str):
-        raise TypeError(f"{name} must be a sequence of ints, got {type(lengths).__name__}")
-    if len(lengths) == 0:
-        raise ValueError(f"{name} must not be empty")
-    for value in lengths:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"{name} must hold ints, got {type(value).__name__}")
-        if value < 1:
-            raise ValueError(f"{name} must hold positive lengths, got {value}")
-    return list(lengths)
-
-
-def _check_examples(examples: object) -> list[list[int]]:
-    """Accept a list of id lists (or of dicts with ``input_ids``); return lists of ints."""
-    if not isinstance(examples, Sequence) or len(examples) == 0:
-        raise ValueError("examples must be a non-empty list of token-id lists")
-    out = []
-    for example in examples:
-        ids = example["input_ids"] if isinstance(example, dict) else example
-        ids = ids.tolist() if isinstance(ids, torch.Tensor) else list(ids)
-        if not ids:
-            raise ValueError("examples must not contain an empty example")
-        out.append([int(i) for i in ids])
-    return out
 
 
 # --------------------------------------------------------------------------- example lengths
@@ -208,7 +167,7 @@ def padding_waste(
     >>> padding_waste([2, 8, 3, 7], batch_size=2, sort_by_length=True).pad_fraction
     0.0909090909090909
     """
-    lengths = _check_lengths(lengths)
+    lengths = check_lengths(lengths)
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     multiple = (
         1
@@ -260,7 +219,7 @@ def padded_batch(examples: Sequence[Sequence[int]], pad_token_id: int) -> dict[s
     >>> batch["input_ids"].tolist(), batch["labels"].tolist()
     ([[5, 6, 7], [8, 9, 1]], [[5, 6, 7], [8, 9, -100]])
     """
-    examples = _check_examples(examples)
+    examples = check_examples(examples)
     longest = max(len(ids) for ids in examples)
     input_ids = torch.full((len(examples), longest), pad_token_id, dtype=torch.long)
     attention_mask = torch.zeros((len(examples), longest), dtype=torch.long)
@@ -300,7 +259,7 @@ def packed_batch(examples: Sequence[Sequence[int]]) -> dict[str, torch.Tensor]:
     >>> batch["position_ids"].tolist(), batch["labels"].tolist()
     ([[0, 1, 2, 0, 1]], [[-100, 6, 7, -100, 9]])
     """
-    examples = _check_examples(examples)
+    examples = check_examples(examples)
     collator = DataCollatorWithFlattening(return_tensors="pt")
     return dict(collator([{"input_ids": ids} for ids in examples]))
 
@@ -340,18 +299,11 @@ def packed_causal_mask(position_ids: torch.Tensor) -> torch.Tensor:
             [0, 0, 0, 1, 0],
             [0, 0, 0, 1, 1]], dtype=torch.int32)
     """
-    if not isinstance(position_ids, torch.Tensor):
-        raise TypeError(f"position_ids must be a torch.Tensor, got {type(position_ids).__name__}")
-    if position_ids.ndim != 2 or position_ids.shape[1] == 0:
+    check_integer_2d(position_ids, "position_ids")
+    if position_ids.shape[1] == 0:
         raise ValueError(
-            f"position_ids must have shape (batch, total_tokens), got {tuple(position_ids.shape)}"
+            f"position_ids must have at least one token, got shape {tuple(position_ids.shape)}"
         )
-    if (
-        position_ids.dtype.is_floating_point
-        or position_ids.dtype.is_complex
-        or position_ids.dtype == torch.bool
-    ):
-        raise ValueError(f"position_ids must be an integer tensor, got dtype {position_ids.dtype}")
     starts = torch.ones_like(position_ids, dtype=torch.bool)
     starts[:, 1:] = position_ids[:, 1:] != position_ids[:, :-1] + 1
     example = starts.cumsum(-1)  # (batch, N): index of the example each token belongs to
@@ -405,7 +357,7 @@ def packed_vs_padded_loss(
     ----------
     model : causal LM, optional
         A transformers ``...ForCausalLM`` taking ``position_ids``. Defaults to
-        :func:`lmnotes.probes.tiny_llama` ``(seed)`` (eager attention).
+        :func:`lmnotes.tiny.tiny_llama` ``(seed)`` (eager attention).
     examples : list of list of int, optional
         Token ids. Defaults to random examples of lengths 5, 3 and 7 drawn with ``seed``.
     pad_token_id : int, optional
@@ -438,12 +390,12 @@ def packed_vs_padded_loss(
     if examples is None:
         generator = torch.Generator().manual_seed(seed)
         examples = [
-            torch.randint(_FIRST_WORD_ID, TINY_VOCAB_SIZE, (n,), generator=generator).tolist()
+            torch.randint(TINY_FIRST_WORD_ID, TINY_VOCAB_SIZE, (n,), generator=generator).tolist()
             for n in (5, 3, 7)
         ]
-    examples = _check_examples(examples)
+    examples = check_examples(examples)
     if pad_token_id is None:
-        pad_token_id = _default_pad_token_id(model)
+        pad_token_id = default_pad_token_id(model)
 
     padded = padded_batch(examples, pad_token_id)
     packed = packed_batch(examples)
@@ -452,7 +404,7 @@ def packed_vs_padded_loss(
         mask = to_additive(mask, model.dtype)
 
     def loss(**inputs: torch.Tensor | bool) -> float:
-        return _loss(model, **inputs)
+        return forward_loss(model, **inputs)
 
     ids, labels, positions = packed["input_ids"], packed["labels"], packed["position_ids"]
     return PackedLossResult(
@@ -467,159 +419,6 @@ def packed_vs_padded_loss(
         ),
         packed_use_cache=loss(input_ids=ids, labels=labels, position_ids=positions, use_cache=True),
         packed_without_position_ids=loss(input_ids=ids, labels=labels, use_cache=False),
-    )
-
-
-# --------------------------------------------------------------------------- throughput
-
-
-@dataclass(frozen=True)
-class Throughput:
-    """Forward-pass speed on padded and packed batches of the same examples.
-
-    Attributes
-    ----------
-    real_tokens : int
-        Non-pad tokens processed per pass over the data.
-    padded_slots : int
-        Token slots of the padded batches (real + pad).
-    padded_tokens_per_second : float
-        Real tokens per second, padded batches (best of the repeats).
-    packed_tokens_per_second : float
-        Real tokens per second, packed batches (best of the repeats).
-    speedup : float
-        ``packed_tokens_per_second / padded_tokens_per_second``.
-    """
-
-    real_tokens: int
-    padded_slots: int
-    padded_tokens_per_second: float
-    packed_tokens_per_second: float
-    speedup: float
-
-
-def measure_throughput(
-    lengths: Sequence[int],
-    model: torch.nn.Module | None = None,
-    batch_size: int = 8,
-    repeats: int = 3,
-    seed: int = 0,
-) -> Throughput:
-    """Time forward passes over examples of ``lengths``, padded and packed, batch by batch.
-
-    Timings depend on the machine, so only the token counts are deterministic. The packed
-    batches here run through eager/SDPA attention with a dense ``N x N`` block-diagonal
-    mask; the large gains reported for packing come from FlashAttention-2's variable-length
-    kernels on GPU, which skip the masked blocks.
-
-    Parameters
-    ----------
-    lengths : sequence of int
-        Example lengths; batches are consecutive slices of ``batch_size``.
-    model : causal LM, optional
-        Defaults to :func:`lmnotes.probes.tiny_llama` ``(seed)``.
-    batch_size : int, default 8
-        Examples per batch (packed: per row).
-    repeats : int, default 3
-        Timed passes over the data for each layout; the fastest counts.
-    seed : int, default 0
-        Seed of the default model and of the token ids.
-
-    Returns
-    -------
-    Throughput
-
-    Raises
-    ------
-    TypeError
-        If ``lengths`` is not a sequence of ints or a size is not an int.
-    ValueError
-        If a length or size is < 1.
-
-    Examples
-    --------
-    >>> from lmnotes.packing import measure_throughput
-    >>> result = measure_throughput([3, 9, 4, 12], batch_size=2, repeats=1)
-    >>> result.real_tokens, result.padded_slots, result.packed_tokens_per_second > 0
-    (28, 42, True)
-    """
-    lengths = _check_lengths(lengths)
-    batch_size = check_int(batch_size, "batch_size", minimum=1)
-    repeats = check_int(repeats, "repeats", minimum=1)
-    if model is None:
-        model = tiny_llama(seed)
-    vocab_size = model.get_input_embeddings().num_embeddings
-    pad_token_id = model.config.pad_token_id if model.config.pad_token_id is not None else 0
-    generator = torch.Generator().manual_seed(seed)
-    examples = [
-        torch.randint(_FIRST_WORD_ID, vocab_size, (n,), generator=generator).tolist()
-        for n in lengths
-    ]
-    chunks = [examples[i : i + batch_size] for i in range(0, len(examples), batch_size)]
-    padded = [padded_batch(chunk, pad_token_id) for chunk in chunks]
-    packed = [packed_batch(chunk) for chunk in chunks]
-    padded_inputs = [
-        {"input_ids": b["input_ids"], "attention_mask": b["attention_mask"]} for b in padded
-    ]
-    packed_inputs = [
-        {"input_ids": b["input_ids"], "position_ids": b["position_ids"]} for b in packed
-    ]
-
-    def best_time(batches: list[dict[str, torch.Tensor]]) -> float:
-        best = float("inf")
-        with torch.no_grad():
-            model(**batches[0], use_cache=False)  # warm-up
-            for _ in range(repeats):
-                start = time.perf_counter()
-                for inputs in batches:
-                    model(**inputs, use_cache=False)
-                best = min(best, time.perf_counter() - start)
-        return best
-
-    real = sum(lengths)
-    padded_speed = real / best_time(padded_inputs)
-    packed_speed = real / best_time(packed_inputs)
-    return Throughput(
-        real_tokens=real,
-        padded_slots=sum(b["input_ids"].numel() for b in padded),
-        padded_tokens_per_second=padded_speed,
-        packed_tokens_per_second=packed_speed,
-        speedup=packed_speed / padded_speed,
-    )
-
-
-def machine_description() -> str:
-    """The machine timings were measured on: CPU model, architecture, CPU count, torch threads.
-
-    ``platform.processor()`` is often empty on Linux; the CPU model then comes from the
-    first ``model name`` line of ``/proc/cpuinfo`` when there is one. The counts are
-    written as the Python calls that give them, so the text reads the same in any
-    language.
-
-    Returns
-    -------
-    description : str
-        For example ``"AMD EPYC (x86_64), os.cpu_count() = 2, torch 2.13.0,
-        torch.get_num_threads() = 2"``.
-
-    Examples
-    --------
-    >>> import os
-    >>> from lmnotes.packing import machine_description
-    >>> f"os.cpu_count() = {os.cpu_count()}" in machine_description()
-    True
-    """
-    model = platform.processor().strip()
-    cpuinfo = Path("/proc/cpuinfo")
-    if not model and cpuinfo.is_file():
-        for line in cpuinfo.read_text(errors="replace").splitlines():
-            if line.lower().startswith("model name") and ":" in line:
-                model = line.split(":", 1)[1].strip()
-                break
-    return (
-        f"{model or 'unknown CPU'} ({platform.machine() or 'unknown architecture'}), "
-        f"os.cpu_count() = {os.cpu_count()}, torch {torch.__version__}, "
-        f"torch.get_num_threads() = {torch.get_num_threads()}"
     )
 
 
@@ -688,7 +487,7 @@ def attention_cost(lengths: Sequence[int], batch_size: int) -> AttentionCost:
     >>> cost.padded_scores, cost.packed_dense_scores, cost.varlen_scores
     (226, 200, 126)
     """
-    lengths = _check_lengths(lengths)
+    lengths = check_lengths(lengths)
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     padded_slots = padded_scores = dense = 0
     for start in range(0, len(lengths), batch_size):

@@ -24,17 +24,13 @@ import torch
 from packaging.version import Version
 from transformers import DataCollatorForLanguageModeling, DataCollatorWithFlattening
 
-from lmnotes.compat import TRANSFORMERS_VERSION, as_boolean_mask, bert_tokenizer
+from lmnotes.compat import TRANSFORMERS_VERSION, as_boolean_mask
+from lmnotes.tiny import bert_tokenizer
 from lmnotes.masks import causal_padding_mask, cross_attention_mask, to_additive
 from lmnotes.mlm import mask_tokens, measure_collator, random_token_batch
-from lmnotes.probes import (
-    capture_attention_mask,
-    padding_probe,
-    tiny_bart,
-    tiny_bert,
-    tiny_llama,
-    transformers_causal_mask,
-)
+from lmnotes.inspection import capture_attention_mask, transformers_causal_mask
+from lmnotes.probes import padding_probe
+from lmnotes.tiny import tiny_bart, tiny_bert, tiny_llama
 
 WORDS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [f"w{i}" for i in range(95)]
 PIECES = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "sat", "un", "##believ", "##ably",
@@ -361,7 +357,7 @@ class TestCausalLanguageModelling:
     def test_loss_shift(self, claim, build):
         """Tiny GPT-2 and Llama, labels with -100: the model's loss is shifted_loss exactly."""
         from lmnotes.clm import shifted_loss
-        from lmnotes.probes import tiny_gpt2
+        from lmnotes.tiny import tiny_gpt2
 
         model = {"gpt2": tiny_gpt2, "llama": tiny_llama}[build]()
         ids = torch.randint(3, 100, (2, 7), generator=torch.Generator().manual_seed(0))
@@ -531,11 +527,11 @@ class TestApis:
     @pytest.mark.claim(
         "api-bert-tokenizer-vocab",
         "`BertTokenizer(vocab={...})` builds a tokenizer from an in-memory vocabulary "
-        "(`lmnotes.compat.bert_tokenizer` works on every release).",
+        "(`lmnotes.tiny.bert_tokenizer` works on every release).",
         since="5.0.0",
     )
     def test_bert_tokenizer_vocab(self, claim):
-        """The library class from a dict, against lmnotes.compat.bert_tokenizer."""
+        """The library class from a dict, against lmnotes.tiny.bert_tokenizer."""
         from transformers import BertTokenizer
 
         vocab = dict(zip(PIECES, range(len(PIECES))))
@@ -570,7 +566,7 @@ class TestApis:
     def test_generation_cache(self, claim):
         """lmnotes.generation.teacher_forcing_vs_generation on the tiny GPT-2."""
         from lmnotes.generation import teacher_forcing_vs_generation
-        from lmnotes.probes import tiny_gpt2
+        from lmnotes.tiny import tiny_gpt2
 
         result = teacher_forcing_vs_generation(tiny_gpt2(), [5, 17, 42, 8], n_new=5)
         claim.check(result.agree and result.max_logit_diff_cache < 1e-4,

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import pytest
 import torch
-from transformers import BertTokenizerFast, LlamaConfig
+from transformers import LlamaConfig
 
 from lmnotes.compat import (
     SEED_ZERO_HONOURED,
     TRANSFORMERS_VERSION,
     as_boolean_mask,
-    bert_tokenizer,
     cache_argument,
     create_causal_mask,
 )
 from lmnotes.masks import causal_padding_mask, to_additive
-from lmnotes.probes import tiny_bert, tiny_gpt2, tiny_llama
+from lmnotes.tiny import tiny_bert, tiny_gpt2, tiny_llama
 
 VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "sat", "##s"]
 
@@ -28,50 +27,6 @@ class TestVersion:
     def test_seed_zero_flag_follows_the_release(self):
         """SEED_ZERO_HONOURED is True exactly from 5.19 on."""
         assert SEED_ZERO_HONOURED == (TRANSFORMERS_VERSION.release[:2] >= (5, 19))
-
-
-class TestBertTokenizer:
-    def test_wordpiece_with_special_tokens(self):
-        """Lowercases, splits into WordPiece pieces and frames the text with [CLS] ... [SEP]."""
-        tokenizer = bert_tokenizer(VOCAB)
-        assert isinstance(tokenizer, BertTokenizerFast)
-        assert tokenizer("The cats sat")["input_ids"] == [2, 5, 6, 8, 7, 3]
-        assert tokenizer.convert_ids_to_tokens([1, 4]) == ["[UNK]", "[MASK]"]
-
-    def test_special_ids_and_mask(self):
-        """Special ids come from the vocabulary; get_special_tokens_mask marks them."""
-        tokenizer = bert_tokenizer(VOCAB)
-        assert (tokenizer.pad_token_id, tokenizer.unk_token_id, tokenizer.cls_token_id,
-                tokenizer.sep_token_id, tokenizer.mask_token_id) == (0, 1, 2, 3, 4)
-        mask = tokenizer.get_special_tokens_mask([2, 5, 6, 3, 0], already_has_special_tokens=True)
-        assert mask == [1, 0, 0, 1, 1]
-
-    def test_mapping_and_case(self):
-        """A token -> id mapping gives the same ids; lowercase=False keeps the case."""
-        mapping = {token: i for i, token in enumerate(VOCAB)}
-        assert bert_tokenizer(mapping)("the cat")["input_ids"] == [2, 5, 6, 3]
-        assert bert_tokenizer(VOCAB, lowercase=False)("The cat")["input_ids"] == [2, 1, 6, 3]
-
-    def test_offsets_for_whole_word_masking(self):
-        """A fast tokenizer: offset mappings are available."""
-        encoding = bert_tokenizer(VOCAB)("cats", return_offsets_mapping=True)
-        assert encoding["offset_mapping"] == [(0, 0), (0, 3), (3, 4), (0, 0)]
-
-    @pytest.mark.parametrize(
-        ("vocab", "error", "match"),
-        [
-            ([], ValueError, "empty"),
-            (["[PAD]", "[PAD]"], ValueError, "repeat"),
-            (["[PAD]", "the"], ValueError, "special"),
-            ({"[PAD]": 0, "[UNK]": 2}, ValueError, "ids"),
-            ("[PAD] [UNK]", TypeError, "vocab"),
-            ([1, 2], TypeError, "str"),
-        ],
-    )
-    def test_bad_vocab_raises(self, vocab, error, match):
-        """Bad vocabularies raise, naming what is wrong."""
-        with pytest.raises(error, match=match):
-            bert_tokenizer(vocab)
 
 
 class TestCreateCausalMask:

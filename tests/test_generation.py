@@ -13,7 +13,7 @@ from lmnotes.generation import (
     teacher_forcing_vs_generation,
     top_prediction_table,
 )
-from lmnotes.probes import tiny_bert, tiny_gpt2, tiny_llama
+from lmnotes.tiny import tiny_bert, tiny_gpt2, tiny_llama
 
 PROMPT = [5, 17, 42, 8]
 
@@ -184,12 +184,6 @@ class TestTopPredictionTable:
         lines = str(table).splitlines()
         assert lines[0].split()[:2] == ["position", "token"] and len(lines) == 4
         assert table._repr_html_().startswith("<table")
-
-    def test_spaces_and_newlines_are_visible(self):
-        """A token made of spaces, a newline and a tab is shown with ␣, \\n and \\t."""
-        from lmnotes.generation import _visible
-
-        assert _visible(" a\n\t") == "\u2423a\\n\\t"
 
     def test_bad_text_raises(self, word_tokenizer):
         """A non-string text raises TypeError naming text; an empty one ValueError."""

@@ -11,22 +11,20 @@ from hypothesis import strategies as st
 from transformers.masking_utils import sdpa_mask
 
 from lmnotes.compat import TRANSFORMERS_VERSION
-
+from lmnotes.inspection import (
+    capture_attention_mask,
+    transformers_causal_mask,
+    transformers_cross_attention_mask,
+)
 from lmnotes.masks import (
     causal_mask,
     causal_padding_mask,
     cross_attention_mask,
     padding_mask,
+    position_ids_from_attention_mask,
     to_additive,
 )
-from lmnotes.probes import (
-    capture_attention_mask,
-    tiny_bert,
-    tiny_gpt2,
-    tiny_llama,
-    transformers_causal_mask,
-    transformers_cross_attention_mask,
-)
+from lmnotes.tiny import tiny_bert, tiny_gpt2, tiny_llama
 
 FLOAT_DTYPES = [torch.float16, torch.bfloat16, torch.float32, torch.float64]
 
@@ -328,3 +326,31 @@ class TestToAdditive:
         """A non-bool tensor raises ValueError, a non-tensor TypeError, both naming mask."""
         with pytest.raises(error, match="mask"):
             to_additive(bad, torch.float32)
+
+
+class TestPositionIds:
+    def test_left_padding_starts_text_at_zero(self):
+        """With left padding the first real token gets position 0 and the rest count up."""
+        mask = torch.tensor([[0, 0, 1, 1, 1]])
+        assert position_ids_from_attention_mask(mask)[0, 2:].tolist() == [0, 1, 2]
+
+    def test_no_padding_is_arange(self):
+        """Without padding the position ids are 0 .. T-1."""
+        assert torch.equal(
+            position_ids_from_attention_mask(torch.ones(2, 6, dtype=torch.long))[1], torch.arange(6)
+        )
+
+    def test_bad_input_raises(self):
+        """A 1D mask raises ValueError naming attention_mask."""
+        with pytest.raises(ValueError, match="attention_mask"):
+            position_ids_from_attention_mask(torch.ones(4))
+
+    def test_pads_get_zero_on_either_side(self):
+        """Pad positions get 0 with left and right padding; real tokens count from 0."""
+        mask = torch.tensor([[0, 0, 1, 1], [1, 1, 1, 0]])
+        assert position_ids_from_attention_mask(mask).tolist() == [[0, 0, 0, 1], [0, 1, 2, 0]]
+
+    def test_not_a_tensor_is_a_type_error(self):
+        """A list is refused with TypeError naming attention_mask."""
+        with pytest.raises(TypeError, match="attention_mask"):
+            position_ids_from_attention_mask([[1, 1]])

@@ -13,8 +13,6 @@ from lmnotes.compat import create_causal_mask
 from lmnotes.masks import causal_mask
 from lmnotes.packing import (
     attention_cost,
-    machine_description,
-    measure_throughput,
     packed_batch,
     packed_causal_mask,
     packed_vs_padded_loss,
@@ -22,7 +20,7 @@ from lmnotes.packing import (
     padding_waste,
     synthetic_lengths,
 )
-from lmnotes.probes import tiny_gpt2, tiny_llama
+from lmnotes.tiny import tiny_gpt2, tiny_llama
 
 lengths_strategy = st.lists(st.integers(1, 40), min_size=1, max_size=30)
 
@@ -181,28 +179,6 @@ class TestPackedVsPaddedLoss:
         assert first.packed == pytest.approx(first.padded, abs=1e-5)
 
 
-class TestMeasureThroughput:
-    def test_counts_and_positive_speeds(self):
-        """Token counts match the lengths and the padded layout; speeds are positive and finite."""
-        lengths = [3, 9, 4, 12, 7]
-        result = measure_throughput(lengths, batch_size=2, repeats=1)
-        assert result.real_tokens == sum(lengths)
-        assert result.padded_slots == padding_waste(lengths, 2).padded_tokens
-        for speed in (result.padded_tokens_per_second, result.packed_tokens_per_second):
-            assert 0 < speed < float("inf")
-        assert result.speedup == pytest.approx(
-            result.packed_tokens_per_second / result.padded_tokens_per_second
-        )
-
-    @pytest.mark.parametrize(
-        ("kwargs", "name"), [({"batch_size": 0}, "batch_size"), ({"repeats": 0}, "repeats")]
-    )
-    def test_bad_sizes_raise(self, kwargs, name):
-        """batch_size or repeats < 1 raise ValueError naming them."""
-        with pytest.raises(ValueError, match=name):
-            measure_throughput([3, 4], **kwargs)
-
-
 class TestSyntheticLengths:
     def test_range_median_and_determinism(self):
         """Lengths lie in 1..max_length, the median is near the requested one, a seed repeats."""
@@ -265,16 +241,3 @@ class TestAttentionCost:
             attention_cost([], 2)
         with pytest.raises(ValueError, match="batch_size"):
             attention_cost([3], 0)
-
-
-class TestMachineDescription:
-    def test_names_cpu_count_and_torch(self):
-        """The description states os.cpu_count(), the architecture, torch's version and threads."""
-        import os
-        import platform
-
-        text = machine_description()
-        assert f"os.cpu_count() = {os.cpu_count()}" in text
-        assert platform.machine() in text
-        assert f"torch {torch.__version__}" in text
-        assert f"torch.get_num_threads() = {torch.get_num_threads()}" in text

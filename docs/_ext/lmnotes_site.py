@@ -1,0 +1,121 @@
+"""The site's own behaviour: execution cache key, per-language titles, language links, MathJax.
+
+- ``nb_execution_cache_path``: jupyter-cache keys a page on its code cells only, so the
+  cache folder is keyed on a hash of the ``lmnotes`` sources and the versions of the
+  libraries they call; a change there re-executes every page, a prose edit (or the French
+  build) reuses the outputs. Folders of older keys are removed when the build starts.
+- ``html_title`` per language (gettext does not translate it).
+- ``lmnotes_languages`` in every page's context: links to the same page in each language,
+  for the local layout ``_build/html/<lang>/<page>.html`` and Read the Docs'
+  ``/<lang>/<version>/<page>.html``.
+- API docstrings are left out of the catalogs: the API reference stays in English.
+- MathJax is copied from the ``django-static-mathjax`` wheel into ``_static/mathjax/``, so
+  that no page asks another host for anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import importlib.util
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.transforms import SphinxTransform
+
+#: Libraries whose version is part of the execution cache key.
+KEYED_DISTRIBUTIONS = ("torch", "transformers", "tokenizers", "numpy", "matplotlib")
+
+
+def execution_key(package_dir: Path) -> str:
+    """Hash of the package's ``.py`` sources (paths and bytes) and of the keyed library versions."""
+    digest = hashlib.sha256()
+    for path in sorted(package_dir.rglob("*.py")):
+        digest.update(path.relative_to(package_dir.parent).as_posix().encode())
+        digest.update(path.read_bytes())
+    for dist in KEYED_DISTRIBUTIONS:
+        digest.update(f"{dist}=={importlib.metadata.version(dist)}".encode())
+    return digest.hexdigest()[:16]
+
+
+def _set_execution_cache(app: Sphinx, config: Any) -> None:
+    """Point MyST-NB at ``_build/.jupyter_cache/<key>`` (or ``LMNOTES_NB_CACHE``); prune old keys."""
+    if os.environ.get("LMNOTES_NB_CACHE"):
+        config.nb_execution_cache_path = os.environ["LMNOTES_NB_CACHE"]
+        return
+    root = Path(app.confdir) / "_build" / ".jupyter_cache"
+    key = execution_key(Path(config.lmnotes_package_dir))
+    if root.is_dir():
+        for stale in root.iterdir():
+            if stale.is_dir() and stale.name != key:
+                shutil.rmtree(stale, ignore_errors=True)
+    config.nb_execution_cache_path = str(root / key)
+
+
+def _set_title(app: Sphinx, config: Any) -> None:
+    titles = config.lmnotes_titles
+    config.html_title = titles.get(config.language, titles["en"])
+    config.html_short_title = config.project
+
+
+def _language_links(app: Sphinx, pagename: str, templatename: str, context: dict,
+                    doctree: Any) -> None:
+    """Give every page links to the same page in each language (relative, so ``file://`` works)."""
+    current = app.config.language
+    depth = pagename.count("/")
+    rtd_version = os.environ.get("READTHEDOCS_VERSION") if os.environ.get("READTHEDOCS") else None
+    links = []
+    for code, label in app.config.lmnotes_languages.items():
+        if rtd_version:
+            url = "../" * (depth + 2) + f"{code}/{rtd_version}/{pagename}.html"
+        else:
+            url = "../" * (depth + 1) + f"{code}/{pagename}.html"
+        links.append({"code": code, "label": label, "url": url, "current": code == current})
+    context["lmnotes_languages"] = links
+
+
+class KeepDocstringsInEnglish(SphinxTransform):
+    """Leave autodoc docstrings out of the catalogs: the API reference stays in English.
+
+    Docstrings are code documentation, checked by ``pytest --doctest-modules``;
+    translating them would put every docstring edit behind a catalog update.
+    Runs before Sphinx's ``Locale`` transform (priority 20).
+    """
+
+    default_priority = 10
+
+    def apply(self, **kwargs: Any) -> None:
+        for node in self.document.findall(nodes.TextElement):
+            if ":docstring of " in (node.source or ""):
+                node["translatable"] = False
+
+
+def _copy_mathjax(app: Sphinx, exception: Exception | None) -> None:
+    """Copy MathJax's tex-chtml component and its fonts into ``_static/mathjax/``."""
+    if exception is not None or app.builder.format != "html":
+        return
+    spec = importlib.util.find_spec("mathjax")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("MathJax files missing: install the docs group (django-static-mathjax)")
+    es5 = Path(next(iter(spec.submodule_search_locations))) / "static" / "mathjax" / "es5"
+    target = Path(app.outdir) / "_static" / "mathjax"
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(es5 / "tex-chtml.js", target / "tex-chtml.js")
+    fonts = Path("output") / "chtml" / "fonts" / "woff-v2"
+    shutil.copytree(es5 / fonts, target / fonts, dirs_exist_ok=True)
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    app.add_config_value("lmnotes_titles", {}, "html", types=frozenset({dict}))
+    app.add_config_value("lmnotes_languages", {}, "html", types=frozenset({dict}))
+    app.add_config_value("lmnotes_package_dir", "", "env", types=frozenset({str}))
+    app.connect("config-inited", _set_execution_cache)
+    app.connect("config-inited", _set_title)
+    app.connect("html-page-context", _language_links)
+    app.connect("build-finished", _copy_mathjax)
+    app.add_transform(KeepDocstringsInEnglish)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,136 @@
+"""The nox sessions a contributor runs work from a clean checkout, ``--install-only`` included.
+
+A copy of the tracked files (what a fresh clone holds) runs the sessions against the shared
+environment of the current run (``LMNOTES_NOX_ENV``, set by ``nox -s site``), so nothing is
+installed twice, and the execution cache of the current build, so no page runs twice.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import DOCS, ROOT
+
+pytestmark = [pytest.mark.site, pytest.mark.slow]
+
+ENV = Path(os.environ.get("LMNOTES_NOX_ENV", ROOT / ".nox" / "lmnotes"))
+#: Every session but compat (which installs other transformers releases from the network).
+SESSIONS = ("docs", "tests", "site", "doctests", "lint", "linkcheck", "gettext", "bench", "preview")
+
+
+@pytest.fixture(scope="module")
+def checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tracked and new (not ignored) files of the repository, copied as a clone would be."""
+    if not (ENV / "bin" / "python").exists():
+        pytest.skip(f"no shared environment at {ENV}: run through `nox -s site`")
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout.split("\0")
+    dest = tmp_path_factory.mktemp("checkout") / "lmnotes"
+    for name in filter(None, listed):
+        source = ROOT / name
+        if source.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest / name)
+    return dest
+
+
+def _cache() -> dict[str, str]:
+    """The execution cache of the current build, if there is one (a folder per key, one kept)."""
+    root = DOCS / "_build" / ".jupyter_cache"
+    keys = sorted(p for p in root.glob("*") if p.is_dir()) if root.is_dir() else []
+    return {"LMNOTES_NB_CACHE": str(keys[-1])} if len(keys) == 1 else {}
+
+
+def nox(checkout: Path, *args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m nox`` in the checkout with the shared environment and execution cache."""
+    env = {**os.environ, "LMNOTES_NOX_ENV": str(ENV), **_cache()}
+    env.pop("LMNOTES_SITE", None)
+    return subprocess.run(
+        [sys.executable, "-m", "nox", "--noxfile", str(checkout / "noxfile.py"), *args],
+        cwd=checkout, capture_output=True, text=True, timeout=timeout, env=env, check=False,
+    )
+
+
+def _catalogs(root: Path) -> dict[str, str]:
+    """Every French catalog under ``root``, keyed by path, its header dates left out."""
+    locales = root / "docs" / "locales"
+    return {
+        path.relative_to(locales).as_posix(): re.sub(
+            r'^"(POT-Creation-Date|PO-Revision-Date): .*\n', "", path.read_text("utf-8"),
+            flags=re.M,
+        )
+        for path in sorted(locales.rglob("*.po"))
+    }
+
+
+class TestSessionsFromACleanCheckout:
+    def test_install_only_prepares_every_session(self, checkout: Path) -> None:
+        """``nox --install-only`` succeeds for every session and builds nothing."""
+        result = nox(checkout, "--install-only", "-s", *SESSIONS)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        assert not (checkout / "docs" / "_build" / "html").exists()
+
+    def test_gettext_leaves_the_catalogs_as_committed(self, checkout: Path) -> None:
+        """``nox -s gettext`` runs and finds every catalog in sync with its page, all translated."""
+        before = _catalogs(checkout)
+        result = nox(checkout, "-s", "gettext")
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        after = _catalogs(checkout)
+        changed = sorted(name for name in before.keys() | after.keys()
+                         if before.get(name) != after.get(name))
+        assert changed == [], f"run `nox -s gettext` and translate: {changed}"
+        assert " 0 to do" in result.stdout + result.stderr
+        assert not re.search(r": \d+% translated, [1-9]\d* to do", result.stdout + result.stderr)
+
+    def test_doctests_session(self, checkout: Path) -> None:
+        """``nox -s doctests`` runs the docstring examples and the pages' doctest blocks."""
+        result = nox(checkout, "-s", "doctests")
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        assert re.search(r"\d+ passed", result.stdout + result.stderr)
+
+    def test_internal_linkcheck_session(self, checkout: Path) -> None:
+        """``nox -s linkcheck -- internal`` builds the site and resolves every link and anchor."""
+        result = nox(checkout, "-s", "linkcheck", "--", "internal")
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        assert (checkout / "docs" / "_build" / "html" / "index.html").is_file()
+
+    def test_preview_serves_the_site(self, checkout: Path) -> None:
+        """``nox -s preview`` builds the English site and serves it on the port it is given."""
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        env = {**os.environ, "LMNOTES_NOX_ENV": str(ENV), **_cache()}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "nox", "--noxfile", str(checkout / "noxfile.py"), "-s",
+             "preview", "--", "en", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=checkout, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + 300
+            page = ""
+            while time.monotonic() < deadline and process.poll() is None:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/index.html", timeout=5) as r:
+                        page = r.read().decode("utf-8")
+                    break
+                except OSError:
+                    time.sleep(2)
+            assert process.poll() is None, "the preview server stopped"
+            assert 'lang="en"' in page and "lmnotes" in page
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)
