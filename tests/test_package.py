@@ -29,6 +29,10 @@ class TestModules:
             obj = getattr(mod, name)
             if inspect.isfunction(obj) or inspect.isclass(obj):
                 assert obj.__module__ == mod.__name__, f"{module}.{name}"
+        defined = {name for name, obj in vars(mod).items() if not name.startswith("_")
+                   and (inspect.isfunction(obj) or inspect.isclass(obj))
+                   and obj.__module__ == mod.__name__}
+        assert defined <= set(mod.__all__), f"public but not in __all__: {defined - set(mod.__all__)}"
 
     def test_no_module_imports_another_modules_private_names(self) -> None:
         """Only the _-prefixed helper modules are shared: no ``from lmnotes.x import _y``."""

@@ -96,8 +96,8 @@ class TestSessionsFromACleanCheckout:
         assert not re.search(r": \d+% translated, [1-9]\d* to do", result.stdout + result.stderr)
 
     def test_doctests_session(self, checkout: Path) -> None:
-        """``nox -s doctests`` runs the docstring examples and the pages' doctest blocks."""
-        result = nox(checkout, "-s", "doctests")
+        """``nox -s doctests`` runs docstring examples (a subset here) and the pages' doctest blocks."""
+        result = nox(checkout, "-s", "doctests", "--", "-k", "masks")
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
         assert re.search(r"\d+ passed", result.stdout + result.stderr)
 

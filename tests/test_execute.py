@@ -1,0 +1,94 @@
+"""The warm kernel (docs/_ext/lmnotes_execute.py) gives the outputs each page gives alone.
+
+The site build executes every page in one kernel; here each page runs again in a new
+kernel of its own (MyST-NB's way), and every output must be the same, except the cells
+tagged ``measured`` (timings of this machine).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from conftest import DOCS
+
+sys.path.insert(0, str(DOCS / "_ext"))
+
+import lmnotes_execute  # noqa: E402
+
+
+def _cache_path() -> Path:
+    root = DOCS / "_build" / ".jupyter_cache"
+    keys = sorted(p for p in root.glob("*") if p.is_dir()) if root.is_dir() else []
+    if len(keys) != 1:
+        pytest.skip("no execution cache of a site build in docs/_build/.jupyter_cache")
+    return keys[0]
+
+
+def _pages() -> list[Path]:
+    return sorted(p for p in DOCS.rglob("*.md")
+                  if "_build" not in p.parts and "{code-cell}" in p.read_text("utf-8"))
+
+
+def _outputs(cell) -> list[dict]:
+    """A cell's outputs without what differs between two runs of the same code."""
+    kept = []
+    for output in cell.get("outputs", []):
+        output = dict(output)
+        output.pop("metadata", None)
+        kept.append(output)
+    return kept
+
+
+@pytest.mark.site
+@pytest.mark.slow
+class TestWarmKernel:
+    @pytest.mark.parametrize("page", _pages(), ids=lambda p: p.relative_to(DOCS).as_posix())
+    def test_outputs_equal_a_page_executed_alone(self, page: Path) -> None:
+        """Every unmeasured cell prints in the site build what it prints in a kernel of its own."""
+        from jupyter_cache import get_cache
+        from myst_nb.core.config import NbParserConfig
+        from myst_nb.core.read import create_nb_reader
+        from myst_parser.config.main import MdParserConfig
+        from nbclient import NotebookClient
+
+        cache = get_cache(str(_cache_path()))
+        text = page.read_text("utf-8")
+        notebook = create_nb_reader(str(page), MdParserConfig(), NbParserConfig(), text).read(text)
+        notebook.metadata["kernelspec"]["name"] = "python3"
+        _, warm = cache.merge_match_into_notebook(notebook)
+        alone = nbformat.from_dict(notebook)
+        NotebookClient(alone, timeout=600, kernel_name="python3",
+                       resources={"metadata": {"path": str(page.parent)}}).execute()
+        code = [(w, a) for w, a in zip(warm.cells, alone.cells, strict=True)
+                if w.cell_type == "code"]
+        differ = [
+            index for index, (w, a) in enumerate(code)
+            if "measured" not in w.metadata.get("tags", [])
+            and _outputs(w) != _outputs(a)
+        ]
+        assert differ == [], f"code cells {differ} of {page.name} differ"
+
+
+class TestRenumber:
+    def test_cells_and_results_count_from_one(self) -> None:
+        """Code cells and their execute_result outputs are numbered 1, 2, ...; markdown is skipped."""
+        nb = nbformat.v4.new_notebook(cells=[
+            nbformat.v4.new_markdown_cell("# x"),
+            nbformat.v4.new_code_cell("1", execution_count=7, outputs=[
+                nbformat.v4.new_output("execute_result", {"text/plain": "1"}, execution_count=7)]),
+            nbformat.v4.new_code_cell("print(2)", execution_count=8),
+        ])
+        lmnotes_execute.renumber(nb)
+        assert [c.get("execution_count") for c in nb.cells] == [None, 1, 2]
+        assert nb.cells[1].outputs[0].execution_count == 1
+
+    def test_switch(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """LMNOTES_WARM_KERNEL=0 turns the warm kernel off; unset, it is on."""
+        monkeypatch.delenv("LMNOTES_WARM_KERNEL", raising=False)
+        assert lmnotes_execute.enabled()
+        monkeypatch.setenv("LMNOTES_WARM_KERNEL", "0")
+        assert not lmnotes_execute.enabled()
