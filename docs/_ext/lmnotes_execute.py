@@ -124,6 +124,7 @@ def _execute_warm(app: Sphinx, env: Any, docnames: list[str]) -> None:
             run = nbformat.from_dict({**notebook, "cells": [setup, *notebook.cells]})
             client = NotebookClient(
                 run, km=manager, timeout=nb_config.execution_timeout, allow_errors=False,
+                record_timing=False,  # timing metadata would change the cache key
                 kernel_name=kernel, resources={"metadata": {"path": str(path.parent)}},
             )
             start = time.perf_counter()
@@ -137,6 +138,7 @@ def _execute_warm(app: Sphinx, env: Any, docnames: list[str]) -> None:
                 continue
             seconds = time.perf_counter() - start
             notebook.cells = run.cells[1:]
+            notebook.metadata = run.metadata  # language_info, set by the kernel
             renumber(notebook)
             if reader.read_fmt is not None:
                 record = cache.add_nb_to_project(str(path), read_data=reader.read_fmt)
