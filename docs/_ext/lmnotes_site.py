@@ -1,8 +1,8 @@
 """The site's own behaviour: execution cache key, per-language titles, language links, MathJax.
 
 - ``nb_execution_cache_path``: jupyter-cache keys a page on its code cells only, so the
-  cache folder is keyed on a hash of the ``lmnotes`` sources and the versions of the
-  libraries they call; a change there re-executes every page, a prose edit (or the French
+  cache folder is keyed on a hash of the ``lmnotes`` sources, of the executor
+  (lmnotes_execute.py) and of the versions of the libraries they call; a change there re-executes every page, a prose edit (or the French
   build) reuses the outputs. Folders of older keys are removed when the build starts.
 - ``html_title`` per language (gettext does not translate it).
 - ``lmnotes_languages`` in every page's context: links to the same page in each language,
@@ -31,12 +31,17 @@ from sphinx.transforms import SphinxTransform
 KEYED_DISTRIBUTIONS = ("torch", "transformers", "tokenizers", "numpy", "matplotlib")
 
 
+#: The executor of the pages (docs/_ext/lmnotes_execute.py) is part of the key too.
+EXECUTOR = Path(__file__).with_name("lmnotes_execute.py")
+
+
 def execution_key(package_dir: Path) -> str:
-    """Hash of the package's ``.py`` sources (paths and bytes) and of the keyed library versions."""
+    """Hash of the package's ``.py`` sources (paths and bytes), the executor and the versions."""
     digest = hashlib.sha256()
     for path in sorted(package_dir.rglob("*.py")):
         digest.update(path.relative_to(package_dir.parent).as_posix().encode())
         digest.update(path.read_bytes())
+    digest.update(EXECUTOR.read_bytes())
     for dist in KEYED_DISTRIBUTIONS:
         digest.update(f"{dist}=={importlib.metadata.version(dist)}".encode())
     return digest.hexdigest()[:16]
