@@ -119,11 +119,12 @@ class Table:
         body = []
         for r, row in enumerate(self.cells()):
             tds = []
-            for c, (cell, numeric, is_code) in enumerate(
-                zip(row, self.numeric, code, strict=True)
-            ):
-                classes = [name for name in ("lmnotes-num" if numeric else None,
-                                             self.cell_class(r, c)) if name]
+            for c, (cell, numeric, is_code) in enumerate(zip(row, self.numeric, code, strict=True)):
+                classes = [
+                    name
+                    for name in ("lmnotes-num" if numeric else None, self.cell_class(r, c))
+                    if name
+                ]
                 attr = f' class="{" ".join(classes)}"' if classes else ""
                 text = html.escape(cell)
                 if is_code and cell:

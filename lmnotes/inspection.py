@@ -354,9 +354,7 @@ def cross_attention_tensors(
         for handle in handles:
             handle.remove()
     if "query" not in captured or "key" not in captured:
-        raise ValueError(
-            f"layer {layer}: its cross-attention was not called by the forward pass"
-        )
+        raise ValueError(f"layer {layer}: its cross-attention was not called by the forward pass")
 
     def heads(x: torch.Tensor) -> torch.Tensor:
         batch, length, _ = x.shape

@@ -1,4 +1,4 @@
-"""Tiny models and tokenizers for readable examples: random GPT-2, BERT, BART, Llama; toy vocabularies.
+"""Tiny models and tokenizers for readable examples: random GPT-2, BERT, BART, Llama; toy vocab.
 
 Hidden size 32, 2 layers, 2 heads, a vocabulary of 100 ids (0-2 special, the rest
 "words"), weights drawn under a fixed seed: the same numbers on every machine, in
@@ -61,7 +61,7 @@ _SPECIAL_IDS = {"bos_token_id": 0, "pad_token_id": 1, "eos_token_id": 2}
 
 
 def _config(config_class: type, attn_implementation: str, **fields: object):
-    """``config_class`` with the tiny vocabulary and ``attn_implementation`` on top of ``fields``."""
+    """``config_class`` with the tiny vocabulary and ``attn_implementation`` beside ``fields``."""
     return config_class(
         vocab_size=TINY_VOCAB_SIZE, attn_implementation=attn_implementation, **fields
     )
@@ -294,9 +294,10 @@ def bert_tokenizer(vocab: Sequence[str] | Mapping[str, int], *, lowercase: bool 
     """A BERT WordPiece tokenizer built from an in-memory vocabulary.
 
     ``BertTokenizer(vocab={...})`` accepts an in-memory vocabulary since transformers 5.0;
-    4.x needs a vocabulary file. This builds the same fast tokenizer on 4.57 and 5.x: a ``tokenizers`` WordPiece
-    model with BERT's normalizer, pre-tokenizer and ``[CLS] A [SEP]`` template, wrapped in
-    ``transformers.BertTokenizerFast`` (``BertTokenizer`` in 5.x). Useful for small,
+    4.x needs a vocabulary file. This builds the same fast tokenizer on 4.57 and 5.x: a
+    ``tokenizers`` WordPiece model with BERT's normalizer, pre-tokenizer and
+    ``[CLS] A [SEP]`` template, wrapped in ``transformers.BertTokenizerFast``
+    (``BertTokenizer`` in 5.x). Useful for small,
     readable examples; real vocabularies come from :func:`lmnotes.assets.load_tokenizer`.
 
     Parameters

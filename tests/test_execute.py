@@ -12,7 +12,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from conftest import DOCS
 
 sys.path.insert(0, str(DOCS / "_ext"))
@@ -29,8 +28,11 @@ def _cache_path() -> Path:
 
 
 def _pages() -> list[Path]:
-    return sorted(p for p in DOCS.rglob("*.md")
-                  if "_build" not in p.parts and "{code-cell}" in p.read_text("utf-8"))
+    return sorted(
+        p
+        for p in DOCS.rglob("*.md")
+        if "_build" not in p.parts and "{code-cell}" in p.read_text("utf-8")
+    )
 
 
 def _outputs(cell) -> list[dict]:
@@ -61,27 +63,41 @@ class TestWarmKernel:
         notebook.metadata["kernelspec"]["name"] = "python3"
         _, warm = cache.merge_match_into_notebook(notebook)
         alone = nbformat.from_dict(notebook)
-        NotebookClient(alone, timeout=600, kernel_name="python3",
-                       resources={"metadata": {"path": str(page.parent)}}).execute()
-        code = [(w, a) for w, a in zip(warm.cells, alone.cells, strict=True)
-                if w.cell_type == "code"]
+        NotebookClient(
+            alone,
+            timeout=600,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(page.parent)}},
+        ).execute()
+        code = [
+            (w, a) for w, a in zip(warm.cells, alone.cells, strict=True) if w.cell_type == "code"
+        ]
         differ = [
-            index for index, (w, a) in enumerate(code)
-            if "measured" not in w.metadata.get("tags", [])
-            and _outputs(w) != _outputs(a)
+            index
+            for index, (w, a) in enumerate(code)
+            if "measured" not in w.metadata.get("tags", []) and _outputs(w) != _outputs(a)
         ]
         assert differ == [], f"code cells {differ} of {page.name} differ"
 
 
 class TestRenumber:
     def test_cells_and_results_count_from_one(self) -> None:
-        """Code cells and their execute_result outputs are numbered 1, 2, ...; markdown is skipped."""
-        nb = nbformat.v4.new_notebook(cells=[
-            nbformat.v4.new_markdown_cell("# x"),
-            nbformat.v4.new_code_cell("1", execution_count=7, outputs=[
-                nbformat.v4.new_output("execute_result", {"text/plain": "1"}, execution_count=7)]),
-            nbformat.v4.new_code_cell("print(2)", execution_count=8),
-        ])
+        """Code cells and their execute_result outputs count 1, 2, ...; markdown is skipped."""
+        nb = nbformat.v4.new_notebook(
+            cells=[
+                nbformat.v4.new_markdown_cell("# x"),
+                nbformat.v4.new_code_cell(
+                    "1",
+                    execution_count=7,
+                    outputs=[
+                        nbformat.v4.new_output(
+                            "execute_result", {"text/plain": "1"}, execution_count=7
+                        )
+                    ],
+                ),
+                nbformat.v4.new_code_cell("print(2)", execution_count=8),
+            ]
+        )
         lmnotes_execute.renumber(nb)
         assert [c.get("execution_count") for c in nb.cells] == [None, 1, 2]
         assert nb.cells[1].outputs[0].execution_count == 1
@@ -108,16 +124,22 @@ class TestWarmBuild:
             shutil.copy(DOCS / name, src / name)
         for name in ("_templates", "_static", "_ext"):
             shutil.copytree(DOCS / name, src / name)
-        front = ("---\njupytext:\n  text_representation:\n    format_name: myst\n"
-                 "kernelspec:\n  name: python3\n  display_name: Python 3\n---\n\n")
+        front = (
+            "---\njupytext:\n  text_representation:\n    format_name: myst\n"
+            "kernelspec:\n  name: python3\n  display_name: Python 3\n---\n\n"
+        )
         (src / "index.md").write_text(
             front + "# Fixture\n\n```{toctree}\nother\n```\n\n```{code-cell} ipython3\n"
-            "x = 41\nprint(x + 1)\n```\n", encoding="utf-8")
+            "x = 41\nprint(x + 1)\n```\n",
+            encoding="utf-8",
+        )
         (src / "other.md").write_text(
             front + "# Other\n\n```{code-cell} ipython3\nprint('x' in dir())\n```\n",
-            encoding="utf-8")
-        result = sphinx_build(src, tmp_path / "html",
-                              env={"LMNOTES_NB_CACHE": str(tmp_path / "cache")})
+            encoding="utf-8",
+        )
+        result = sphinx_build(
+            src, tmp_path / "html", env={"LMNOTES_NB_CACHE": str(tmp_path / "cache")}
+        )
         log = result.stdout + result.stderr
         assert result.returncode == 0, log[-3000:]
         assert "warm kernel [2/2]" in log and "Executing notebook using" not in log

@@ -21,8 +21,6 @@ NOISE = 1e-5
 EFFECT = 1e-2
 
 
-
-
 class TestCaptureAttentionMask:
     def test_captures_what_the_module_receives(self):
         """The captured GPT-2 eager mask is 0 on allowed pairs and finfo.min on padded keys."""

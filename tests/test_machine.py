@@ -14,8 +14,6 @@ from lmnotes.packing import (
 lengths_strategy = st.lists(st.integers(1, 40), min_size=1, max_size=30)
 
 
-
-
 class TestMeasureThroughput:
     def test_counts_and_positive_speeds(self):
         """Token counts match the lengths and the padded layout; speeds are positive and finite."""

@@ -19,7 +19,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from conftest import DOCS, ROOT
 
 pytestmark = [pytest.mark.site, pytest.mark.slow]
@@ -36,7 +35,10 @@ def checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.skip(f"no shared environment at {ENV}: run through `nox -s site`")
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split("\0")
     dest = tmp_path_factory.mktemp("checkout") / "lmnotes"
     for name in filter(None, listed):
@@ -60,7 +62,12 @@ def nox(checkout: Path, *args: str, timeout: float = 900) -> subprocess.Complete
     env.pop("LMNOTES_SITE", None)
     return subprocess.run(
         [sys.executable, "-m", "nox", "--noxfile", str(checkout / "noxfile.py"), *args],
-        cwd=checkout, capture_output=True, text=True, timeout=timeout, env=env, check=False,
+        cwd=checkout,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        check=False,
     )
 
 
@@ -69,7 +76,9 @@ def _catalogs(root: Path) -> dict[str, str]:
     locales = root / "docs" / "locales"
     return {
         path.relative_to(locales).as_posix(): re.sub(
-            r'^"(POT-Creation-Date|PO-Revision-Date): .*\n', "", path.read_text("utf-8"),
+            r'^"(POT-Creation-Date|PO-Revision-Date): .*\n',
+            "",
+            path.read_text("utf-8"),
             flags=re.M,
         )
         for path in sorted(locales.rglob("*.po"))
@@ -89,14 +98,15 @@ class TestSessionsFromACleanCheckout:
         result = nox(checkout, "-s", "gettext")
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
         after = _catalogs(checkout)
-        changed = sorted(name for name in before.keys() | after.keys()
-                         if before.get(name) != after.get(name))
+        changed = sorted(
+            name for name in before.keys() | after.keys() if before.get(name) != after.get(name)
+        )
         assert changed == [], f"run `nox -s gettext` and translate: {changed}"
         assert " 0 to do" in result.stdout + result.stderr
         assert not re.search(r": \d+% translated, [1-9]\d* to do", result.stdout + result.stderr)
 
     def test_doctests_session(self, checkout: Path) -> None:
-        """``nox -s doctests`` runs docstring examples (a subset here) and the pages' doctest blocks."""
+        """``nox -s doctests`` runs docstring examples (a subset) and the pages' doctest blocks."""
         result = nox(checkout, "-s", "doctests", "--", "-k", "masks")
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
         assert re.search(r"\d+ passed", result.stdout + result.stderr)
@@ -114,9 +124,25 @@ class TestSessionsFromACleanCheckout:
             port = probe.getsockname()[1]
         env = {**os.environ, "LMNOTES_NOX_ENV": str(ENV), **_cache()}
         process = subprocess.Popen(
-            [sys.executable, "-m", "nox", "--noxfile", str(checkout / "noxfile.py"), "-s",
-             "preview", "--", "en", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=checkout, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "nox",
+                "--noxfile",
+                str(checkout / "noxfile.py"),
+                "-s",
+                "preview",
+                "--",
+                "en",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            cwd=checkout,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
         try:
@@ -124,7 +150,9 @@ class TestSessionsFromACleanCheckout:
             page = ""
             while time.monotonic() < deadline and process.poll() is None:
                 try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/index.html", timeout=5) as r:
+                    with urllib.request.urlopen(
+                        f"http://127.0.0.1:{port}/index.html", timeout=5
+                    ) as r:
                         page = r.read().decode("utf-8")
                     break
                 except OSError:

@@ -27,8 +27,12 @@ class TestTable:
         """print, repr and to_text give the same aligned table, numbers right-aligned."""
         table = Pairs((("the", 5), ("cat", -100)))
         assert str(table) == repr(table) == table.to_text()
-        assert table.to_text().splitlines() == ["token    id", "-----  ----", "the       5",
-                                                "cat    -100"]
+        assert table.to_text().splitlines() == [
+            "token    id",
+            "-----  ----",
+            "the       5",
+            "cat    -100",
+        ]
 
     def test_html_marks_cells_with_a_class_not_a_colour(self) -> None:
         """HTML: header cells scoped, tokens in <code>, numbers classed, marked cells classed."""

@@ -20,8 +20,6 @@ from lmnotes.tiny import (
 VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "sat", "##s"]
 
 
-
-
 class TestTinyModels:
     @pytest.mark.parametrize("build", [tiny_gpt2, tiny_bert, tiny_bart, tiny_llama])
     def test_same_seed_same_weights(self, build):
@@ -63,8 +61,13 @@ class TestBertTokenizer:
     def test_special_ids_and_mask(self):
         """Special ids come from the vocabulary; get_special_tokens_mask marks them."""
         tokenizer = bert_tokenizer(VOCAB)
-        assert (tokenizer.pad_token_id, tokenizer.unk_token_id, tokenizer.cls_token_id,
-                tokenizer.sep_token_id, tokenizer.mask_token_id) == (0, 1, 2, 3, 4)
+        assert (
+            tokenizer.pad_token_id,
+            tokenizer.unk_token_id,
+            tokenizer.cls_token_id,
+            tokenizer.sep_token_id,
+            tokenizer.mask_token_id,
+        ) == (0, 1, 2, 3, 4)
         mask = tokenizer.get_special_tokens_mask([2, 5, 6, 3, 0], already_has_special_tokens=True)
         assert mask == [1, 0, 0, 1, 1]
 

@@ -60,8 +60,10 @@ def renumber(notebook: nbformat.NotebookNode) -> None:
                 output.execution_count = count
 
 
-def _pages_to_execute(app: Sphinx, env: Any, docnames: list[str]) -> list[tuple[str, Path, Any, Any]]:
-    """(docname, path, reader, notebook) of the MyST-NB pages with code whose notebook misses the cache."""
+def _pages_to_execute(
+    app: Sphinx, env: Any, docnames: list[str]
+) -> list[tuple[str, Path, Any, Any]]:
+    """(docname, path, reader, notebook) of the pages with code that miss the cache."""
     from jupyter_cache import get_cache
     from myst_nb.core.read import create_nb_reader
 
@@ -123,17 +125,20 @@ def _execute_warm(app: Sphinx, env: Any, docnames: list[str]) -> None:
             )
             run = nbformat.from_dict({**notebook, "cells": [setup, *notebook.cells]})
             client = NotebookClient(
-                run, km=manager, timeout=nb_config.execution_timeout, allow_errors=False,
+                run,
+                km=manager,
+                timeout=nb_config.execution_timeout,
+                allow_errors=False,
                 record_timing=False,  # timing metadata would change the cache key
-                kernel_name=kernel, resources={"metadata": {"path": str(path.parent)}},
+                kernel_name=kernel,
+                resources={"metadata": {"path": str(path.parent)}},
             )
             start = time.perf_counter()
             try:
                 client.execute()
             except CellExecutionError:
                 # Left to MyST-NB: it executes the page alone and reports the traceback.
-                logger.info(f"warm kernel [{index}/{len(todo)}] {docname}: failed, "
-                            "left to MyST-NB")
+                logger.info(f"warm kernel [{index}/{len(todo)}] {docname}: failed, left to MyST-NB")
                 manager.restart_kernel(now=True)
                 continue
             seconds = time.perf_counter() - start
@@ -146,7 +151,8 @@ def _execute_warm(app: Sphinx, env: Any, docnames: list[str]) -> None:
                 record = cache.add_nb_to_project(str(path))
             cache.cache_notebook_bundle(
                 CacheBundleIn(notebook, record.uri, data={"execution_seconds": seconds}),
-                check_validity=False, overwrite=True,
+                check_validity=False,
+                overwrite=True,
             )
             logger.info(f"warm kernel [{index}/{len(todo)}] {docname}: {seconds:.1f} s")
     finally:

@@ -2,8 +2,9 @@
 
 - ``nb_execution_cache_path``: jupyter-cache keys a page on its code cells only, so the
   cache folder is keyed on a hash of the ``lmnotes`` sources, of the executor
-  (lmnotes_execute.py) and of the versions of the libraries they call; a change there re-executes every page, a prose edit (or the French
-  build) reuses the outputs. Folders of older keys are removed when the build starts.
+  (lmnotes_execute.py) and of the versions of the libraries they call; a change there
+  re-executes every page, a prose edit (or the French build) reuses the outputs. Folders
+  of older keys are removed when the build starts.
 - ``html_title`` per language (gettext does not translate it).
 - ``lmnotes_languages`` in every page's context: links to the same page in each language,
   for the local layout ``_build/html/<lang>/<page>.html`` and Read the Docs'
@@ -48,7 +49,7 @@ def execution_key(package_dir: Path) -> str:
 
 
 def _set_execution_cache(app: Sphinx, config: Any) -> None:
-    """Point MyST-NB at ``_build/.jupyter_cache/<key>`` (or ``LMNOTES_NB_CACHE``); prune old keys."""
+    """Point MyST-NB at ``_build/.jupyter_cache/<key>`` or ``LMNOTES_NB_CACHE``; prune."""
     if os.environ.get("LMNOTES_NB_CACHE"):
         config.nb_execution_cache_path = os.environ["LMNOTES_NB_CACHE"]
         return
@@ -67,8 +68,9 @@ def _set_title(app: Sphinx, config: Any) -> None:
     config.html_short_title = config.project
 
 
-def _language_links(app: Sphinx, pagename: str, templatename: str, context: dict,
-                    doctree: Any) -> None:
+def _language_links(
+    app: Sphinx, pagename: str, templatename: str, context: dict, doctree: Any
+) -> None:
     """Give every page links to the same page in each language (relative, so ``file://`` works)."""
     current = app.config.language
     depth = pagename.count("/")
