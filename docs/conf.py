@@ -43,6 +43,8 @@ templates_path = ["_templates"]
 nitpicky = True
 # Types from other projects: no intersphinx, so that the build needs no network.
 nitpick_ignore_regex = [
+    # Private bases (lmnotes._tables.Table) are not documented.
+    (r"py:class", r"lmnotes\._.*"),
     # NumPy-style docstrings describe types in words and shapes ("(batch, 1, T, S) bool"):
     # napoleon turns them into class references; only lmnotes' own must resolve.
     (r"py:class", r"(?!lmnotes\.).*"),

@@ -82,6 +82,7 @@ def shifted_loss(
 
     Examples
     --------
+    >>> from lmnotes.clm import shifted_loss
     >>> import torch
     >>> logits = torch.zeros(1, 3, 4)          # uniform over a vocabulary of 4
     >>> logits[0, 0, 2] = 10.0                 # position 0 is sure the next token is 2
@@ -144,6 +145,7 @@ def next_token_losses(
 
     Examples
     --------
+    >>> from lmnotes.clm import next_token_losses, shifted_loss
     >>> import torch
     >>> logits = torch.zeros(1, 3, 4)          # uniform over a vocabulary of 4
     >>> logits[0, 0, 2] = 10.0                 # position 0 is sure the next token is 2
@@ -189,6 +191,7 @@ def causal_lm_labels(input_ids: torch.Tensor, attention_mask: torch.Tensor) -> t
 
     Examples
     --------
+    >>> from lmnotes.clm import causal_lm_labels
     >>> import torch
     >>> eos = 50256                                    # GPT-2's <|endoftext|>, also used as pad
     >>> input_ids = torch.tensor([[4299, 23748, eos, eos],    # EOS, then one pad
@@ -255,6 +258,7 @@ def hidden_eos_labels(batch: Mapping[str, torch.Tensor], eos_token_id: int) -> E
 
     Examples
     --------
+    >>> from lmnotes.clm import causal_lm_labels, hidden_eos_labels
     >>> import torch
     >>> eos = 50256
     >>> batch = {"input_ids": torch.tensor([[4299, 23748, eos, eos], [11748, 299, 32152, eos]]),

@@ -135,6 +135,7 @@ def token_table(input_ids: torch.Tensor, labels: torch.Tensor, tokenizer, *, row
 
     Examples
     --------
+    >>> from lmnotes.display import token_table
     >>> import torch
     >>> from lmnotes.tiny import bert_tokenizer
     >>> vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "has", "four", "paws"]
@@ -243,6 +244,7 @@ def next_token_table(
 
     Examples
     --------
+    >>> from lmnotes.display import next_token_table
     >>> import torch
     >>> from lmnotes.tiny import bert_tokenizer
     >>> vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "sat"]
@@ -345,6 +347,7 @@ def plot_mlm_masks(
 
     Examples
     --------
+    >>> from lmnotes.display import plot_mlm_masks
     >>> import torch
     >>> inputs = torch.tensor([[2, 4, 9, 7, 3], [2, 6, 4, 3, 0]])
     >>> labels = torch.tensor([[-100, 5, 6, 7, -100], [-100, -100, 8, -100, -100]])
@@ -429,6 +432,7 @@ def plot_label_shift(
 
     Examples
     --------
+    >>> from lmnotes.display import plot_label_shift
     >>> from matplotlib.text import Annotation
     >>> fig = plot_label_shift(["def", " hello", "_", "world", "():"])
     >>> arrows = [t for t in fig.axes[0].texts if isinstance(t, Annotation)]
@@ -560,6 +564,7 @@ def plot_mask(
 
     Examples
     --------
+    >>> from lmnotes.display import plot_mask
     >>> import torch
     >>> causal = torch.ones(4, 4, dtype=torch.bool).tril()
     >>> fig = plot_mask(causal, title="causal", xlabels=list("abcd"), ylabels=list("abcd"))

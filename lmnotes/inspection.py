@@ -270,7 +270,7 @@ def cross_attention_tensors(
     model : BartModel or BartForConditionalGeneration
         A model whose decoder layers have an ``encoder_attn`` module with ``q_proj``,
         ``k_proj``, ``v_proj`` and ``out_proj`` (BART and its relatives: mBART, Marian,
-        Pegasus), e.g. :func:`tiny_bart`.
+        Pegasus), e.g. :func:`lmnotes.tiny.tiny_bart`.
     layer : int, default 0
         Index of the decoder layer.
     **inputs

@@ -1,4 +1,4 @@
-"""Attention masks: causal, padding and cross-attention, boolean and additive.
+"""Attention masks: causal, padding and cross-attention, boolean and additive; position ids.
 
 Every mask here is a boolean tensor that is ``True`` where a query may attend to a key
 (the convention of :func:`torch.nn.functional.scaled_dot_product_attention` and of

@@ -164,6 +164,7 @@ def mask_tokens(
 
     Examples
     --------
+    >>> from lmnotes.mlm import mask_tokens
     >>> import torch
     >>> from lmnotes.tiny import bert_tokenizer
     >>> vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "sat"]
@@ -281,6 +282,7 @@ def mask_outcomes(inputs: torch.Tensor, labels: torch.Tensor, mask_token_id: int
 
     Examples
     --------
+    >>> from lmnotes.mlm import MASK_OUTCOMES, mask_outcomes
     >>> import torch
     >>> inputs = torch.tensor([[2, 4, 9, 7, 3]])       # 4 is [MASK]
     >>> labels = torch.tensor([[-100, 5, 6, 7, -100]])
@@ -343,6 +345,7 @@ def random_token_batch(
 
     Examples
     --------
+    >>> from lmnotes.mlm import random_token_batch
     >>> import torch
     >>> from lmnotes.tiny import bert_tokenizer
     >>> vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "sat"]
@@ -516,6 +519,7 @@ def measure_masking(
 
     Examples
     --------
+    >>> from lmnotes.mlm import measure_masking, random_token_batch
     >>> import torch
     >>> from lmnotes.tiny import bert_tokenizer
     >>> vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [f"w{i}" for i in range(95)]
@@ -651,6 +655,7 @@ def measure_collator(collator, input_ids: torch.Tensor) -> MaskingStats:
 
     Examples
     --------
+    >>> from lmnotes.mlm import measure_collator, random_token_batch
     >>> import torch
     >>> from transformers import DataCollatorForLanguageModeling
     >>> from lmnotes.tiny import bert_tokenizer
@@ -716,6 +721,7 @@ def count_chosen(collator, examples: Sequence, *, calls: int = 1000) -> torch.Te
 
     Examples
     --------
+    >>> from lmnotes.mlm import count_chosen
     >>> import torch
     >>> from transformers import DataCollatorForLanguageModeling
     >>> from lmnotes.tiny import bert_tokenizer
@@ -778,6 +784,7 @@ def masked_token_losses(
 
     Examples
     --------
+    >>> from lmnotes.mlm import masked_token_losses
     >>> import torch
     >>> logits = torch.zeros(1, 3, 4)             # uniform over a vocabulary of 4
     >>> logits[0, 1, 2] = 10.0                    # position 1 is sure its token is 2

@@ -458,7 +458,7 @@ def attention_cost(lengths: Sequence[int], batch_size: int) -> AttentionCost:
     """Count token slots and attention scores for padded, packed-dense and variable-length layouts.
 
     Batches are consecutive slices of ``batch_size`` examples, as in :func:`padding_waste`
-    and :func:`measure_throughput`; a packed row holds one such batch.
+    and :func:`lmnotes.machine.measure_throughput`; a packed row holds one such batch.
 
     Parameters
     ----------

@@ -219,7 +219,7 @@ def padding_probe(
     ----------
     model : torch.nn.Module, optional
         A causal LM accepting ``input_ids``, ``attention_mask`` and ``position_ids``.
-        Defaults to :func:`tiny_gpt2` ``(seed)``.
+        Defaults to :func:`lmnotes.tiny.tiny_gpt2` ``(seed)``.
     input_ids : list of int or (seq_len,) or (1, seq_len) int64, optional
         The text, unpadded. Defaults to 8 random ids drawn with ``seed``.
     pad_token_id : int, optional
@@ -336,7 +336,7 @@ def padding_loss_probe(
     ----------
     model : torch.nn.Module, optional
         A causal LM accepting ``input_ids``, ``attention_mask`` and ``labels``.
-        Defaults to :func:`tiny_gpt2` ``(seed)``.
+        Defaults to :func:`lmnotes.tiny.tiny_gpt2` ``(seed)``.
     sequences : list of list of int, optional
         At least two sequences of token ids, each of length ``>= 2``, not all of one
         length. Defaults to random sequences of lengths 8 and 5 drawn with ``seed``.
@@ -468,7 +468,7 @@ def cross_attention_probe(
     model : BartModel or BartForConditionalGeneration, optional
         Any encoder-decoder model with ``get_encoder()``/``get_decoder()`` whose decoder
         takes ``encoder_hidden_states`` and ``encoder_attention_mask``. Defaults to
-        :func:`tiny_bart` ``(seed)``.
+        :func:`lmnotes.tiny.tiny_bart` ``(seed)``.
     src_len, tgt_len : int, default 6 and 4
         Lengths of the random source and target (decoder input) sequences.
     n_pad : int, default 3

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import builtins
+import doctest
 import importlib
 import inspect
 import pkgutil
@@ -55,3 +57,48 @@ class TestModules:
         from importlib.metadata import version
 
         assert version("lmnotes") == lmnotes.__version__
+
+
+def _examples(module) -> list[tuple[str, str]]:
+    """(qualified name, example source) of every docstring example in ``module``."""
+    finder = doctest.DocTestFinder(exclude_empty=True)
+    return [
+        (test.name, "\n".join(example.source for example in test.examples))
+        for test in finder.find(module, globs={})
+    ]
+
+
+def _free_names(source: str) -> set[str]:
+    """Names an example reads without binding or importing them first (builtins excluded)."""
+    tree = ast.parse(source)
+    bound: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            bound.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.Lambda)):
+            if not isinstance(node, ast.Lambda):
+                bound.add(node.name)
+            bound |= {a.arg for a in ast.walk(node.args)} if hasattr(node, "args") else set()
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return used - bound - set(dir(builtins))
+
+
+class TestDocstringExamples:
+    @pytest.mark.parametrize("module", sorted(
+        m.name for m in pkgutil.iter_modules(lmnotes.__path__)
+    ))
+    def test_examples_import_what_they_use(self, module: str) -> None:
+        """Every docstring example imports each name it uses (it runs pasted in a fresh session)."""
+        mod = importlib.import_module(f"lmnotes.{module}")
+        missing = {name: sorted(free) for name, source in _examples(mod)
+                   if (free := _free_names(source))}
+        assert missing == {}
+
+    def test_the_check_catches_a_missing_import(self) -> None:
+        """An example using torch without importing it is caught; one importing it is not."""
+        assert _free_names("x = torch.ones(2)\nprint(x)") == {"torch"}
+        assert _free_names("import torch\nx = torch.ones(2)") == set()
