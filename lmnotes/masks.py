@@ -21,6 +21,7 @@ __all__ = [
     "causal_padding_mask",
     "cross_attention_mask",
     "to_additive",
+    "position_ids_from_attention_mask",
 ]
 
 
