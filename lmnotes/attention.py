@@ -16,8 +16,16 @@ from dataclasses import dataclass
 import torch
 
 from lmnotes._checks import check_floating, check_int
+from lmnotes.masks import causal_padding_mask, to_additive
 
-__all__ = ["scaled_dot_product_attention", "ScalingRow", "scaling_effect"]
+__all__ = [
+    "scaled_dot_product_attention",
+    "ScalingRow",
+    "scaling_effect",
+    "MASKINGS",
+    "StackedRow",
+    "stacked_attention",
+]
 
 
 def scaled_dot_product_attention(
@@ -272,4 +280,130 @@ def scaling_effect(
                 max_weight_sqrt_len=by_len[1],
             )
         )
+    return rows
+
+
+# --------------------------------------------------------------------------- empty rows, layer after layer
+
+#: The three ways of applying a boolean mask that :func:`stacked_attention` compares.
+MASKINGS = ("-inf", "finfo.min", "torch SDPA")
+
+
+@dataclass(frozen=True)
+class StackedRow:
+    """NaN rows at the output of one attention layer, for one way of masking.
+
+    Attributes
+    ----------
+    masking : str
+        One of :data:`MASKINGS`: masked scores set to ``-inf`` (the paper's recipe, applied
+        as written), ``torch.finfo(dtype).min`` added (transformers' eager attention), or a
+        boolean mask given to :func:`torch.nn.functional.scaled_dot_product_attention`.
+    layer : int
+        Layer index, from 1.
+    nan_pad_rows, pad_rows : int
+        Pad positions whose output holds a NaN, and pad positions in all.
+    nan_real_rows, real_rows : int
+        The same for real tokens.
+    """
+
+    masking: str
+    layer: int
+    nan_pad_rows: int
+    pad_rows: int
+    nan_real_rows: int
+    real_rows: int
+
+
+def stacked_attention(
+    attention_mask: torch.Tensor,
+    *,
+    layers: int = 2,
+    d_model: int = 8,
+    seed: int = 0,
+) -> list[StackedRow]:
+    """Run stacked causal self-attention layers on a padded batch and count NaN rows.
+
+    Each layer is ``x + attention(x W_q, x W_k, x W_v)`` under the combined causal and
+    padding mask of ``attention_mask`` (random inputs and projections, the same for every
+    way of masking). With left padding the pad queries may attend to no key. With a true
+    ``-inf`` mask their output is NaN at layer 1; at layer 2 those NaN rows are keys and
+    values, real queries give them weight 0, and ``0 * NaN = NaN``: every real token is NaN
+    from then on. A ``finfo.min`` mask gives the pad rows a uniform (finite) average
+    instead, and torch's SDPA gives them zeros, so the real tokens stay finite.
+
+    Parameters
+    ----------
+    attention_mask : (batch, seq_len) int or bool
+        1 on real tokens, 0 on padding.
+    layers : int, default 2
+        Number of stacked layers (>= 1).
+    d_model : int, default 8
+        Width of the hidden states (>= 1).
+    seed : int, default 0
+        Seed of the random inputs and projections.
+
+    Returns
+    -------
+    rows : list of StackedRow
+        For each of :data:`MASKINGS` in order, one row per layer.
+
+    Raises
+    ------
+    TypeError
+        If ``attention_mask`` is not a tensor, or a size or ``seed`` is not an int.
+    ValueError
+        If ``attention_mask`` is not 2-D 0/1, or a size is < 1.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from lmnotes.attention import stacked_attention
+    >>> rows = stacked_attention(torch.tensor([[0, 0, 1, 1, 1]]))
+    >>> [(r.masking, r.layer, r.nan_pad_rows, r.nan_real_rows) for r in rows]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [('-inf', 1, 2, 0), ('-inf', 2, 2, 3),
+     ('finfo.min', 1, 0, 0), ('finfo.min', 2, 0, 0),
+     ('torch SDPA', 1, 0, 0), ('torch SDPA', 2, 0, 0)]
+    """
+    allowed = causal_padding_mask(attention_mask)  # (batch, 1, seq_len, seq_len), validates
+    layers = check_int(layers, "layers", minimum=1)
+    d_model = check_int(d_model, "d_model", minimum=1)
+    seed = check_int(seed, "seed", minimum=0)
+    real = attention_mask.bool()
+
+    generator = torch.Generator().manual_seed(seed)
+    x0 = torch.randn(*attention_mask.shape, d_model, generator=generator)
+    weights = [
+        [torch.randn(d_model, d_model, generator=generator) / math.sqrt(d_model) for _ in range(3)]
+        for _ in range(layers)
+    ]
+    mask = allowed[:, 0]  # (batch, seq_len, seq_len)
+
+    def attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, masking: str) -> torch.Tensor:
+        if masking == "torch SDPA":
+            return torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        scores = q @ k.transpose(-2, -1) / math.sqrt(d_model)
+        if masking == "-inf":
+            scores = scores.masked_fill(~mask, float("-inf"))
+        else:
+            scores = scores + to_additive(mask, scores.dtype)
+        return scores.softmax(dim=-1) @ v
+
+    rows = []
+    for masking in MASKINGS:
+        x = x0
+        for layer, (w_q, w_k, w_v) in enumerate(weights, start=1):
+            x = x + attend(x @ w_q, x @ w_k, x @ w_v, masking)
+            nan = x.isnan().any(dim=-1)
+            rows.append(
+                StackedRow(
+                    masking=masking,
+                    layer=layer,
+                    nan_pad_rows=int((nan & ~real).sum()),
+                    pad_rows=int((~real).sum()),
+                    nan_real_rows=int((nan & real).sum()),
+                    real_rows=int(real.sum()),
+                )
+            )
     return rows

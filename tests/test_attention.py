@@ -10,7 +10,12 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lmnotes.attention import scaled_dot_product_attention, scaling_effect
+from lmnotes.attention import (
+    MASKINGS,
+    scaled_dot_product_attention,
+    scaling_effect,
+    stacked_attention,
+)
 from lmnotes.masks import causal_mask, causal_padding_mask, cross_attention_mask, to_additive
 
 
@@ -230,3 +235,49 @@ class TestScalingEffect:
         """Empty or non-positive dims, n_keys or n_samples < 2, a negative seed: refused, named."""
         with pytest.raises(error, match=name):
             scaling_effect(**kwargs)
+
+
+class TestStackedAttention:
+    LEFT = torch.tensor([[0, 0, 1, 1, 1], [1, 1, 1, 1, 1]])
+
+    def _by(self, rows):
+        return {(r.masking, r.layer): r for r in rows}
+
+    def test_minus_inf_spreads_to_real_tokens(self):
+        """-inf: only the empty pad rows are NaN after layer 1; every real token after layer 2."""
+        rows = self._by(stacked_attention(self.LEFT, layers=3))
+        first, second, third = (rows["-inf", n] for n in (1, 2, 3))
+        assert (first.nan_pad_rows, first.nan_real_rows) == (2, 0)
+        # The fully real second row is never touched: NaN only spreads within a sequence.
+        assert second.nan_real_rows == 3 and third.nan_real_rows == 3
+        assert second.real_rows == 8 and second.pad_rows == 2
+
+    @pytest.mark.parametrize("masking", ["finfo.min", "torch SDPA"])
+    def test_finite_maskings_stay_finite(self, masking):
+        """finfo.min and torch's SDPA give no NaN anywhere, layer after layer."""
+        rows = [r for r in stacked_attention(self.LEFT, layers=4) if r.masking == masking]
+        assert len(rows) == 4 and all(r.nan_pad_rows == r.nan_real_rows == 0 for r in rows)
+
+    def test_right_padding_never_nan(self):
+        """With right padding no query row is empty, so no masking gives NaN."""
+        rows = stacked_attention(torch.tensor([[1, 1, 1, 0, 0]]))
+        assert [r.masking for r in rows] == [m for m in MASKINGS for _ in range(2)]
+        assert all(r.nan_pad_rows == r.nan_real_rows == 0 for r in rows)
+
+    @pytest.mark.parametrize(
+        ("kwargs", "error", "name"),
+        [
+            ({"layers": 0}, ValueError, "layers"),
+            ({"d_model": 0}, ValueError, "d_model"),
+            ({"seed": 1.5}, TypeError, "seed"),
+        ],
+    )
+    def test_bad_input_raises(self, kwargs, error, name):
+        """Non-positive sizes or a non-int seed: refused, argument named."""
+        with pytest.raises(error, match=name):
+            stacked_attention(self.LEFT, **kwargs)
+
+    def test_bad_mask_raises(self):
+        """A 1-D attention mask is refused, naming the argument."""
+        with pytest.raises(ValueError, match="attention_mask"):
+            stacked_attention(torch.tensor([1, 1, 0]))

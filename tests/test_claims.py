@@ -245,7 +245,6 @@ class TestMaskedLanguageModelling:
         "`whole_word_mask=True` (with a fast tokenizer's offsets) chooses all the pieces of a word "
         "together, and every chosen piece becomes `[MASK]`.",
         since="4.57.0",
-        page="notes/mlm",
     )
     def test_whole_word_mask(self, claim):
         """Over many calls, the pieces of each word are chosen or left together, always as [MASK]."""
@@ -277,7 +276,6 @@ class TestMaskedLanguageModelling:
         "`mask_replace_prob` to 1 (4.57 raises a `TypeError` instead, unless `mask_replace_prob=1` "
         "is passed).",
         since="5.0.0",
-        page="notes/mlm",
     )
     def test_whole_word_mask_defaults(self, claim):
         """Build the collator with the default 0.8/0.1 split."""
@@ -468,6 +466,60 @@ class TestMasks:
                  and result.right_padding < 1e-5)
         claim.check(holds, f"mask and positions {result.left_padding_mask_and_positions:.1e}, "
                            f"mask only {result.left_padding_mask_default_positions:.1e}")
+
+    @pytest.mark.claim(
+        "mask-empty-rows-finite",
+        "A left-padded batch (pad queries that may attend to no key) gives finite outputs for "
+        "the real tokens with eager (`finfo.min` mask) and SDPA attention.",
+        page="notes/padding-mask",
+    )
+    @pytest.mark.parametrize("impl", ["eager", "sdpa"])
+    def test_empty_rows_finite(self, claim, impl):
+        """Tiny Llama, left-padded row: no NaN or inf in the real tokens' logits."""
+        ids = torch.tensor([[0, 0, 5, 6, 7], [5, 6, 7, 8, 9]])
+        mask = torch.tensor([[0, 0, 1, 1, 1], [1, 1, 1, 1, 1]])
+        with torch.no_grad():
+            logits = tiny_llama(attn_implementation=impl)(input_ids=ids, attention_mask=mask).logits
+        finite = bool(logits[mask.bool()].isfinite().all())
+        claim.check(finite, f"{impl}: real-token logits finite: {finite}")
+
+    @pytest.mark.claim(
+        "t5-no-scaling",
+        "T5's attention does not divide the scores by `sqrt(d_k)`: its output equals unscaled "
+        "attention over its own projections.",
+        page="notes/cross-attention",
+    )
+    def test_t5_no_scaling(self, claim):
+        """A T5Attention layer against softmax(q k^T) v rebuilt from its projections."""
+        from transformers import T5Config
+        from transformers.models.t5.modeling_t5 import T5Attention
+
+        t5 = T5Attention(T5Config(d_model=16, d_kv=8, num_heads=2, dropout_rate=0.0,
+                                  attn_implementation="eager")).eval()
+        x = torch.randn(1, 5, 16, generator=torch.Generator().manual_seed(0))
+        with torch.no_grad():
+            q, k, v = (p(x).view(1, 5, 2, 8).transpose(1, 2) for p in (t5.q, t5.k, t5.v))
+            by_hand = t5.o((torch.softmax(q @ k.transpose(-2, -1), -1) @ v)
+                           .transpose(1, 2).reshape(1, 5, 16))
+            difference = float((by_hand - t5(x)[0]).abs().max())
+        claim.check(difference < 1e-5, f"max difference to unscaled attention {difference:.1e}")
+
+    @pytest.mark.claim(
+        "mask-empty-rows-unpatched",
+        "With torch 2.6 or later, the masks transformers builds leave the pad rows of a "
+        "left-padded batch unpatched: all `False` for SDPA (torch returns zeros there), all "
+        "`finfo.min` for eager attention (a uniform softmax).",
+        page="notes/padding-mask",
+    )
+    def test_empty_rows_unpatched(self, claim):
+        """The pad query rows of the SDPA and eager masks of create_causal_mask."""
+        mask = torch.tensor([[0, 0, 1, 1, 1]])
+        sdpa = transformers_causal_mask(mask, "sdpa")
+        eager = transformers_causal_mask(mask, "eager")
+        sdpa_empty = sdpa is not None and not bool(sdpa[0, 0, :2].any())
+        eager_min = bool((eager[0, 0, :2] == torch.finfo(eager.dtype).min).all())
+        claim.check(sdpa_empty and eager_min,
+                    f"SDPA pad rows empty: {sdpa_empty}, eager pad rows all finfo.min: {eager_min}")
 
 
 # --------------------------------------------------------------------------- packing
