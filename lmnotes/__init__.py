@@ -10,7 +10,8 @@ from the module of that name:
 - :mod:`lmnotes.attention`: reference scaled dot-product attention;
 - :mod:`lmnotes.probes`: executable evidence (causality, padding invariance, cross-attention);
 - :mod:`lmnotes.packing`: padding waste and padding-free (packed) batches;
-- :mod:`lmnotes.display`: token tables and mask figures.
+- :mod:`lmnotes.display`: token tables and mask figures;
+- :mod:`lmnotes.explorer`: the data of the in-browser batch explorer.
 
 Every name below is also importable from the package itself (``from lmnotes import
 mask_tokens``); modules load on first use, so ``import lmnotes`` stays cheap.
@@ -112,6 +113,9 @@ _EXPORTS = {
     "bert_tokenizer": "compat",
     "cache_argument": "compat",
     "create_causal_mask": "compat",
+    "EXPLORER_EXAMPLES": "explorer",
+    "explorer_data": "explorer",
+    "explorer_html": "explorer",
 }
 
 __all__ = ["__version__", *_EXPORTS]
