@@ -202,6 +202,7 @@
       drop: "Drop last token",
       repeat: "Repeat last token",
       reset: "Reset",
+      exampleN: "example {n}",
       appendEos: "Append EOS ({eos}) to each example",
       padding: "Padding",
       side: "Padding side",
@@ -267,6 +268,7 @@
       drop: "Retirer le dernier jeton",
       repeat: "Répéter le dernier jeton",
       reset: "Rétablir",
+      exampleN: "exemple {n}",
       appendEos: "Ajouter EOS ({eos}) à chaque exemple",
       padding: "Remplissage",
       side: "Côté du remplissage",
@@ -461,9 +463,11 @@
     return family.configs[this.family() === "mlm" ? "pad" : this.state.pad];
   };
 
+  /** The token string of an id, with spaces, tabs and newlines made visible; null if unknown. */
   Explorer.prototype.tokenText = function (id) {
     var text = this.data.families[this.family()].tokens[String(id)];
-    return text === undefined ? null : text;
+    if (text === undefined) return null;
+    return text.replace(/ /g, "␣").replace(/\t/g, "⇥").replace(/\n/g, "↵");
   };
 
   Explorer.prototype.buildExamples = function () {
@@ -480,14 +484,22 @@
         el("span", { className: "lmx-ids" }, [
           el("label", { for: id + "-ids", className: "lmx-visually-hidden", text: self.t("idsOf", { n: n }) }),
           el("input", { type: "text", id: id + "-ids", value: example.ids.join(" "), spellcheck: "false", autocomplete: "off", inputmode: "numeric", "data-field": "ids", "data-index": String(i), "aria-describedby": id + "-tokens" }),
-          el("button", { type: "button", "data-action": "drop", "data-index": String(i), "aria-label": w.drop + " (" + n + ")", title: w.drop, text: "−1" }),
-          el("button", { type: "button", "data-action": "repeat", "data-index": String(i), "aria-label": w.repeat + " (" + n + ")", title: w.repeat, text: "+1" }),
-          el("button", { type: "button", "data-action": "reset", "data-index": String(i), "aria-label": w.reset + " (" + n + ")", text: w.reset }),
+          self.button("drop", i, "−1", w.drop),
+          self.button("repeat", i, "+1", w.repeat),
+          self.button("reset", i, w.reset, ""),
         ]),
         el("span", { className: "lmx-tokens", id: id + "-tokens" }),
       ]);
       list.appendChild(item);
     });
+  };
+
+  /** A button acting on example i: short visible text, the action and the example in its name. */
+  Explorer.prototype.button = function (action, i, text, what) {
+    var hidden = (what ? " " + what : "") + " (" + this.t("exampleN", { n: i + 1 }) + ")";
+    return el("button", { type: "button", "data-action": action, "data-index": String(i), title: what || null }, [
+      text, el("span", { className: "lmx-visually-hidden", text: hidden }),
+    ]);
   };
 
   Explorer.prototype.onInput = function (event) {
