@@ -10,6 +10,7 @@ The interface test uses the keyboard only.
 from __future__ import annotations
 
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -400,8 +401,27 @@ class TestInterface:
         assert "jeton(s) EOS réel(s) sans étiquette" in text
         for english in ("Examples", "The batch", "Padding side", "Read more", "Row 1"):
             assert english not in text
+        assert "«\u00a0def hello_world():\u00a0»" in text
+        prose = page.eval_on_selector_all(
+            ".lmx-explorer :is(legend, label, li, h3, h4, p, caption)",
+            "nodes => nodes.map(n => { const c = n.cloneNode(true);"
+            " c.querySelectorAll('code, .lmx-tokens').forEach(x => x.remove()); return c.textContent; })")
+        assert len(prose) > 20
+        assert [m for p in prose for m in re.findall(r"\S{0,12}(?<![\u00a0\u202f])[:;!?](?=\s|$)", p)] == []
         page.close()
         assert errors == []
+
+    @pytest.mark.parametrize("lang", ["en", "fr"])
+    def test_no_sideways_scroll_on_a_phone(self, fresh, lang) -> None:
+        """At 375 px wide the page does not scroll sideways; wide tables scroll in their own box."""
+        page, _ = fresh(lang)
+        page.set_viewport_size({"width": 375, "height": 800})
+        for collator in ("clm", "flattening", "mlm"):
+            page.locator(f'input[data-field="collator"][value="{collator}"]').focus()
+            page.keyboard.press("Space")
+            overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            assert overflow <= 0, (collator, overflow)
+        page.close()
 
     def test_mlm_outcomes_and_labels_are_not_told_by_colour_alone(self, fresh) -> None:
         """MLM rows name each draw (mask / random / unchanged) in text; -100 and trained labels differ in style."""

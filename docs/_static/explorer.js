@@ -252,17 +252,18 @@
       mlmNone: "No token was chosen: this batch gives no MLM loss. Try another seed.",
       shiftNotice: "The labels are the input ids, not shifted: the model shifts them in its loss.",
       readMore: "Read more",
+      quote: "“{text}”",
     },
     fr: {
       title: "Construire un lot",
       collator: "Assembleur de données",
       collators: {
-        mlm: "MLM : DataCollatorForLanguageModeling(mlm=True), bert-base-cased",
-        clm: "CLM : DataCollatorForLanguageModeling(mlm=False), CodeGen",
-        flattening: "Sans remplissage : DataCollatorWithFlattening(), CodeGen",
+        mlm: "MLM\u00a0: DataCollatorForLanguageModeling(mlm=True), bert-base-cased",
+        clm: "CLM\u00a0: DataCollatorForLanguageModeling(mlm=False), CodeGen",
+        flattening: "Sans remplissage\u00a0: DataCollatorWithFlattening(), CodeGen",
       },
       examples: "Exemples",
-      examplesHelp: "Cochez les exemples du lot ; modifiez leurs identifiants de jetons (retirer, répéter, changer la longueur).",
+      examplesHelp: "Cochez les exemples du lot\u00a0; modifiez leurs identifiants de jetons (retirer, répéter, changer la longueur).",
       use: "Utiliser",
       idsOf: "Identifiants des jetons de l'exemple {n}",
       drop: "Retirer le dernier jeton",
@@ -288,7 +289,7 @@
       batch: "Le lot",
       notices: "Ce que montre ce lot",
       row: "Ligne {n}",
-      rowOf: "Ligne {n} : {what}",
+      rowOf: "Ligne {n}\u00a0: {what}",
       packed: "la ligne concaténée ({k} exemples)",
       fields: "Champs de la ligne {n}",
       position: "position",
@@ -302,22 +303,23 @@
       pad: "remplissage",
       random: "(identifiant aléatoire)",
       unknown: "(identifiant absent de cette page)",
-      gridCaption: "Masque d'attention de la ligne {n} : requêtes en lignes, clés en colonnes ; ● peut voir, · masqué.",
+      gridCaption: "Masque d'attention de la ligne {n}\u00a0: requêtes en lignes, clés en colonnes\u00a0; ● peut voir, · masqué.",
       gridRegion: "Masque d'attention de la ligne {n}",
       corner: "requête ↓ clé →",
-      legend: "Étiquettes : une valeur en gras et encadrée est entraînée ; -100 (en italique, en pointillés) est ignoré par la perte. Le remplissage est hachuré.",
-      error: "Impossible de construire ce lot : {message}",
-      invalidIds: "exemple {n} : les identifiants doivent être des entiers de 0 à {max}",
+      legend: "Étiquettes\u00a0: une valeur en gras et encadrée est entraînée\u00a0; -100 (en italique, en pointillés) est ignoré par la perte. Le remplissage est hachuré.",
+      error: "Impossible de construire ce lot\u00a0: {message}",
+      invalidIds: "exemple {n}\u00a0: les identifiants doivent être des entiers de 0 à {max}",
       noExample: "cochez au moins un exemple",
-      padEosNotice: "pad = EOS : {n} jeton(s) EOS réel(s) sans étiquette (-100) ; le modèle n'apprend jamais à s'arrêter.",
-      emptyRowsNotice: "Remplissage à gauche : {n} ligne(s) de requête ne voient rien (toutes les clés sont masquées).",
-      positionsNotice: "Remplissage à gauche : les vrais jetons commencent après le remplissage ; les identifiants de position affichés ne comptent que les vrais jetons (les positions par défaut du modèle, 0, 1, 2…, les décaleraient).",
+      padEosNotice: "pad = EOS\u00a0: {n} jeton(s) EOS réel(s) sans étiquette (-100)\u00a0; le modèle n'apprend jamais à s'arrêter.",
+      emptyRowsNotice: "Remplissage à gauche\u00a0: {n} ligne(s) de requête ne voient rien (toutes les clés sont masquées).",
+      positionsNotice: "Remplissage à gauche\u00a0: les vrais jetons commencent après le remplissage\u00a0; les identifiants de position affichés ne comptent que les vrais jetons (les positions par défaut du modèle, 0, 1, 2…, les décaleraient).",
       wasteNotice: "{p} emplacements sur {t} sont du remplissage ({pct}).",
-      packedNotice: "Sans remplissage : {n} jetons de {k} exemples sur une seule ligne ; la première étiquette de chaque exemple vaut -100, les positions repartent de 0 et le masque sépare les exemples.",
-      mlmNotice: "{c} jetons choisis sur {e} possibles : {m} [MASK], {r} aléatoires, {u} inchangés. Les jetons spéciaux et le remplissage ne sont jamais choisis.",
-      mlmNone: "Aucun jeton choisi : ce lot ne donne aucune perte MLM. Essayez une autre graine.",
-      shiftNotice: "Les étiquettes sont les identifiants d'entrée, sans décalage : le modèle les décale dans sa perte.",
+      packedNotice: "Sans remplissage\u00a0: {n} jetons de {k} exemples sur une seule ligne\u00a0; la première étiquette de chaque exemple vaut -100, les positions repartent de 0 et le masque sépare les exemples.",
+      mlmNotice: "{c} jetons choisis sur {e} possibles\u00a0: {m} [MASK], {r} aléatoires, {u} inchangés. Les jetons spéciaux et le remplissage ne sont jamais choisis.",
+      mlmNone: "Aucun jeton choisi\u00a0: ce lot ne donne aucune perte MLM. Essayez une autre graine.",
+      shiftNotice: "Les étiquettes sont les identifiants d'entrée, sans décalage\u00a0: le modèle les décale dans sa perte.",
       readMore: "En savoir plus",
+      quote: "«\u00a0{text}\u00a0»",
     },
   };
 
@@ -674,9 +676,14 @@
       return text === null ? w.unknown : text;
     };
     var what;
-    if (config.collator === "flattening") what = this.t("packed", { k: config.examples.filter(function (e) { return e.length; }).length });
-    else what = "“" + (this.state.examples[this.family()].filter(function (e) { return e.on; })[r] || {}).text + "”";
-    var heading = el("h4", { id: this.id("row-" + r), text: this.t("rowOf", { n: n, what: what }) });
+    if (config.collator === "flattening") what = [this.t("packed", { k: config.examples.filter(function (e) { return e.length; }).length })];
+    else {
+      var example = this.state.examples[this.family()].filter(function (e) { return e.on; })[r] || { text: "" };
+      var quote = this.words.quote.split("{text}");
+      what = [quote[0], el("code", { text: example.text }), quote[1]];
+    }
+    var title = this.t("rowOf", { n: n }).split("{what}");
+    var heading = el("h4", { id: this.id("row-" + r) }, [title[0]].concat(what, [title[1]]));
 
     // Fields: one table row per field, one column per position.
     var table = el("table", { className: "lmx-fields" });
