@@ -91,7 +91,7 @@ class TestExplorerHtml:
         """The JSON in the page parses back to the data; the stylesheet and script follow it."""
         page = explorer_html(data)
         payload = re.search(r'<script type="application/json" class="lmnotes-explorer-data">(.*?)</script>',
-                            page, re.S).group(1)
+                            page, re.DOTALL).group(1)
         assert json.loads(payload) == data
         assert '<script src="../_static/explorer.js"></script>' in page
         assert '<link rel="stylesheet" href="../_static/explorer.css">' in page

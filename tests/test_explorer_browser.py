@@ -9,18 +9,19 @@ The interface test uses the keyboard only.
 
 from __future__ import annotations
 
+import os
 import random
 import re
 from pathlib import Path
 
 import pytest
 import torch
+from conftest import ROOT
+from test_browser import browser_context, server  # noqa: F401  (fixtures)
 from transformers import DataCollatorForLanguageModeling, DataCollatorWithFlattening
 
-from conftest import ROOT
 from lmnotes.assets import load_tokenizer
 from lmnotes.packing import packed_causal_mask
-from test_browser import browser_context, server  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.site, pytest.mark.browser]
 
@@ -250,8 +251,8 @@ class TestComputeMlm:
         """Over 400 seeds the chosen share and the [MASK] / random / unchanged split are within 5 sigma."""
         bert = tokenizers["mlm"]
         rng = random.Random(35251)
-        examples = [[bert.cls_token_id] + [rng.randrange(1000, 28000) for _ in range(30)] + [bert.sep_token_id]
-                    for _ in range(8)]
+        words = [[rng.randrange(1000, 28000) for _ in range(30)] for _ in range(8)]
+        examples = [[bert.cls_token_id, *row, bert.sep_token_id] for row in words]
         base = {"collator": "mlm", "examples": examples, "tokenizer": _view(bert),
                 "mlm_probability": p, "mask_replace_prob": mask_p, "random_replace_prob": random_p}
         counts = page.evaluate("""base => {
@@ -328,7 +329,8 @@ def _tab_to(page, selector: str, *, limit: int = 80, key: str = "Tab") -> None:
 
 
 def _notices(page) -> list[tuple[str, str]]:
-    return page.eval_on_selector_all(".lmx-notices li", "lis => lis.map(li => [li.textContent, li.querySelector('a').getAttribute('href')])")
+    return page.eval_on_selector_all(
+        ".lmx-notices li", "lis => lis.map(li => [li.textContent, li.querySelector('a').getAttribute('href')])")
 
 
 class TestInterface:
@@ -344,7 +346,7 @@ class TestInterface:
         """With the keyboard alone: pick collators, shorten an example, pad left, choose a distinct pad;
         the batch, the notices and their links follow, and every linked anchor exists."""
         page, errors = fresh()
-        rows = lambda: page.locator(".lmx-row").count()  # noqa: E731
+        rows = lambda: page.locator(".lmx-row").count()
         # Default: CLM, the notes' two lines + EOS, pad = EOS: both EOS labels hidden.
         notices = _notices(page)
         assert any("2 real EOS" in text and href == "clm.html#clm-pad-eos" for text, href in notices)
@@ -440,11 +442,12 @@ class TestInterface:
         page.close()
 
 
-AXE = next((p for p in (ROOT / "node_modules" / "axe-core" / "axe.min.js",
-                        Path("/tmp/axe/node_modules/axe-core/axe.min.js")) if p.is_file()), None)
+#: axe-core from npm: ``npm install axe-core`` at the repository root, or its axe.min.js in AXE_CORE.
+AXE = next((p for p in (Path(os.environ.get("AXE_CORE", "/nonexistent")),
+                        ROOT / "node_modules" / "axe-core" / "axe.min.js") if p.is_file()), None)
 
 
-@pytest.mark.skipif(AXE is None, reason="axe-core not installed (npm install axe-core)")
+@pytest.mark.skipif(AXE is None, reason="axe-core not installed (npm install axe-core, or set AXE_CORE)")
 class TestAxe:
     @pytest.mark.parametrize("lang", ["en", "fr"])
     @pytest.mark.parametrize("theme", ["light", "dark"])
