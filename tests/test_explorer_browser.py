@@ -9,9 +9,12 @@ The interface test uses the keyboard only.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -148,7 +151,8 @@ class TestComputeClm:
         assert len(multiples) > 3 and hidden_eos > 0  # the pad = EOS pitfall was exercised
 
     def test_mask_is_causal_and_hides_padded_keys(self, page, tokenizers) -> None:
-        """mask[row][q][k] is true exactly when k <= q and key k is not padding; position ids count real tokens."""
+        """mask[row][q][k] is true exactly when k <= q and key k is not padding; position ids count
+        real tokens and are 0 on padding."""
         pairs = _padded_configs(random.Random(61), "clm", tokenizers, 40)
         results = page.evaluate(COMPUTE_MANY, [config for config, _ in pairs])
         for result in results:
@@ -158,7 +162,8 @@ class TestComputeClm:
             causal = torch.ones(length, length, dtype=torch.bool).tril()
             for row in range(am.shape[0]):
                 assert result["mask"][row] == _mask_strings(causal & am[row][None, :])
-            positions = (am.long().cumsum(-1) - 1).clamp(min=0)
+            # As transformers' generate() computes them (GenerationMixin._prepare_position_ids_for_generation).
+            positions = (am.long().cumsum(-1) - 1).masked_fill(~am, 0)
             assert result["position_ids"] == positions.tolist()
 
 
@@ -293,6 +298,27 @@ class TestComputeMlm:
         other = page.evaluate("c => window.lmnotesExplorer.compute(c)", {**config, "seed": 8})
         assert first == again
         assert (first["input_ids"], first["labels"]) != (other["input_ids"], other["labels"])
+
+    def test_draws_use_only_integer_arithmetic_and_agree_with_node(self, page, tokenizers) -> None:
+        """The generator never calls Math.random, and Node.js gives the same batches as chromium."""
+        script = ROOT / "docs" / "_static" / "explorer.js"
+        assert "Math.random" not in script.read_text("utf-8")
+        node = shutil.which("node")
+        if node is None:
+            pytest.skip("node not installed")
+        pairs = _padded_configs(random.Random(497), "mlm", tokenizers, 20)
+        configs = [config for config, _ in pairs]
+        program = (
+            "global.window = {}; global.document = {readyState: 'complete',"
+            " documentElement: {lang: 'en'}, querySelectorAll: () => []};"
+            f"require({json.dumps(str(script))});"
+            "const configs = JSON.parse(require('fs').readFileSync(0, 'utf8'));"
+            "process.stdout.write(JSON.stringify(configs.map(c => window.lmnotesExplorer.compute(c))));"
+        )
+        out = subprocess.run([node, "-e", program], input=json.dumps(configs), capture_output=True,
+                             text=True, check=True).stdout
+        in_chromium = page.evaluate("cs => cs.map(c => window.lmnotesExplorer.compute(c))", configs)
+        assert json.loads(out) == in_chromium
 
     def test_arguments_are_checked(self, page, tokenizers) -> None:
         """Bad probabilities, a missing mask id or an unknown collator are refused, naming the argument."""

@@ -75,11 +75,11 @@
     return { input_ids: inputIds, attention_mask: attentionMask };
   }
 
-  /** Position ids counted on real tokens: cumsum(mask) - 1, 0 on padding. */
+  /** Position ids counted on real tokens, 0 on padding: what generate() computes from the mask. */
   function positionsFromMask(attentionMask) {
     return attentionMask.map(function (row) {
       var seen = 0;
-      return row.map(function (bit) { seen += bit; return Math.max(seen - 1, 0); });
+      return row.map(function (bit) { seen += bit; return bit === 1 ? seen - 1 : 0; });
     });
   }
 
