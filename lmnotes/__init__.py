@@ -16,6 +16,7 @@ One module, one concept; the pages import what they explain from the module of t
 - :mod:`lmnotes.tiny`: tiny random models and toy tokenizers for readable examples;
 - :mod:`lmnotes.machine`: measuring this machine (throughput, CPU description);
 - :mod:`lmnotes.display`: token tables and mask figures;
+- :mod:`lmnotes.explorer`: the data the in-browser batch explorer needs (real tokenizers);
 - :mod:`lmnotes.compat`: one lmnotes for every supported transformers release.
 
 Modules whose name starts with ``_`` hold private helpers shared by the others.

@@ -1,0 +1,756 @@
+/* lmnotes batch explorer: MLM, CLM and padding-free batches built in the browser.
+ *
+ * window.lmnotesExplorer.compute(config) does what transformers' collators do
+ * (DataCollatorForLanguageModeling with mlm=True or False, DataCollatorWithFlattening)
+ * and returns plain arrays; tests/test_explorer_browser.py compares it with the library.
+ * The rest of this file is the page's interface, built from the JSON data that
+ * lmnotes.explorer.explorer_html puts on the page.  No network, no dependency.
+ */
+(function () {
+  "use strict";
+
+  // ---------------------------------------------------------------- the batch
+
+  /** A seeded generator of floats in [0, 1) (mulberry32): the same in every browser. */
+  function generator(seed) {
+    var state = seed >>> 0;
+    return function () {
+      state = (state + 0x6d2b79f5) >>> 0;
+      var t = state;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+
+  function isInt(x) { return typeof x === "number" && Number.isInteger(x); }
+
+  function checkProbability(value, name) {
+    if (typeof value !== "number") throw new TypeError(name + " must be a number, got " + typeof value);
+    if (!(value >= 0 && value <= 1)) throw new RangeError(name + " must be in [0, 1], got " + value);
+    return value;
+  }
+
+  function check(config) {
+    if (config === null || typeof config !== "object") throw new TypeError("config must be an object");
+    if (["clm", "mlm", "flattening"].indexOf(config.collator) < 0) {
+      throw new RangeError('config.collator must be "clm", "mlm" or "flattening", got ' + config.collator);
+    }
+    if (!Array.isArray(config.examples) || config.examples.length === 0) {
+      throw new TypeError("config.examples must be a non-empty array of arrays of ids");
+    }
+    config.examples.forEach(function (ids, i) {
+      if (!Array.isArray(ids) || !ids.every(isInt)) {
+        throw new TypeError("config.examples[" + i + "] must be an array of integer ids");
+      }
+    });
+    var side = config.padding_side === undefined ? "right" : config.padding_side;
+    if (side !== "right" && side !== "left") {
+      throw new RangeError('config.padding_side must be "right" or "left", got ' + side);
+    }
+    var multiple = config.pad_to_multiple_of === undefined ? null : config.pad_to_multiple_of;
+    if (multiple !== null && !(isInt(multiple) && multiple >= 1)) {
+      throw new RangeError("config.pad_to_multiple_of must be null or an integer >= 1, got " + multiple);
+    }
+    var tok = config.tokenizer;
+    if (config.collator !== "flattening") {
+      if (tok === null || typeof tok !== "object") throw new TypeError("config.tokenizer must be an object");
+      if (!isInt(tok.pad_token_id)) throw new TypeError("config.tokenizer.pad_token_id must be an integer");
+    }
+    return { side: side, multiple: multiple };
+  }
+
+  /** tokenizer.pad: every example to the longest length (rounded up to a multiple), on one side. */
+  function pad(examples, padId, side, multiple) {
+    var length = Math.max.apply(null, examples.map(function (ids) { return ids.length; }));
+    if (multiple !== null && length % multiple !== 0) length = (Math.floor(length / multiple) + 1) * multiple;
+    var inputIds = [], attentionMask = [];
+    examples.forEach(function (ids) {
+      var pads = new Array(length - ids.length).fill(padId);
+      var zeros = new Array(length - ids.length).fill(0);
+      var ones = new Array(ids.length).fill(1);
+      inputIds.push(side === "right" ? ids.concat(pads) : pads.concat(ids));
+      attentionMask.push(side === "right" ? ones.concat(zeros) : zeros.concat(ones));
+    });
+    return { input_ids: inputIds, attention_mask: attentionMask };
+  }
+
+  /** Position ids counted on real tokens, 0 on padding: what generate() computes from the mask. */
+  function positionsFromMask(attentionMask) {
+    return attentionMask.map(function (row) {
+      var seen = 0;
+      return row.map(function (bit) { seen += bit; return bit === 1 ? seen - 1 : 0; });
+    });
+  }
+
+  function grid(length, allowed) {
+    var rows = [];
+    for (var q = 0; q < length; q++) {
+      var row = [];
+      for (var k = 0; k < length; k++) row.push(allowed(q, k));
+      rows.push(row);
+    }
+    return rows;
+  }
+
+  /** The 80/10/10 rule of DataCollatorForLanguageModeling.torch_mask_tokens, with a seeded draw. */
+  function maskTokens(inputIds, attentionMask, tok, config) {
+    var p = checkProbability(config.mlm_probability === undefined ? 0.15 : config.mlm_probability, "config.mlm_probability");
+    var maskP = checkProbability(config.mask_replace_prob === undefined ? 0.8 : config.mask_replace_prob, "config.mask_replace_prob");
+    var randomP = checkProbability(config.random_replace_prob === undefined ? 0.1 : config.random_replace_prob, "config.random_replace_prob");
+    if (maskP + randomP > 1 + 1e-12) throw new RangeError("config.mask_replace_prob + config.random_replace_prob must not exceed 1");
+    var seed = config.seed === undefined ? 0 : config.seed;
+    if (!isInt(seed)) throw new TypeError("config.seed must be an integer, got " + seed);
+    if (!isInt(tok.mask_token_id)) throw new TypeError("config.tokenizer.mask_token_id must be an integer for mlm");
+    if (!(isInt(tok.vocab_size) && tok.vocab_size > 0)) throw new TypeError("config.tokenizer.vocab_size must be a positive integer");
+    var special = new Set(tok.special_ids || []);
+    var rng = generator(seed);
+    // One matrix of draws after the other, as the library does.
+    var draw = function (prob) {
+      return inputIds.map(function (row) { return row.map(function () { return rng() < prob; }); });
+    };
+    var chosen = draw(p).map(function (row, r) {
+      return row.map(function (hit, i) {
+        var id = inputIds[r][i];
+        return hit && attentionMask[r][i] === 1 && !special.has(id) && id !== tok.pad_token_id;
+      });
+    });
+    var replaced = draw(maskP);
+    var random = null, words = null;
+    if (!(maskP === 1 || randomP === 0)) {
+      random = draw(randomP / (1 - maskP));
+      words = inputIds.map(function (row) { return row.map(function () { return Math.floor(rng() * tok.vocab_size); }); });
+    }
+    var labels = [], inputs = [];
+    inputIds.forEach(function (row, r) {
+      labels.push(row.map(function (id, i) { return chosen[r][i] ? id : -100; }));
+      inputs.push(row.map(function (id, i) {
+        if (!chosen[r][i]) return id;
+        if (replaced[r][i]) return tok.mask_token_id;
+        if (random && random[r][i]) return words[r][i];
+        return id;
+      }));
+    });
+    return { input_ids: inputs, labels: labels };
+  }
+
+  /**
+   * Build a batch as transformers' collators do.  See the contract in the module docstring of
+   * lmnotes/explorer.py and on the page: returns {input_ids, attention_mask, labels,
+   * position_ids, mask}, where mask[row][query][key] is true where attention is allowed.
+   */
+  function compute(config) {
+    var opts = check(config);
+    var tok = config.tokenizer;
+    if (config.collator === "flattening") {
+      var kept = config.examples.filter(function (ids) { return ids.length > 0; });
+      if (kept.length === 0) throw new RangeError("config.examples: every example is empty");
+      var ids = [], labels = [], positions = [], owner = [];
+      kept.forEach(function (example, e) {
+        example.forEach(function (id, i) {
+          ids.push(id);
+          labels.push(i === 0 ? -100 : id);
+          positions.push(i);
+          owner.push(e);
+        });
+      });
+      return {
+        input_ids: [ids], attention_mask: null, labels: [labels], position_ids: [positions],
+        mask: [grid(ids.length, function (q, k) { return owner[q] === owner[k] && k <= q; })],
+      };
+    }
+    var batch = pad(config.examples, tok.pad_token_id, opts.side, opts.multiple);
+    var result = {
+      input_ids: batch.input_ids, attention_mask: batch.attention_mask, labels: null,
+      position_ids: positionsFromMask(batch.attention_mask), mask: null,
+    };
+    if (config.collator === "clm") {
+      result.labels = batch.input_ids.map(function (row) {
+        return row.map(function (id) { return id === tok.pad_token_id ? -100 : id; });
+      });
+      result.mask = batch.attention_mask.map(function (row) {
+        return grid(row.length, function (q, k) { return k <= q && row[k] === 1; });
+      });
+    } else {
+      var masked = maskTokens(batch.input_ids, batch.attention_mask, tok, config);
+      result.input_ids = masked.input_ids;
+      result.labels = masked.labels;
+      result.mask = batch.attention_mask.map(function (row) {
+        return grid(row.length, function (q, k) { return row[k] === 1; });
+      });
+    }
+    return result;
+  }
+
+  window.lmnotesExplorer = { compute: compute };
+
+  // ---------------------------------------------------------------- the words
+
+  var STRINGS = {
+    en: {
+      title: "Build a batch",
+      collator: "Collator",
+      collators: {
+        mlm: "MLM: DataCollatorForLanguageModeling(mlm=True), bert-base-cased",
+        clm: "CLM: DataCollatorForLanguageModeling(mlm=False), CodeGen",
+        flattening: "Padding-free: DataCollatorWithFlattening(), CodeGen",
+      },
+      examples: "Examples",
+      examplesHelp: "Tick the examples of the batch; edit their token ids (drop, repeat, change the length).",
+      use: "Use",
+      idsOf: "Token ids of example {n}",
+      drop: "Drop last token",
+      repeat: "Repeat last token",
+      reset: "Reset",
+      exampleN: "example {n}",
+      appendEos: "Append EOS ({eos}) to each example",
+      padding: "Padding",
+      side: "Padding side",
+      right: "right",
+      left: "left",
+      multiple: "pad_to_multiple_of",
+      none: "none",
+      padToken: "Pad token",
+      padEos: "pad = EOS ({eos}), as in the notes",
+      padDistinct: "a distinct pad ({pad})",
+      masking: "Masking (MLM)",
+      mlmProbability: "mlm_probability",
+      maskProb: "mask_replace_prob",
+      randomProb: "random_replace_prob",
+      seed: "seed",
+      nextSeed: "Next seed",
+      batch: "The batch",
+      notices: "What this batch shows",
+      row: "Row {n}",
+      rowOf: "Row {n}: {what}",
+      packed: "the packed row ({k} examples)",
+      fields: "Fields of row {n}",
+      position: "position",
+      token: "token",
+      draw: "MLM draw",
+      drawMask: "mask",
+      drawRandom: "random",
+      drawKept: "unchanged",
+      example: "example",
+      labelToken: "label token",
+      pad: "pad",
+      random: "(random id)",
+      unknown: "(id not in this page)",
+      gridCaption: "Attention mask of row {n}: query rows, key columns; ● may attend, · masked.",
+      gridRegion: "Attention mask of row {n}",
+      corner: "query ↓ key →",
+      legend: "Labels: a bold framed value is trained; -100 (in italics, dashed) is ignored by the loss. Padding is hatched.",
+      error: "Cannot build this batch: {message}",
+      invalidIds: "example {n}: ids must be integers from 0 to {max}",
+      noExample: "tick at least one example",
+      padEosNotice: "pad = EOS: {n} real EOS token(s) have no label (-100), so the model is never trained to stop.",
+      emptyRowsNotice: "Left padding: {n} query row(s) attend to nothing (every key is masked).",
+      positionsNotice: "Left padding: real tokens start after the padding; the position ids shown count real tokens only (the model's default 0, 1, 2… would shift them).",
+      wasteNotice: "{p} of {t} token slots are padding ({pct}).",
+      packedNotice: "Padding-free: {n} tokens of {k} examples in one row, no padding; the first label of each example is -100, position ids restart at 0, and the mask keeps the examples apart.",
+      mlmNotice: "{c} of {e} tokens that may be chosen were chosen: {m} [MASK], {r} random, {u} unchanged. Special tokens and padding are never chosen.",
+      mlmNone: "No token was chosen: this batch gives no MLM loss. Try another seed.",
+      shiftNotice: "The labels are the input ids, not shifted: the model shifts them in its loss.",
+      readMore: "Read more",
+      quote: "“{text}”",
+    },
+    fr: {
+      title: "Construire un lot",
+      collator: "Assembleur de données",
+      collators: {
+        mlm: "MLM\u00a0: DataCollatorForLanguageModeling(mlm=True), bert-base-cased",
+        clm: "CLM\u00a0: DataCollatorForLanguageModeling(mlm=False), CodeGen",
+        flattening: "Sans remplissage\u00a0: DataCollatorWithFlattening(), CodeGen",
+      },
+      examples: "Exemples",
+      examplesHelp: "Cochez les exemples du lot\u00a0; modifiez leurs identifiants de jetons (retirer, répéter, changer la longueur).",
+      use: "Utiliser",
+      idsOf: "Identifiants des jetons de l'exemple {n}",
+      drop: "Retirer le dernier jeton",
+      repeat: "Répéter le dernier jeton",
+      reset: "Rétablir",
+      exampleN: "exemple {n}",
+      appendEos: "Ajouter EOS ({eos}) à chaque exemple",
+      padding: "Remplissage",
+      side: "Côté du remplissage",
+      right: "à droite",
+      left: "à gauche",
+      multiple: "pad_to_multiple_of",
+      none: "aucun",
+      padToken: "Jeton de remplissage",
+      padEos: "pad = EOS ({eos}), comme dans les notes",
+      padDistinct: "un jeton de remplissage distinct ({pad})",
+      masking: "Masquage (MLM)",
+      mlmProbability: "mlm_probability",
+      maskProb: "mask_replace_prob",
+      randomProb: "random_replace_prob",
+      seed: "graine (seed)",
+      nextSeed: "Graine suivante",
+      batch: "Le lot",
+      notices: "Ce que montre ce lot",
+      row: "Ligne {n}",
+      rowOf: "Ligne {n}\u00a0: {what}",
+      packed: "la ligne concaténée ({k} exemples)",
+      fields: "Champs de la ligne {n}",
+      position: "position",
+      token: "jeton",
+      draw: "tirage MLM",
+      drawMask: "masqué",
+      drawRandom: "aléatoire",
+      drawKept: "inchangé",
+      example: "exemple",
+      labelToken: "jeton de l'étiquette",
+      pad: "remplissage",
+      random: "(identifiant aléatoire)",
+      unknown: "(identifiant absent de cette page)",
+      gridCaption: "Masque d'attention de la ligne {n}\u00a0: requêtes en lignes, clés en colonnes\u00a0; ● peut voir, · masqué.",
+      gridRegion: "Masque d'attention de la ligne {n}",
+      corner: "requête ↓ clé →",
+      legend: "Étiquettes\u00a0: une valeur en gras et encadrée est entraînée\u00a0; -100 (en italique, en pointillés) est ignoré par la perte. Le remplissage est hachuré.",
+      error: "Impossible de construire ce lot\u00a0: {message}",
+      invalidIds: "exemple {n}\u00a0: les identifiants doivent être des entiers de 0 à {max}",
+      noExample: "cochez au moins un exemple",
+      padEosNotice: "pad = EOS\u00a0: {n} jeton(s) EOS réel(s) sans étiquette (-100)\u00a0; le modèle n'apprend jamais à s'arrêter.",
+      emptyRowsNotice: "Remplissage à gauche\u00a0: {n} ligne(s) de requête ne voient rien (toutes les clés sont masquées).",
+      positionsNotice: "Remplissage à gauche\u00a0: les vrais jetons commencent après le remplissage\u00a0; les identifiants de position affichés ne comptent que les vrais jetons (les positions par défaut du modèle, 0, 1, 2…, les décaleraient).",
+      wasteNotice: "{p} emplacements sur {t} sont du remplissage ({pct}).",
+      packedNotice: "Sans remplissage\u00a0: {n} jetons de {k} exemples sur une seule ligne\u00a0; la première étiquette de chaque exemple vaut -100, les positions repartent de 0 et le masque sépare les exemples.",
+      mlmNotice: "{c} jetons choisis sur {e} possibles\u00a0: {m} [MASK], {r} aléatoires, {u} inchangés. Les jetons spéciaux et le remplissage ne sont jamais choisis.",
+      mlmNone: "Aucun jeton choisi\u00a0: ce lot ne donne aucune perte MLM. Essayez une autre graine.",
+      shiftNotice: "Les étiquettes sont les identifiants d'entrée, sans décalage\u00a0: le modèle les décale dans sa perte.",
+      readMore: "En savoir plus",
+      quote: "«\u00a0{text}\u00a0»",
+    },
+  };
+
+  /** Where each notice is explained (pages beside this one, in notes/). */
+  var LINKS = {
+    padEosNotice: "clm.html#clm-pad-eos",
+    emptyRowsNotice: "padding-mask.html#padding-mask-empty-rows",
+    positionsNotice: "padding-mask.html#padding-mask-position-ids",
+    wasteNotice: "packing.html#packing-waste",
+    packedNotice: "packing.html#packing-batch",
+    mlmNotice: "mlm.html#mlm-80-10-10",
+    mlmNone: "mlm.html#mlm-statistics",
+    shiftNotice: "clm.html#clm-shift",
+  };
+
+  // ---------------------------------------------------------------- the interface
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (key) {
+      var value = attrs[key];
+      if (value === null || value === undefined || value === false) return;
+      if (key === "text") node.textContent = value;
+      else if (key === "className") node.className = value;
+      else node.setAttribute(key, value === true ? "" : value);
+    });
+    (children || []).forEach(function (child) {
+      if (child !== null && child !== undefined) node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
+    });
+    return node;
+  }
+
+  function Explorer(root, data, lang) {
+    this.root = root;
+    this.data = data;
+    this.lang = lang;
+    this.words = STRINGS[lang];
+    this.number = new Intl.NumberFormat(lang === "fr" ? "fr-FR" : "en-US", { maximumFractionDigits: 1 });
+    this.percent = new Intl.NumberFormat(lang === "fr" ? "fr-FR" : "en-US", { style: "percent", maximumFractionDigits: 1 });
+    this.uid = "lmx" + Explorer.count++;
+    this.state = {
+      collator: "clm", side: "right", multiple: null, pad: "eos", appendEos: true,
+      mlm_probability: 0.15, mask_replace_prob: 0.8, random_replace_prob: 0.1, seed: 0,
+      examples: {},
+    };
+    var state = this.state;
+    Object.keys(data.families).forEach(function (family) {
+      state.examples[family] = data.families[family].examples.map(function (example, i) {
+        return { text: example.text, original: example.ids.slice(), ids: example.ids.slice(), on: i < 2 };
+      });
+    });
+    this.build();
+    this.update();
+  }
+  Explorer.count = 0;
+
+  Explorer.prototype.t = function (key, values) {
+    var text = this.words[key];
+    Object.keys(values || {}).forEach(function (name) { text = text.split("{" + name + "}").join(String(values[name])); });
+    return text;
+  };
+
+  Explorer.prototype.family = function () { return this.state.collator === "mlm" ? "mlm" : "clm"; };
+
+  Explorer.prototype.id = function (name) { return this.uid + "-" + name; };
+
+  Explorer.prototype.radios = function (name, legend, options, current) {
+    var self = this;
+    return el("fieldset", { className: "lmx-radios" }, [el("legend", { text: legend })].concat(options.map(function (option) {
+      var id = self.id(name + "-" + option[0]);
+      return el("span", { className: "lmx-choice" }, [
+        el("input", { type: "radio", name: self.id(name), id: id, value: option[0], checked: option[0] === current, "data-field": name }),
+        el("label", { for: id, text: option[1] }),
+      ]);
+    })));
+  };
+
+  Explorer.prototype.numberInput = function (name, label, value, step, min, max) {
+    var id = this.id(name);
+    return el("span", { className: "lmx-number" }, [
+      el("label", { for: id, text: label }),
+      el("input", { type: "number", id: id, value: String(value), step: step, min: min, max: max, "data-field": name }),
+    ]);
+  };
+
+  Explorer.prototype.build = function () {
+    var self = this, w = this.words;
+    var clm = this.data.families.clm;
+    var eosToken = clm.tokens[String(clm.configs.eos.eos_token_id)];
+    var padToken = clm.tokens[String(clm.configs.pad.pad_token_id)];
+    this.form = el("form", { className: "lmx-controls", "aria-label": w.title, novalidate: true }, [
+      this.radios("collator", w.collator, [["mlm", w.collators.mlm], ["clm", w.collators.clm], ["flattening", w.collators.flattening]], this.state.collator),
+      el("fieldset", { className: "lmx-examples" }, [
+        el("legend", { text: w.examples }),
+        el("p", { className: "lmx-help", text: w.examplesHelp }),
+        this.examplesList = el("ol", { className: "lmx-example-list" }),
+        el("span", { className: "lmx-choice lmx-eos" }, [
+          el("input", { type: "checkbox", id: this.id("append-eos"), checked: this.state.appendEos, "data-field": "appendEos" }),
+          el("label", { for: this.id("append-eos"), text: this.t("appendEos", { eos: eosToken }) }),
+        ]),
+      ]),
+      this.paddingSet = el("fieldset", { className: "lmx-padding" }, [
+        el("legend", { text: w.padding }),
+        this.radios("side", w.side, [["right", w.right], ["left", w.left]], this.state.side),
+        el("span", { className: "lmx-number" }, [
+          el("label", { for: this.id("multiple"), text: w.multiple }),
+          el("select", { id: this.id("multiple"), "data-field": "multiple" }, [null, 2, 4, 8, 16].map(function (m) {
+            return el("option", { value: m === null ? "" : String(m), text: m === null ? w.none : String(m) });
+          })),
+        ]),
+        this.padSet = this.radios("pad", w.padToken, [["eos", this.t("padEos", { eos: eosToken })], ["pad", this.t("padDistinct", { pad: padToken })]], this.state.pad),
+      ]),
+      this.maskingSet = el("fieldset", { className: "lmx-masking" }, [
+        el("legend", { text: w.masking }),
+        this.numberInput("mlm_probability", w.mlmProbability, this.state.mlm_probability, "0.05", "0", "1"),
+        this.numberInput("mask_replace_prob", w.maskProb, this.state.mask_replace_prob, "0.05", "0", "1"),
+        this.numberInput("random_replace_prob", w.randomProb, this.state.random_replace_prob, "0.05", "0", "1"),
+        this.numberInput("seed", w.seed, this.state.seed, "1", "0", null),
+        el("button", { type: "button", "data-action": "next-seed", text: w.nextSeed }),
+      ]),
+    ]);
+    this.notices = el("ul", { className: "lmx-notices", "aria-label": w.notices });
+    this.status = el("div", { className: "lmx-status", role: "status", "aria-live": "polite" });
+    this.output = el("div", { className: "lmx-output" });
+    this.root.appendChild(el("div", { className: "lmx-explorer" }, [
+      this.form,
+      el("section", { className: "lmx-batch-section", "aria-labelledby": this.id("batch") }, [
+        el("h3", { id: this.id("batch"), text: w.batch }),
+        this.status, this.notices,
+        el("p", { className: "lmx-legend", text: w.legend }),
+        this.output,
+      ]),
+    ]));
+    this.form.addEventListener("input", function (event) { self.onInput(event); });
+    this.form.addEventListener("change", function (event) { self.onInput(event); });
+    this.form.addEventListener("click", function (event) { self.onClick(event); });
+    this.form.addEventListener("submit", function (event) { event.preventDefault(); });
+    this.buildExamples();
+  };
+
+  Explorer.prototype.tokenizer = function () {
+    var family = this.data.families[this.family()];
+    return family.configs[this.family() === "mlm" ? "pad" : this.state.pad];
+  };
+
+  /** The token string of an id, with spaces, tabs and newlines made visible; null if unknown. */
+  Explorer.prototype.tokenText = function (id) {
+    var text = this.data.families[this.family()].tokens[String(id)];
+    if (text === undefined) return null;
+    return text.replace(/ /g, "␣").replace(/\t/g, "⇥").replace(/\n/g, "↵");
+  };
+
+  Explorer.prototype.buildExamples = function () {
+    var self = this, w = this.words;
+    var list = this.examplesList;
+    list.textContent = "";
+    this.state.examples[this.family()].forEach(function (example, i) {
+      var n = i + 1, id = self.id("ex-" + self.family() + "-" + i);
+      var item = el("li", { className: "lmx-example", "data-index": String(i) }, [
+        el("span", { className: "lmx-choice" }, [
+          el("input", { type: "checkbox", id: id + "-on", checked: example.on, "data-field": "on", "data-index": String(i) }),
+          el("label", { for: id + "-on" }, [w.use + " ", el("code", { text: example.text })]),
+        ]),
+        el("span", { className: "lmx-ids" }, [
+          el("label", { for: id + "-ids", className: "lmx-visually-hidden", text: self.t("idsOf", { n: n }) }),
+          el("input", { type: "text", id: id + "-ids", value: example.ids.join(" "), spellcheck: "false", autocomplete: "off", inputmode: "numeric", "data-field": "ids", "data-index": String(i), "aria-describedby": id + "-tokens" }),
+          self.button("drop", i, "−1", w.drop),
+          self.button("repeat", i, "+1", w.repeat),
+          self.button("reset", i, w.reset, ""),
+        ]),
+        el("span", { className: "lmx-tokens", id: id + "-tokens" }),
+      ]);
+      list.appendChild(item);
+    });
+  };
+
+  /** A button acting on example i: short visible text, the action and the example in its name. */
+  Explorer.prototype.button = function (action, i, text, what) {
+    var hidden = (what ? " " + what : "") + " (" + this.t("exampleN", { n: i + 1 }) + ")";
+    return el("button", { type: "button", "data-action": action, "data-index": String(i), title: what || null }, [
+      text, el("span", { className: "lmx-visually-hidden", text: hidden }),
+    ]);
+  };
+
+  Explorer.prototype.onInput = function (event) {
+    var target = event.target, field = target.getAttribute("data-field");
+    if (!field) return;
+    var state = this.state;
+    if (field === "collator") {
+      var before = this.family();
+      state.collator = target.value;
+      if (this.family() !== before) this.buildExamples();
+    } else if (field === "side" || field === "pad") state[field] = target.value;
+    else if (field === "multiple") state.multiple = target.value === "" ? null : parseInt(target.value, 10);
+    else if (field === "appendEos") state.appendEos = target.checked;
+    else if (field === "on") state.examples[this.family()][+target.getAttribute("data-index")].on = target.checked;
+    else if (field === "ids") state.examples[this.family()][+target.getAttribute("data-index")].text_ids = target.value;
+    else state[field] = target.value === "" ? NaN : Number(target.value);
+    this.update();
+  };
+
+  Explorer.prototype.onClick = function (event) {
+    var button = event.target.closest("button[data-action]");
+    if (!button) return;
+    var action = button.getAttribute("data-action");
+    if (action === "next-seed") {
+      this.state.seed = (isInt(this.state.seed) ? this.state.seed : 0) + 1;
+      this.form.querySelector('[data-field="seed"]').value = String(this.state.seed);
+    } else {
+      var i = +button.getAttribute("data-index");
+      var example = this.state.examples[this.family()][i];
+      var ids = this.parseIds(example).ids || example.ids.slice();
+      if (action === "drop") ids = ids.slice(0, -1);
+      else if (action === "repeat" && ids.length > 0) ids = ids.concat([ids[ids.length - 1]]);
+      else if (action === "reset") ids = example.original.slice();
+      example.text_ids = ids.join(" ");
+      this.examplesList.querySelector('input[data-field="ids"][data-index="' + i + '"]').value = example.text_ids;
+    }
+    this.update();
+  };
+
+  /** The ids typed for an example: {ids} or {error}. */
+  Explorer.prototype.parseIds = function (example) {
+    var text = example.text_ids === undefined ? example.ids.join(" ") : example.text_ids;
+    var parts = text.trim() === "" ? [] : text.trim().split(/[\s,]+/);
+    var vocab = this.tokenizer().vocab_size;
+    var ids = parts.map(Number);
+    if (!ids.every(function (id) { return isInt(id) && id >= 0 && id < vocab; })) return { error: true };
+    return { ids: ids };
+  };
+
+  Explorer.prototype.config = function () {
+    var self = this, state = this.state, tok = this.tokenizer();
+    var examples = [], problems = [];
+    state.examples[this.family()].forEach(function (example, i) {
+      var parsed = self.parseIds(example);
+      var input = self.examplesList.querySelector('input[data-field="ids"][data-index="' + i + '"]');
+      input.setAttribute("aria-invalid", parsed.error ? "true" : "false");
+      if (!parsed.error) example.ids = parsed.ids;
+      self.showTokens(i, parsed.error ? null : parsed.ids);
+      if (!example.on) return;
+      if (parsed.error) problems.push(self.t("invalidIds", { n: i + 1, max: tok.vocab_size - 1 }));
+      else examples.push(self.family() === "clm" && state.appendEos ? parsed.ids.concat([tok.eos_token_id]) : parsed.ids);
+    });
+    if (problems.length) throw new Error(problems.join("; "));
+    if (examples.length === 0) throw new Error(this.words.noExample);
+    return {
+      collator: state.collator, examples: examples, tokenizer: tok, padding_side: state.side,
+      pad_to_multiple_of: state.multiple, mlm_probability: state.mlm_probability,
+      mask_replace_prob: state.mask_replace_prob, random_replace_prob: state.random_replace_prob, seed: state.seed,
+    };
+  };
+
+  Explorer.prototype.showTokens = function (i, ids) {
+    var self = this;
+    var box = this.examplesList.querySelector("#" + this.id("ex-" + this.family() + "-" + i) + "-tokens");
+    box.textContent = "";
+    (ids || []).forEach(function (id) {
+      var text = self.tokenText(id);
+      box.appendChild(el("span", { className: "lmx-chip", text: text === null ? "#" + id : text }));
+    });
+  };
+
+  Explorer.prototype.update = function () {
+    var state = this.state;
+    this.paddingSet.disabled = state.collator === "flattening";
+    this.padSet.disabled = state.collator !== "clm";
+    this.maskingSet.disabled = state.collator !== "mlm";
+    this.form.querySelector(".lmx-eos input").disabled = this.family() !== "clm";
+    this.output.textContent = "";
+    this.notices.textContent = "";
+    var config, result;
+    try {
+      config = this.config();
+      result = compute(config);
+    } catch (error) {
+      this.status.textContent = this.t("error", { message: error.message });
+      this.status.className = "lmx-status lmx-error";
+      return;
+    }
+    this.status.className = "lmx-status";
+    this.status.textContent = "";
+    this.showNotices(config, result);
+    for (var r = 0; r < result.input_ids.length; r++) this.showRow(config, result, r);
+  };
+
+  Explorer.prototype.notice = function (key, values) {
+    this.notices.appendChild(el("li", {}, [
+      this.t(key, values) + " ",
+      el("a", { href: LINKS[key], text: this.words.readMore }),
+    ]));
+  };
+
+  Explorer.prototype.showNotices = function (config, result) {
+    var tok = config.tokenizer, fmt = this.number;
+    if (config.collator === "flattening") {
+      this.notice("packedNotice", { n: fmt.format(result.input_ids[0].length), k: fmt.format(config.examples.filter(function (e) { return e.length; }).length) });
+      return;
+    }
+    var slots = 0, pads = 0;
+    result.attention_mask.forEach(function (row) { row.forEach(function (bit) { slots++; pads += 1 - bit; }); });
+    if (config.collator === "clm") {
+      var hidden = 0;
+      result.input_ids.forEach(function (row, r) {
+        row.forEach(function (id, i) {
+          if (id === tok.eos_token_id && result.attention_mask[r][i] === 1 && result.labels[r][i] === -100) hidden++;
+        });
+      });
+      if (hidden > 0) this.notice("padEosNotice", { n: fmt.format(hidden) });
+      var empty = 0;
+      result.mask.forEach(function (rows) { rows.forEach(function (row) { if (row.indexOf(true) < 0) empty++; }); });
+      if (empty > 0) this.notice("emptyRowsNotice", { n: fmt.format(empty) });
+    }
+    if (config.padding_side === "left" && pads > 0) this.notice("positionsNotice", {});
+    if (pads > 0) this.notice("wasteNotice", { p: fmt.format(pads), t: fmt.format(slots), pct: this.percent.format(pads / slots) });
+    if (config.collator === "clm") this.notice("shiftNotice", {});
+    if (config.collator === "mlm") {
+      var special = new Set(tok.special_ids), eligible = 0, counts = { c: 0, m: 0, r: 0, u: 0 };
+      var original = this.padded(config);
+      result.labels.forEach(function (row, r) {
+        row.forEach(function (label, i) {
+          var id = original[r][i];
+          if (result.attention_mask[r][i] === 1 && !special.has(id)) eligible++;
+          if (label === -100) return;
+          counts.c++;
+          var now = result.input_ids[r][i];
+          if (now === tok.mask_token_id && label !== tok.mask_token_id) counts.m++;
+          else if (now === label) counts.u++;
+          else counts.r++;
+        });
+      });
+      if (counts.c === 0) this.notice("mlmNone", {});
+      else this.notice("mlmNotice", { c: fmt.format(counts.c), e: fmt.format(eligible), m: fmt.format(counts.m), r: fmt.format(counts.r), u: fmt.format(counts.u) });
+    }
+  };
+
+  /** The padded ids before masking (for MLM: what the labels and draws refer to). */
+  Explorer.prototype.padded = function (config) {
+    return compute({ collator: "clm", examples: config.examples, tokenizer: config.tokenizer, padding_side: config.padding_side, pad_to_multiple_of: config.pad_to_multiple_of }).input_ids;
+  };
+
+  Explorer.prototype.showRow = function (config, result, r) {
+    var self = this, w = this.words, tok = config.tokenizer, n = r + 1;
+    var ids = result.input_ids[r], labels = result.labels[r];
+    var am = result.attention_mask ? result.attention_mask[r] : null;
+    var original = config.collator === "mlm" ? this.padded(config)[r] : ids;
+    var isPad = function (i) { return am !== null && am[i] === 0; };
+    var name = function (id, i) {
+      if (config.collator === "mlm" && ids[i] !== original[i] && ids[i] !== tok.mask_token_id) {
+        var known = self.tokenText(ids[i]);
+        return known === null ? w.random : known;
+      }
+      var text = self.tokenText(id);
+      return text === null ? w.unknown : text;
+    };
+    var what;
+    if (config.collator === "flattening") what = [this.t("packed", { k: config.examples.filter(function (e) { return e.length; }).length })];
+    else {
+      var example = this.state.examples[this.family()].filter(function (e) { return e.on; })[r] || { text: "" };
+      var quote = this.words.quote.split("{text}");
+      what = [quote[0], el("code", { text: example.text }), quote[1]];
+    }
+    var title = this.t("rowOf", { n: n }).split("{what}");
+    var heading = el("h4", { id: this.id("row-" + r) }, [title[0]].concat(what, [title[1]]));
+
+    // Fields: one table row per field, one column per position.
+    var table = el("table", { className: "lmx-fields" });
+    table.appendChild(el("caption", { className: "lmx-visually-hidden", text: this.t("fields", { n: n }) }));
+    var body = el("tbody");
+    var line = function (label, cells) {
+      body.appendChild(el("tr", {}, [el("th", { scope: "row", text: label })].concat(cells)));
+    };
+    var cell = function (i, text, extra) {
+      return el("td", { className: (isPad(i) ? "lmx-pad " : "") + (extra || "") }, [String(text)]);
+    };
+    line(w.position, ids.map(function (_, i) { return cell(i, i, "lmx-muted"); }));
+    if (config.collator === "flattening") {
+      var e = -1;
+      line(w.example, result.position_ids[r].map(function (p, i) { if (p === 0) e++; return cell(i, e + 1, p === 0 ? "lmx-start" : ""); }));
+    }
+    line(w.token, ids.map(function (id, i) { return el("td", { className: isPad(i) ? "lmx-pad" : "" }, [el("code", { text: name(id, i) })]); }));
+    line("input_ids", ids.map(function (id, i) { return cell(i, id); }));
+    if (config.collator === "mlm") {
+      line(w.draw, labels.map(function (label, i) {
+        if (label === -100) return cell(i, "");
+        var kind = ids[i] === tok.mask_token_id && label !== tok.mask_token_id ? w.drawMask : ids[i] === label ? w.drawKept : w.drawRandom;
+        return cell(i, kind, "lmx-drawn");
+      }));
+    }
+    if (am !== null) line("attention_mask", am.map(function (bit, i) { return cell(i, bit); }));
+    line("labels", labels.map(function (label, i) { return cell(i, label, label === -100 ? "lmx-ignored" : "lmx-trained"); }));
+    line(w.labelToken, labels.map(function (label, i) {
+      return label === -100 ? cell(i, "") : el("td", { className: "lmx-trained-token" }, [el("code", { text: self.tokenText(label) || w.unknown })]);
+    }));
+    line("position_ids", result.position_ids[r].map(function (p, i) { return cell(i, p); }));
+    table.appendChild(body);
+
+    // The attention mask: query rows, key columns, each labelled with its token.
+    var mask = result.mask[r];
+    var gridTable = el("table", { className: "lmx-grid" });
+    gridTable.appendChild(el("caption", { text: this.t("gridCaption", { n: n }) }));
+    var head = el("tr", {}, [el("th", { scope: "col", className: "lmx-corner", text: w.corner })].concat(ids.map(function (id, k) {
+      return el("th", { scope: "col", className: isPad(k) ? "lmx-pad" : "" }, [el("span", { className: "lmx-key" }, [k + " ", el("code", { text: name(id, k) })])]);
+    })));
+    gridTable.appendChild(el("thead", {}, [head]));
+    var gridBody = el("tbody");
+    mask.forEach(function (row, q) {
+      gridBody.appendChild(el("tr", {}, [el("th", { scope: "row", className: isPad(q) ? "lmx-pad" : "" }, [q + " ", el("code", { text: name(ids[q], q) })])].concat(row.map(function (allowed) {
+        return el("td", { className: allowed ? "lmx-on" : "lmx-off" }, [allowed ? "●" : "·"]);
+      }))));
+    });
+    gridTable.appendChild(gridBody);
+
+    this.output.appendChild(el("section", { className: "lmx-row", "aria-labelledby": heading.id }, [
+      heading,
+      el("div", { className: "lmx-scroll", tabindex: "0", role: "region", "aria-label": this.t("fields", { n: n }) }, [table]),
+      el("div", { className: "lmx-scroll", tabindex: "0", role: "region", "aria-label": this.t("gridRegion", { n: n }) }, [gridTable]),
+    ]));
+  };
+
+  function init() {
+    var lang = (document.documentElement.lang || "en").slice(0, 2) === "fr" ? "fr" : "en";
+    Array.prototype.forEach.call(document.querySelectorAll(".lmnotes-explorer"), function (root) {
+      if (root.getAttribute("data-ready")) return;
+      var source = root.querySelector("script.lmnotes-explorer-data");
+      if (!source) return;
+      root.setAttribute("data-ready", "true");
+      new Explorer(root, JSON.parse(source.textContent), lang);
+    });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+})();

@@ -1,0 +1,203 @@
+"""The data the batch explorer page needs: the notes' examples, tokenized by the real tokenizers.
+
+The batch explorer (``docs/notes/batch-explorer.md`` and ``docs/_static/explorer.js``)
+builds MLM, CLM and padding-free batches in the browser. It needs no Python at reading
+time, only data computed when the site is built:
+
+- the notes' own examples (their MLM sentences, their two lines of Python and a few more),
+  tokenized by the tokenizers the notes load: ``bert-base-cased`` for the masked LM,
+  ``Salesforce/codegen-350M-mono`` for the causal LM and the padding-free batch;
+- for each tokenizer, what a collator reads from it: ``pad_token_id``, ``eos_token_id``,
+  ``mask_token_id``, the special ids (never chosen for masking) and the number of ids a
+  random replacement is drawn from (``len(tokenizer)``, which the collator uses);
+- CodeGen has no pad token: the notes set ``pad_token = eos_token``; the distinct pad is
+  the one ``add_special_tokens({"pad_token": "<|pad|>"})`` adds (a new id, 50295);
+- the token strings (``convert_ids_to_tokens``) of every id the page can show.
+
+:func:`explorer_data` returns that as plain JSON-able data; :func:`explorer_html` embeds it
+in the page with the script that reads it.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Mapping, Sequence
+
+__all__ = ["EXPLORER_EXAMPLES", "explorer_data", "explorer_html"]
+
+#: The examples of the explorer, per collator family: the notes' own sentences and code.
+#: ``"mlm"`` texts go through bert-base-cased (with [CLS] and [SEP]); ``"clm"`` texts
+#: through CodeGen (which adds no special token; the page can append EOS).
+EXPLORER_EXAMPLES: dict[str, tuple[str, ...]] = {
+    "mlm": (
+        "Hello, this is",
+        "this is a inside",
+        "La chat a quatre papattes !",
+        "Hello, I'm a single sentence!",
+    ),
+    "clm": (
+        "def hello_world():",
+        "import numpy as np",
+        "    return x",
+        "print(batch['labels'])",
+    ),
+}
+
+#: The tokenizer each collator family uses, as in the notes.
+TOKENIZERS = {"mlm": "bert-base-cased", "clm": "Salesforce/codegen-350M-mono"}
+
+#: The pad token added to CodeGen for the "distinct pad" choice.
+DISTINCT_PAD = "<|pad|>"
+
+
+def _collator_view(tokenizer) -> dict[str, object]:
+    """What a collator reads from ``tokenizer``, in the explorer's contract."""
+    return {
+        "pad_token_id": tokenizer.pad_token_id,
+        "eos_token_id": tokenizer.eos_token_id,
+        "mask_token_id": tokenizer.mask_token_id,
+        "special_ids": sorted(set(tokenizer.all_special_ids)),
+        "vocab_size": len(tokenizer),
+    }
+
+
+def _tokenizer_entry(tokenizer, name: str, texts: Sequence[str], configs: Mapping[str, object]) -> dict:
+    examples = [{"text": text, "ids": tokenizer(text)["input_ids"]} for text in texts]
+    ids = {i for example in examples for i in example["ids"]}
+    for config in configs.values():
+        ids.update(config["special_ids"])
+        ids.update(v for k, v in config.items() if k.endswith("_token_id") and v is not None)
+    tokens = {str(i): tokenizer.convert_ids_to_tokens(i) for i in sorted(ids)}
+    return {"name": name, "configs": dict(configs), "examples": examples, "tokens": tokens}
+
+
+def explorer_data(examples: Mapping[str, Sequence[str]] | None = None) -> dict:
+    """Tokenize the explorer's examples with the real tokenizers; return JSON-able data.
+
+    Parameters
+    ----------
+    examples : mapping with keys ``"mlm"`` and ``"clm"`` of sequences of str, optional
+        The texts of each family (default :data:`EXPLORER_EXAMPLES`).
+
+    Returns
+    -------
+    dict
+        ``{"version": 1, "families": {"mlm": entry, "clm": entry}}``, where each entry is
+        ``{"name": hub id, "configs": {choice: tokenizer view}, "examples": [{"text": str,
+        "ids": [int, ...]}, ...], "tokens": {str(id): token string}}``. A tokenizer view has
+        the keys of ``config.tokenizer`` in ``lmnotes_explorer.compute``: ``pad_token_id``,
+        ``eos_token_id``, ``mask_token_id`` (int or None), ``special_ids`` (sorted list of
+        int) and ``vocab_size`` (``len(tokenizer)``). The MLM family has one choice,
+        ``"pad"`` (BERT's [PAD]); the CLM family has ``"eos"`` (``pad_token = eos_token``, as
+        in the notes) and ``"pad"`` (a distinct ``<|pad|>`` added as a special token).
+        ``tokens`` covers every id of the examples and every special id.
+
+    Raises
+    ------
+    TypeError
+        If ``examples`` is not a mapping of sequences of str.
+    ValueError
+        If ``examples`` lacks ``"mlm"`` or ``"clm"`` or one of them is empty.
+
+    Examples
+    --------
+    >>> import json
+    >>> from lmnotes.explorer import explorer_data
+    >>> data = explorer_data()
+    >>> clm = data["families"]["clm"]
+    >>> clm["examples"][0]
+    {'text': 'def hello_world():', 'ids': [4299, 23748, 62, 6894, 33529]}
+    >>> clm["configs"]["eos"]["pad_token_id"], clm["configs"]["pad"]["pad_token_id"]
+    (50256, 50295)
+    >>> clm["tokens"]["50295"], clm["configs"]["pad"]["vocab_size"]
+    ('<|pad|>', 50296)
+    >>> mlm = data["families"]["mlm"]
+    >>> mlm["configs"]["pad"]["mask_token_id"], mlm["configs"]["pad"]["special_ids"]
+    (103, [0, 100, 101, 102, 103])
+    >>> [mlm["tokens"][str(i)] for i in mlm["examples"][0]["ids"]]
+    ['[CLS]', 'Hello', ',', 'this', 'is', '[SEP]']
+    >>> len(json.dumps(data)) < 10_000
+    True
+    """
+    from lmnotes.assets import load_tokenizer
+
+    if examples is None:
+        examples = EXPLORER_EXAMPLES
+    if not isinstance(examples, Mapping):
+        raise TypeError(f"examples must be a mapping, got {type(examples).__name__}")
+    for family in TOKENIZERS:
+        texts = examples.get(family)
+        if texts is None:
+            raise ValueError(f"examples must have the key {family!r}")
+        if isinstance(texts, str) or not isinstance(texts, Sequence):
+            raise TypeError(f"examples[{family!r}] must be a sequence of str, got {type(texts).__name__}")
+        if not texts:
+            raise ValueError(f"examples[{family!r}] must not be empty")
+        for text in texts:
+            if not isinstance(text, str):
+                raise TypeError(f"examples[{family!r}] must hold str, got {type(text).__name__}")
+
+    bert = load_tokenizer(TOKENIZERS["mlm"])
+    mlm = _tokenizer_entry(bert, TOKENIZERS["mlm"], examples["mlm"], {"pad": _collator_view(bert)})
+
+    codegen = load_tokenizer(TOKENIZERS["clm"])
+    codegen.pad_token = codegen.eos_token  # the notes' choice
+    with_eos = _collator_view(codegen)
+    padded = load_tokenizer(TOKENIZERS["clm"])
+    padded.add_special_tokens({"pad_token": DISTINCT_PAD})
+    clm = _tokenizer_entry(padded, TOKENIZERS["clm"], examples["clm"],
+                           {"eos": with_eos, "pad": _collator_view(padded)})
+    return {"version": 1, "families": {"mlm": mlm, "clm": clm}}
+
+
+def explorer_html(data: Mapping, *, script: str = "../_static/explorer.js") -> str:
+    """The HTML that puts the explorer on a page: its data as JSON, a mount point, the script.
+
+    Parameters
+    ----------
+    data : mapping
+        What :func:`explorer_data` returns (anything JSON-serialisable).
+    script : str, default ``"../_static/explorer.js"``
+        URL of ``explorer.js`` relative to the page (a page in ``notes/``); its stylesheet
+        is the same URL with ``.css``.
+
+    Returns
+    -------
+    str
+        A ``<div class="lmnotes-explorer">`` holding a ``<script type="application/json">``
+        with ``data`` (``<``, ``>`` and ``&`` escaped, so no text ends the script early),
+        followed by the stylesheet link and the script tag.
+
+    Raises
+    ------
+    TypeError
+        If ``data`` is not a mapping or ``script`` is not a str.
+    ValueError
+        If ``script`` does not end with ``.js``.
+
+    Examples
+    --------
+    >>> from lmnotes.explorer import explorer_html
+    >>> page = explorer_html({"text": "</script>"})
+    >>> page.count("<script"), page.count("</script>")  # the data's text closes nothing
+    (2, 2)
+    >>> page.startswith('<div class="lmnotes-explorer">')
+    True
+    """
+    if not isinstance(data, Mapping):
+        raise TypeError(f"data must be a mapping, got {type(data).__name__}")
+    if not isinstance(script, str):
+        raise TypeError(f"script must be a str, got {type(script).__name__}")
+    if not script.endswith(".js"):
+        raise ValueError(f"script must be the URL of a .js file, got {script!r}")
+    payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    payload = payload.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+    style = html.escape(script[: -len(".js")] + ".css", quote=True)
+    return (
+        '<div class="lmnotes-explorer">'
+        f'<script type="application/json" class="lmnotes-explorer-data">{payload}</script>'
+        "</div>\n"
+        f'<link rel="stylesheet" href="{style}">\n'
+        f'<script src="{html.escape(script, quote=True)}"></script>'
+    )
