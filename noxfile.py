@@ -64,6 +64,8 @@ def docs(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """Build the site, then run pytest, the docstring and page doctests, and the translation checks."""
     _install(session, "docs", "assets", "tests")
+    # axe-core for the accessibility tests, pinned by tests/package-lock.json (no download at test time).
+    session.run_install("npm", "ci", "--prefix", "tests", "--no-audit", "--no-fund", external=True)
     _build_site(session)
     _sphinx(session, "doctest", BUILD / "doctest")
     session.run(
