@@ -59,9 +59,10 @@ SCROLLABLE = """() => {
 }"""
 
 # What the focused element looks like: where it is, whether it is drawn and how focus shows.
-FOCUSED = """() => {
+FOCUSED = """async () => {
   const el = document.activeElement;
   if (!el || el === document.body) return null;
+  await Promise.all(el.getAnimations().map(a => a.finished));  // a copy button fading in
   const s = getComputedStyle(el);
   const r = el.getBoundingClientRect();
   let opacity = 1;
