@@ -114,6 +114,10 @@ def tests(session: nox.Session) -> None:
 def site(session: nox.Session) -> None:
     """Build the site strictly in both languages, then run the page doctests and the site tests."""
     env = _shared_env(session)
+    # axe-core for the accessibility tests, pinned by tests/package-lock.json (no download at
+    # test time).
+    session.run_install("npm", "ci", "--prefix", "tests", "--no-audit", "--no-fund",
+                        external=True)
     _build_site(session, env, strict=True)
     _sphinx(session, env, "doctest", BUILD / "doctest", strict=True)
     _run(session, env, "pytest", "tests", "-m", "site", *session.posargs,

@@ -107,6 +107,9 @@ html_theme = "furo"
 html_title = lmnotes_titles["en"]
 html_static_path = ["_static"]
 html_css_files = ["lmnotes.css"]
+# Scrollable blocks reachable with the keyboard (issue 14: accessibility).
+html_js_files = [("lmnotes-a11y.js", {"defer": "defer"})]
+html_favicon = "_static/lmnotes-icon.svg"
 html_last_updated_fmt = None
 html_copy_source = False
 html_show_sourcelink = False

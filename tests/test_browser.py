@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -28,6 +29,8 @@ FLAGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
+#: Pages Sphinx writes besides the sources: the indexes and the search page.
+GENERATED = ("genindex", "py-modindex", "search")
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -78,28 +81,49 @@ def browser_context(tmp_path_factory):
 
 
 def _open(context, url: str):
-    """Open *url*; return the page and the console errors it logged."""
+    """Open *url*; return the page and the console errors, failed requests and HTTP errors it met."""
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("requestfailed", lambda req: errors.append(f"request failed: {req.url} ({req.failure})"))
+    page.on("response", lambda res: errors.append(f"HTTP {res.status}: {res.url}") if res.status >= 400 else None)
     page.goto(url, wait_until="networkidle")
     return page, errors
 
 
 class TestEveryPage:
     @pytest.mark.parametrize("lang", LANGUAGES)
-    def test_pages_load_cleanly_with_their_figures(self, browser_context, server, lang) -> None:
-        """Every page: no console error, no request to another host, every image rendered."""
-        for name in page_names():
+    def test_pages_load_cleanly_with_their_figures(self, browser_context, server, site, lang) -> None:
+        """Every page (the generated indexes and search page too): no console error, no failed
+        request or HTTP error, no request to another host, every image rendered, and a favicon
+        that loads (so that no browser asks for a missing /favicon.ico)."""
+        icons = set()
+        for name in page_names() + [n for n in GENERATED if (site / lang / f"{n}.html").exists()]:
             page, errors = _open(browser_context, f"{server}/{lang}/{name}.html")
             broken = page.eval_on_selector_all(
                 "article img", "imgs => imgs.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
             )
+            icon = page.eval_on_selector_all('link[rel~="icon"]', "links => links.map(l => l.href)")
             page.close()
             assert errors == [], f"{lang}/{name}: {errors}"
             assert broken == [], f"{lang}/{name}: {broken}"
+            assert len(icon) == 1, f"{lang}/{name}: icon links {icon}"
+            icons.update(icon)
+        for url in icons:
+            response = browser_context.request.get(url)
+            assert response.status == 200 and response.headers["content-type"].startswith("image/"), url
         assert browser_context.foreign_requests == []
+
+    def test_root_page_loads_cleanly(self, browser_context, server) -> None:
+        """The language-picking root page sends the reader on with no error and names a favicon that loads."""
+        page, errors = _open(browser_context, f"{server}/index.html")
+        page.wait_for_url(f"{server}/*/index.html")
+        page.close()
+        root = browser_context.request.get(f"{server}/index.html").text()
+        icon = re.search(r'<link rel="icon" href="([^"]+)"', root)
+        assert errors == [] and icon is not None
+        assert browser_context.request.get(f"{server}/{icon[1]}").status == 200
 
     @pytest.mark.parametrize("lang", LANGUAGES)
     def test_switcher_lands_on_the_same_page(self, browser_context, server, lang) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 import torch
 from conftest import ROOT
+from test_a11y import axe_source  # noqa: F401  (fixture)
 from test_browser import browser_context, server  # noqa: F401  (fixtures)
 from transformers import DataCollatorForLanguageModeling, DataCollatorWithFlattening
 
@@ -468,21 +469,16 @@ class TestInterface:
         page.close()
 
 
-#: axe-core from npm: ``npm install axe-core`` at the repository root, or its axe.min.js in AXE_CORE.
-AXE = next((p for p in (Path(os.environ.get("AXE_CORE", "/nonexistent")),
-                        ROOT / "node_modules" / "axe-core" / "axe.min.js") if p.is_file()), None)
-
-
-@pytest.mark.skipif(AXE is None, reason="axe-core not installed (npm install axe-core, or set AXE_CORE)")
 class TestAxe:
     @pytest.mark.parametrize("lang", ["en", "fr"])
     @pytest.mark.parametrize("theme", ["light", "dark"])
-    def test_explorer_has_no_axe_violation(self, browser_context, server, lang, theme) -> None:  # noqa: F811
+    def test_explorer_has_no_axe_violation(self, browser_context, server, axe_source, lang,
+                                           theme) -> None:  # noqa: F811
         """axe-core finds no violation of any impact in the explorer, for each collator."""
         page, _ = _open(browser_context, f"{server}/{lang}/index.html")
         page.evaluate(f"localStorage.setItem('theme', '{theme}')")
         page.goto(f"{server}/{lang}/{PAGE}", wait_until="networkidle")
-        page.add_script_tag(content=AXE.read_text("utf-8"))
+        page.add_script_tag(content=axe_source)
         for collator in ("clm", "flattening", "mlm"):
             page.locator(f'input[data-field="collator"][value="{collator}"]').check()
             violations = page.evaluate("""async () => (await axe.run(document.querySelector('.lmnotes-explorer')))
