@@ -14,18 +14,15 @@ Per-rule violation counts land in ``test-artifacts/axe/`` and the 375 px screens
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from conftest import LANGUAGES, ROOT, page_names
-from test_browser import GENERATED, browser_context, server  # noqa: F401  (fixtures shared with the module)
+from test_browser import GENERATED
 
 pytestmark = [pytest.mark.site, pytest.mark.browser]
 
-AXE = ROOT / "tests" / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = ROOT / "test-artifacts"
 THEMES = ("light", "dark")
 DESKTOP = {"width": 1200, "height": 900}
@@ -81,17 +78,6 @@ FOCUSED = """async () => {
 def site_pages(site: Path) -> list[str]:
     """Every HTML page of one language: the source pages and the generated ones that exist."""
     return page_names() + [name for name in GENERATED if (site / "en" / f"{name}.html").exists()]
-
-
-@pytest.fixture(scope="module")
-def axe_source() -> str:
-    """The axe-core script installed by ``npm ci --prefix tests`` (skips, or fails under CI)."""
-    if not AXE.exists():
-        message = "axe-core missing: run `npm ci --prefix tests` (the install phase of `nox -s site`)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return AXE.read_text(encoding="utf-8")
 
 
 def _themed_page(context, server: str, lang: str, theme: str, viewport: dict):

@@ -8,76 +8,16 @@ fails.  Screenshots of every note page, light and dark, land in
 
 from __future__ import annotations
 
-import functools
-import http.server
-import os
 import re
-import shutil
-import threading
-from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
-
 from conftest import LANGUAGES, ROOT, page_names
 
 pytestmark = [pytest.mark.site, pytest.mark.browser]
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
 #: Pages Sphinx writes besides the sources: the indexes and the search page.
 GENERATED = ("genindex", "py-modindex", "search")
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:  # keep pytest output readable
-        pass
-
-
-@pytest.fixture(scope="module")
-def server(site: Path):
-    """Serve the built site on 127.0.0.1, on a free port, for the duration of the module."""
-    handler = functools.partial(_QuietHandler, directory=str(site))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser_context(tmp_path_factory):
-    """A persistent chromium context with a fresh user-data dir; requests to other hosts are recorded and refused."""
-    if not Path(CHROMIUM).exists():
-        message = "chromium not found: install it with `apt-get install chromium` (Debian)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")),
-            executable_path=CHROMIUM, headless=True, args=FLAGS,
-            viewport={"width": 1200, "height": 900},
-        )
-        context.foreign_requests = []
-
-        def guard(route) -> None:
-            host = urlparse(route.request.url).hostname
-            if route.request.url.startswith(("data:", "blob:")) or host == "127.0.0.1":
-                route.continue_()
-            else:
-                context.foreign_requests.append(route.request.url)
-                route.abort()
-
-        context.route("**/*", guard)
-        yield context
-        context.close()
 
 
 def _open(context, url: str):

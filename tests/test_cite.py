@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 import yaml
 from bs4 import BeautifulSoup
+from conftest import DOCS, LANGUAGES, ROOT
 from pybtex.database import parse_string
 
 import lmnotes
-from conftest import DOCS, LANGUAGES, ROOT
 
 sys.path.insert(0, str(DOCS / "_ext"))
 import lmnotes_cite  # noqa: E402

@@ -25,12 +25,11 @@ from packaging.version import Version
 from transformers import DataCollatorForLanguageModeling, DataCollatorWithFlattening
 
 from lmnotes.compat import TRANSFORMERS_VERSION, as_boolean_mask
-from lmnotes.tiny import bert_tokenizer
+from lmnotes.inspection import capture_attention_mask, transformers_causal_mask
 from lmnotes.masks import causal_padding_mask, cross_attention_mask, to_additive
 from lmnotes.mlm import mask_tokens, measure_collator, random_token_batch
-from lmnotes.inspection import capture_attention_mask, transformers_causal_mask
 from lmnotes.probes import padding_probe
-from lmnotes.tiny import tiny_bart, tiny_bert, tiny_llama
+from lmnotes.tiny import bert_tokenizer, tiny_bart, tiny_bert, tiny_llama
 
 WORDS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [f"w{i}" for i in range(95)]
 PIECES = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "sat", "un", "##believ", "##ably",

@@ -9,7 +9,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from conftest import DOCS, ROOT
 
 RESULTS = DOCS / "reference" / "compatibility.json"

@@ -10,7 +10,6 @@ The interface test uses the keyboard only.
 from __future__ import annotations
 
 import json
-import os
 import random
 import re
 import shutil
@@ -20,8 +19,6 @@ from pathlib import Path
 import pytest
 import torch
 from conftest import ROOT
-from test_a11y import axe_source  # noqa: F401  (fixture)
-from test_browser import browser_context, server  # noqa: F401  (fixtures)
 from transformers import DataCollatorForLanguageModeling, DataCollatorWithFlattening
 
 from lmnotes.assets import load_tokenizer

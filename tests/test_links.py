@@ -21,9 +21,8 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
-from pybtex.database import parse_file
-
 from conftest import DOCS, LANGUAGES
+from pybtex.database import parse_file
 
 sys.path.insert(0, str(DOCS / "_ext"))
 import linkcheck_settings  # noqa: E402

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
@@ -19,7 +18,6 @@ from lmnotes.mlm import (
     measure_masking,
     random_token_batch,
 )
-
 
 # --- strategies -------------------------------------------------------------------------------
 

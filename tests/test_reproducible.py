@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-
 from conftest import DOCS, STRICT, page_names
 
 pytestmark = [pytest.mark.site, pytest.mark.slow]

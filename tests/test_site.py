@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-
 from conftest import DOCS, LANGUAGES, page_names, sphinx_build
 
 pytestmark = pytest.mark.site

@@ -8,7 +8,6 @@ from pathlib import Path
 import polib
 import pytest
 from bs4 import BeautifulSoup
-
 from conftest import DOCS, page_names
 
 LOCALES = DOCS / "locales" / "fr" / "LC_MESSAGES"
