@@ -12,6 +12,7 @@ from lmnotes.compat import (
     as_boolean_mask,
     cache_argument,
     create_causal_mask,
+    versions,
 )
 from lmnotes.masks import causal_padding_mask, to_additive
 from lmnotes.tiny import tiny_bert, tiny_gpt2, tiny_llama
@@ -27,6 +28,16 @@ class TestVersion:
     def test_seed_zero_flag_follows_the_release(self):
         """SEED_ZERO_HONOURED is True exactly from 5.19 on."""
         assert SEED_ZERO_HONOURED == (TRANSFORMERS_VERSION.release[:2] >= (5, 19))
+
+
+class TestVersions:
+    def test_names_the_running_releases(self):
+        """versions() gives the running transformers then torch release, as installed."""
+        import transformers
+
+        assert versions() == {"transformers": transformers.__version__, "torch": torch.__version__}
+        assert list(versions()) == ["transformers", "torch"]
+        assert str(TRANSFORMERS_VERSION) in versions()["transformers"]
 
 
 class TestCreateCausalMask:
@@ -104,3 +115,20 @@ class TestAsBooleanMask:
             as_boolean_mask(torch.tensor([0, 1]))
         with pytest.raises(TypeError, match="mask"):
             as_boolean_mask([0.0])
+
+
+@pytest.mark.site
+class TestVersionsOnPages:
+    @pytest.mark.parametrize("language", ["en", "fr"])
+    @pytest.mark.parametrize("page", ["causal-mask", "clm", "cross-attention", "mlm", "packing",
+                                      "padding-mask"])
+    def test_note_page_names_its_releases(self, site, language, page):
+        """Each note page prints, in its evidence, the transformers and torch releases that ran it, next to a link to the compatibility page."""
+        from bs4 import BeautifulSoup
+
+        soup = BeautifulSoup((site / language / "notes" / f"{page}.html").read_text("utf-8"), "html.parser")
+        cell = next(div for div in soup.select("div.cell")
+                    if "from lmnotes.compat import versions" in div.select_one("div.cell_input").get_text())
+        assert cell.select_one("div.cell_output").get_text().strip() == repr(versions())
+        paragraph = cell.find_previous_sibling("p")
+        assert any(a["href"].endswith("reference/compatibility.html") for a in paragraph.select("a[href]"))
