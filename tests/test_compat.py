@@ -35,7 +35,8 @@ class TestVersions:
         """versions() gives the running transformers then torch release, as installed."""
         import transformers
 
-        assert versions() == {"transformers": transformers.__version__, "torch": torch.__version__}
+        expected = {"transformers": transformers.__version__, "torch": torch.__version__}
+        assert versions() == expected
         assert list(versions()) == ["transformers", "torch"]
         assert str(TRANSFORMERS_VERSION) in versions()["transformers"]
 
@@ -120,15 +121,22 @@ class TestAsBooleanMask:
 @pytest.mark.site
 class TestVersionsOnPages:
     @pytest.mark.parametrize("language", ["en", "fr"])
-    @pytest.mark.parametrize("page", ["causal-mask", "clm", "cross-attention", "mlm", "packing",
-                                      "padding-mask"])
+    @pytest.mark.parametrize(
+        "page", ["causal-mask", "clm", "cross-attention", "mlm", "packing", "padding-mask"]
+    )
     def test_note_page_names_its_releases(self, site, language, page):
-        """Each note page prints, in its evidence, the transformers and torch releases that ran it, next to a link to the compatibility page."""
+        """Each note page prints the transformers and torch releases that ran it, after a
+        paragraph linking to the compatibility page."""
         from bs4 import BeautifulSoup
 
-        soup = BeautifulSoup((site / language / "notes" / f"{page}.html").read_text("utf-8"), "html.parser")
-        cell = next(div for div in soup.select("div.cell")
-                    if "from lmnotes.compat import versions" in div.select_one("div.cell_input").get_text())
+        html = (site / language / "notes" / f"{page}.html").read_text("utf-8")
+        soup = BeautifulSoup(html, "html.parser")
+        cell = next(
+            div
+            for div in soup.select("div.cell")
+            if "from lmnotes.compat import versions" in div.select_one("div.cell_input").get_text()
+        )
         assert cell.select_one("div.cell_output").get_text().strip() == repr(versions())
         paragraph = cell.find_previous_sibling("p")
-        assert any(a["href"].endswith("reference/compatibility.html") for a in paragraph.select("a[href]"))
+        links = [a["href"] for a in paragraph.select("a[href]")]
+        assert any(href.endswith("reference/compatibility.html") for href in links)

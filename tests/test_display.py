@@ -327,11 +327,13 @@ class TestPlotMask:
     """plot_mask draws a boolean mask with queries on rows and keys on columns."""
 
     def test_byte_level_labels_use_the_space_convention(self):
-        """Labels from convert_ids_to_tokens show Ġ as ␣ like every other figure; other labels are kept."""
+        """Labels from convert_ids_to_tokens show Ġ as ␣, as every figure; other labels are kept."""
         tokens = ["def", "\u0120hello", "<|endoftext|>"]
-        fig = plot_mask(torch.ones(3, 3, dtype=torch.bool).tril(), xlabels=tokens, ylabels=["0", "1 (new)", "2"])
+        mask = torch.ones(3, 3, dtype=torch.bool).tril()
+        fig = plot_mask(mask, xlabels=tokens, ylabels=["0", "1 (new)", "2"])
         ax = fig.axes[0]
-        assert [t.get_text() for t in ax.get_xticklabels()] == ["def", "\u2423hello", "<|endoftext|>"]
+        shown = [t.get_text() for t in ax.get_xticklabels()]
+        assert shown == ["def", "\u2423hello", "<|endoftext|>"]
         assert [t.get_text() for t in ax.get_yticklabels()] == ["0", "1 (new)", "2"]
 
     @pytest.mark.parametrize(

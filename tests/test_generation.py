@@ -179,7 +179,7 @@ class TestTopPredictionTable:
         assert top_prediction_table(model, word_tokenizer, f"w5 {other}").hits == 0
 
     def test_hits_are_marked_in_text_and_html(self, word_tokenizer):
-        """A correct top prediction carries a visible ✓ in its row, in plain text as in HTML; other rows none."""
+        """A correct top prediction carries a visible ✓ in text and HTML; other rows none."""
         model = tiny_gpt2()
         top = top_prediction_table(model, word_tokenizer, "w5").rows[0][2]
         other = "w6" if top != "w6" else "w7"

@@ -236,7 +236,8 @@ class TestAttentionCost:
         assert cost.varlen_scores <= min(cost.padded_scores, cost.packed_dense_scores)
 
     def test_the_page_claims_on_its_sample(self):
-        """notes/packing's 64 synthetic lengths: packed dense attention costs more than padding at 32 per row, varlen under a quarter at 8."""
+        """notes/packing's 64 synthetic lengths: dense packed attention costs more than padding
+        at 32 per row; varlen under a quarter of padding at 8."""
         sample = synthetic_lengths()[:64]
         c8, c32 = attention_cost(sample, 8), attention_cost(sample, 32)
         assert c32.packed_dense_scores > c32.padded_scores

@@ -61,7 +61,7 @@ class TestVisibleToken:
         assert not is_special("<|end") and not is_special("a<b>")
 
     def test_one_space_convention(self) -> None:
-        """A byte-level BPE token string and the decoded token show the same: Ġ and a space as ␣, Ċ as \\n."""
+        """A byte-level BPE token and the decoded token show alike: Ġ and " " as ␣, Ċ as \\n."""
         assert visible_token("\u0120hello") == visible_token(" hello") == "\u2423hello"
         assert visible_token("\u010a") == visible_token("\n") == "\\n"
         assert marker_label("4 (new)") == "4 (new)"
