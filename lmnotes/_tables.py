@@ -8,21 +8,59 @@ and its rows as text cells. :func:`visible_token` shows the whitespace of a toke
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable, Sequence
 from typing import ClassVar
 
 __all__: list[str] = []
 
 
+#: A special token as tokenizers write it: ``<|endoftext|>``, ``<s>``, ``[MASK]``.
+_SPECIAL = re.compile(r"<\|?[^\s<>]+\|?>|\[[A-Z_]+\]")
+
+
+def marker_label(label: str) -> str:
+    """A label with byte-level BPE's markers drawn as lmnotes draws whitespace everywhere.
+
+    ``convert_ids_to_tokens`` of a byte-level BPE tokenizer (GPT-2, SmolLM2, CodeGen)
+    writes a space as ``Ġ`` and a newline as ``Ċ``; the figures and tables of lmnotes show
+    a space as ``␣`` and a newline as ``\\n`` (:func:`visible_token`), whatever the
+    tokenizer. Other characters, spaces included, are left alone (``"4 (new)"`` stays).
+
+    Examples
+    --------
+    >>> from lmnotes._tables import marker_label
+    >>> marker_label("Ġhello"), marker_label("):Ċ"), marker_label("4 (new)")
+    ('␣hello', '):\\\\n', '4 (new)')
+    """
+    return label.replace("\u0120", "\u2423").replace("\u010a", "\\n")
+
+
+def is_special(token: str) -> bool:
+    """Whether ``token`` is written like a special token (``<|endoftext|>``, ``<s>``, ``[SEP]``).
+
+    Examples
+    --------
+    >>> from lmnotes._tables import is_special
+    >>> is_special("<|endoftext|>"), is_special("[MASK]"), is_special("<"), is_special("Ġhello")
+    (True, True, False, False)
+    """
+    return _SPECIAL.fullmatch(token) is not None
+
+
 def visible_token(token: str, max_chars: int | None = None) -> str:
     """Spaces as ``␣``, newlines and tabs escaped; cut to ``max_chars`` with ``…`` if given.
+
+    A byte-level BPE token string (``Ġhello``) shows like the decoded token
+    (:func:`marker_label`). A special token (:func:`is_special`) is never cut: a
+    reader must be able to read ``<|endoftext|>`` whole.
 
     Parameters
     ----------
     token : str
         A decoded token (``tokenizer.decode([id])``) or a token string.
     max_chars : int or None, default None
-        Longest result; ``None`` keeps the whole token.
+        Longest result for an ordinary token; ``None`` keeps the whole token.
 
     Returns
     -------
@@ -31,11 +69,13 @@ def visible_token(token: str, max_chars: int | None = None) -> str:
     Examples
     --------
     >>> from lmnotes._tables import visible_token
-    >>> visible_token(" hello"), visible_token("<|endoftext|>", 6)
-    ('␣hello', '<|end…')
+    >>> visible_token(" hello"), visible_token("Ġhello"), visible_token("helloworld", 6)
+    ('␣hello', '␣hello', 'hello…')
+    >>> visible_token("<|endoftext|>", 6)
+    '<|endoftext|>'
     """
-    shown = token.replace(" ", "\u2423").replace("\n", "\\n").replace("\t", "\\t")
-    if max_chars is None or len(shown) <= max_chars:
+    shown = marker_label(token.replace(" ", "\u2423").replace("\n", "\\n").replace("\t", "\\t"))
+    if max_chars is None or len(shown) <= max_chars or is_special(token):
         return shown
     return shown[: max_chars - 1] + "\u2026"
 

@@ -16,6 +16,9 @@ the newest 5.x; docs/reference/compatibility.md lists what differs.
   (additive floats before). :func:`as_boolean_mask` reads either as booleans.
 - ``DataCollatorForLanguageModeling(seed=0)`` used the global RNG up to 5.18
   (:data:`SEED_ZERO_HONOURED`).
+
+:func:`versions` names the transformers and torch releases that are running; each note
+page prints it, so that a reader knows which releases produced the outputs shown.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ __all__ = [
     "as_boolean_mask",
     "cache_argument",
     "create_causal_mask",
+    "versions",
 ]
 
 #: The installed transformers release.
@@ -40,6 +44,31 @@ TRANSFORMERS_VERSION = Version(transformers.__version__)
 #: Whether ``DataCollatorForLanguageModeling(seed=0)`` seeds its generator (5.19.0 and later);
 #: before, ``seed=0`` was ignored (``if self.seed``) and the global torch RNG was used.
 SEED_ZERO_HONOURED = TRANSFORMERS_VERSION.release >= (5, 19)
+
+
+def versions() -> dict[str, str]:
+    """The transformers and torch releases that are running, as their version strings.
+
+    Each note page calls it once, so that the page says which releases produced its
+    outputs (docs/reference/compatibility.md lists the supported range).
+
+    Returns
+    -------
+    dict of str to str
+        ``{"transformers": transformers.__version__, "torch": torch.__version__}``,
+        in that order.
+
+    Examples
+    --------
+    >>> import torch, transformers
+    >>> from lmnotes.compat import versions
+    >>> list(versions())
+    ['transformers', 'torch']
+    >>> versions()["torch"] == torch.__version__
+    True
+    """
+    return {"transformers": transformers.__version__, "torch": torch.__version__}
+
 
 def create_causal_mask(
     config,

@@ -27,7 +27,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch, Patch
 
 from lmnotes._checks import check_int, check_integer_2d, check_same_shape
-from lmnotes._tables import Table, visible_token
+from lmnotes._tables import Table, marker_label, visible_token
 from lmnotes.clm import next_token_losses
 from lmnotes.mlm import MASK_OUTCOMES, mask_outcomes
 
@@ -412,7 +412,8 @@ def plot_label_shift(
     ----------
     tokens : sequence of str
         The tokens of one sequence (2 to 32 of them). Spaces are drawn as ``␣``,
-        newlines as ``\\n``; a token too long for its box is cut with ``…``.
+        newlines as ``\\n`` (``Ġ`` and ``Ċ`` too); a token too long for its box is cut
+        with ``…``, except a special token (``<|endoftext|>``), drawn whole in a smaller font.
     ignored : sequence of bool, optional
         True where the label is ``-100`` (e.g. padding): drawn greyed, with no arrow.
     title : str or None
@@ -465,6 +466,7 @@ def plot_label_shift(
     y_in, y_out, half = 0.0, 1.0, 0.18
 
     def box(x, y, text, active, colour):
+        size = fontsize * min(1.0, max_chars / len(text)) if text else fontsize
         face = colour if active else _GREY
         ax.add_patch(
             FancyBboxPatch(
@@ -484,7 +486,7 @@ def plot_label_shift(
             text,
             ha="center",
             va="center",
-            fontsize=fontsize,
+            fontsize=size,
             color="white" if active else "#666666",
             family="monospace",
         )
@@ -701,6 +703,7 @@ def _draw_mask(ax, values: np.ndarray, title, xlabels, ylabels) -> None:
     ax.xaxis.tick_top()
     ax.xaxis.set_label_position("top")
     if xlabels is not None:
+        xlabels = [marker_label(label) for label in xlabels]
         ax.set_xticks(
             range(k_len),
             xlabels,
@@ -708,7 +711,7 @@ def _draw_mask(ax, values: np.ndarray, title, xlabels, ylabels) -> None:
             fontsize="small",
         )
     if ylabels is not None:
-        ax.set_yticks(range(q_len), ylabels, fontsize="small")
+        ax.set_yticks(range(q_len), [marker_label(label) for label in ylabels], fontsize="small")
     if title:
         ax.set_title(title)
 

@@ -276,14 +276,15 @@ class TopPredictionTable(Table):
         ``position``, the token the model finds most likely to follow tokens
         ``0 .. position``, its probability, and the token that does follow in the text
         (``""`` at the last position). Tokens are decoded, with spaces shown as ``␣`` and
-        newlines as ``\\n``.
+        newlines as ``\\n``. The printed table adds a column ``top = next`` holding ``✓``
+        where the top prediction is the next token (a mark that needs no colour).
     """
 
     rows: tuple[tuple[int, str, str, float, str], ...]
 
-    columns = ("position", "token", "top prediction", "p(top)", "next token in text")
-    numeric = (True, False, False, True, False)
-    code = (False, True, True, False, True)
+    columns = ("position", "token", "top prediction", "p(top)", "next token in text", "top = next")
+    numeric = (True, False, False, True, False, False)
+    code = (False, True, True, False, True, False)
 
     @property
     def hits(self) -> int:
@@ -291,16 +292,16 @@ class TopPredictionTable(Table):
         return sum(1 for row in self.rows if row[4] and row[4] == row[2])
 
     def cells(self) -> list[tuple[str, ...]]:
-        """Each row as text, the probability to 3 decimals."""
+        """Each row as text, the probability to 3 decimals, ``✓`` on a correct top prediction."""
         return [
-            (str(pos), token, top, f"{p_top:.3f}", nxt)
+            (str(pos), token, top, f"{p_top:.3f}", nxt, "\u2713" if nxt and nxt == top else "")
             for pos, token, top, p_top, nxt in self.rows
         ]
 
     def cell_class(self, row: int, column: int) -> str | None:
-        """``lmnotes-hit`` on a top prediction equal to the next token in the text."""
+        """``lmnotes-hit`` on a top prediction equal to the next token in the text, and its ``✓``."""
         pos, token, top, p_top, nxt = self.rows[row]
-        return "lmnotes-hit" if column == 2 and nxt and nxt == top else None
+        return "lmnotes-hit" if column in (2, 5) and nxt and nxt == top else None
 
 
 def top_prediction_table(model: torch.nn.Module, tokenizer, text: str) -> TopPredictionTable:

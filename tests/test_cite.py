@@ -22,7 +22,8 @@ import lmnotes_cite  # noqa: E402
 
 CFF_PATH = ROOT / "CITATION.cff"
 CFF = yaml.safe_load(CFF_PATH.read_text(encoding="utf-8"))
-RELEASED = dt.date.fromisoformat(str(CFF["date-released"]))
+VERSION = lmnotes.__version__
+BUILT = dt.date(2026, 11, 28)
 EPOCH = "1795046400"  # 2026-11-19 00:00 UTC
 EPOCH_DATE = dt.date(2026, 11, 19)
 
@@ -56,55 +57,76 @@ class TestCitationFile:
         results = doctest.testmod(lmnotes_cite)
         assert results.attempted > 0 and results.failed == 0
 
-    def test_version_matches_the_package(self) -> None:
-        """CITATION.cff and lmnotes.__version__ name the same version."""
-        assert str(CFF["version"]) == lmnotes.__version__
+    def test_no_second_version_or_date(self) -> None:
+        """CITATION.cff carries no version and no release date: lmnotes.__version__ and the build date are the only sources."""
+        assert "version" not in CFF and "date-released" not in CFF
+        assert lmnotes_cite.load_citation(CFF_PATH)["title"] == CFF["title"]
+
+    def test_title_is_the_site_title(self) -> None:
+        """CITATION.cff's title is the English site title of docs/conf.py (what GitHub's box and the site show)."""
+        import ast
+
+        tree = ast.parse((DOCS / "conf.py").read_text(encoding="utf-8"))
+        titles = next(ast.literal_eval(node.value) for node in ast.walk(tree)
+                      if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "lmnotes_titles")
+        assert CFF["title"] == titles["en"]
 
     def test_load_rejects_an_incomplete_file(self, tmp_path: Path) -> None:
-        """A CITATION.cff without title, authors or version raises ValueError naming what is missing."""
+        """A CITATION.cff without title or authors raises ValueError naming what is missing."""
         path = tmp_path / "CITATION.cff"
         path.write_text("cff-version: 1.2.0\ntitle: x\n", encoding="utf-8")
-        with pytest.raises(ValueError, match="authors, version"):
+        with pytest.raises(ValueError, match="lacks authors"):
+            lmnotes_cite.load_citation(path)
+
+    def test_load_rejects_a_second_source(self, tmp_path: Path) -> None:
+        """A CITATION.cff with a version or a date-released raises ValueError naming both."""
+        path = tmp_path / "CITATION.cff"
+        path.write_text("title: x\nauthors:\n  - name: X\nversion: 1.0\ndate-released: 2025-01-01\n",
+                        encoding="utf-8")
+        with pytest.raises(ValueError, match="has version, date-released"):
             lmnotes_cite.load_citation(path)
 
 
 class TestKnowledgeBaseCitation:
     def test_bibtex_agrees_with_cff(self) -> None:
-        """The knowledge base's BibTeX parses, and its title, version, year and authors are CITATION.cff's."""
-        entry = _single(lmnotes_cite.kb_bibtex(CFF))
+        """The knowledge base's BibTeX parses: title and authors from CITATION.cff, version and date as given."""
+        entry = _single(lmnotes_cite.kb_bibtex(CFF, version=VERSION, built=BUILT))
         assert entry.type == "software"
         assert _unbrace(entry.fields["title"]) == CFF["title"]
-        assert entry.fields["version"] == str(CFF["version"])
-        assert entry.fields["year"] == str(RELEASED.year)
+        assert entry.fields["version"] == VERSION
+        assert (entry.fields["date"], entry.fields["year"]) == (BUILT.isoformat(), str(BUILT.year))
         assert entry.fields["url"] == CFF["url"]
         assert _bibtex_author_names(entry) == _cff_author_names(CFF)
 
     def test_apa_agrees_with_cff(self) -> None:
-        """The APA reference holds the CFF's authors, release year, title, version and URL, in APA order."""
-        apa = lmnotes_cite.kb_apa(CFF)
+        """The APA reference holds the CFF's authors, the build year, the title, the version and URL, in APA order."""
+        apa = lmnotes_cite.kb_apa(CFF, version=VERSION, built=BUILT)
         authors = lmnotes_cite.apa_authors(CFF["authors"])
-        assert apa == (f"{authors}. ({RELEASED.year}). {CFF['title']} (Version {CFF['version']}) "
+        assert apa == (f"{authors}. ({BUILT.year}). {CFF['title']} (Version {VERSION}) "
                        f"[Computer software]. {CFF['url']}")
+        assert lmnotes_cite.kb_apa(CFF, version=VERSION, built=BUILT, title="Other").count("Other") == 1
 
     def test_apa_in_french_changes_only_the_description(self) -> None:
         """The French APA differs from the English one by the bracketed description alone."""
-        en, fr = lmnotes_cite.kb_apa(CFF, language="en"), lmnotes_cite.kb_apa(CFF, language="fr")
+        en = lmnotes_cite.kb_apa(CFF, version=VERSION, built=BUILT, language="en")
+        fr = lmnotes_cite.kb_apa(CFF, version=VERSION, built=BUILT, language="fr")
         assert fr == en.replace("[Computer software]", "[Logiciel]")
 
     def test_people_and_doi(self) -> None:
         """Persons become "Family, Given" (BibTeX) and "Family, G." (APA); a DOI replaces the URL in APA."""
         cff = {**CFF, "doi": "10.5281/zenodo.1", "authors": [
             {"family-names": "Curie", "given-names": "Marie Salomea"}, {"name": "Team X"}]}
-        entry = _single(lmnotes_cite.kb_bibtex(cff))
+        entry = _single(lmnotes_cite.kb_bibtex(cff, version=VERSION, built=BUILT))
         assert [str(p) for p in entry.persons["author"]] == ["Curie, Marie Salomea", "{Team X}"]
         assert entry.fields["doi"] == "10.5281/zenodo.1"
-        assert lmnotes_cite.kb_apa(cff).startswith("Curie, M. S., & Team X. (")
-        assert lmnotes_cite.kb_apa(cff).endswith("https://doi.org/10.5281/zenodo.1")
+        apa = lmnotes_cite.kb_apa(cff, version=VERSION, built=BUILT)
+        assert apa.startswith("Curie, M. S., & Team X. (")
+        assert apa.endswith("https://doi.org/10.5281/zenodo.1")
 
     def test_special_characters_are_escaped(self) -> None:
         """A title with _ & % # still parses and comes back unchanged once unescaped."""
         cff = {**CFF, "title": "a_b & 50 % #1"}
-        entry = _single(lmnotes_cite.kb_bibtex(cff))
+        entry = _single(lmnotes_cite.kb_bibtex(cff, version=VERSION, built=BUILT))
         assert entry.fields["title"] == r"{a\_b \& 50 \% \#1}"
 
 
@@ -121,13 +143,28 @@ class TestPageCitation:
         assert lmnotes_cite.page_url(pagename="notes/clm", language="fr", site_url="https://s.io",
                                      version_slug="v0.1.0") == "https://s.io/fr/v0.1.0/notes/clm.html"
         assert lmnotes_cite.page_url(pagename="notes/clm", language="fr", html_baseurl="https://s.io/fr/x/",
-                                     site_url="https://ignored") == "https://s.io/fr/x/notes/clm.html"
+                                     site_url="https://ignored", version_slug="1") == "https://s.io/fr/x/notes/clm.html"
         with pytest.raises(ValueError, match="site_url"):
-            lmnotes_cite.page_url(pagename="index", language="en")
+            lmnotes_cite.page_url(pagename="index", language="en", version_slug="1")
+        with pytest.raises(ValueError, match="version_slug"):
+            lmnotes_cite.page_url(pagename="index", language="en", site_url="https://s.io", version_slug="")
+
+    def test_url_version_names_a_version(self) -> None:
+        """The URL's version is the configured one, else a Read the Docs tag's slug, else the release: never a branch name."""
+        rtd = {"READTHEDOCS": "True"}
+        assert lmnotes_cite.url_version(release="0.1.0", environ={}) == "0.1.0"
+        assert lmnotes_cite.url_version(release="0.1.0", configured="dev", environ={}) == "dev"
+        for slug, kind in [("latest", "branch"), ("stable", "branch"), ("42", "external")]:
+            env = {**rtd, "READTHEDOCS_VERSION": slug, "READTHEDOCS_VERSION_TYPE": kind}
+            assert lmnotes_cite.url_version(release="0.1.0", environ=env) == "0.1.0"
+        env = {**rtd, "READTHEDOCS_VERSION": "v0.1.0", "READTHEDOCS_VERSION_TYPE": "tag"}
+        assert lmnotes_cite.url_version(release="0.1.0", environ=env) == "v0.1.0"
+        with pytest.raises(ValueError, match="release"):
+            lmnotes_cite.url_version(release="", environ={})
 
     def test_page_bibtex_and_apa(self) -> None:
         """A page's BibTeX and APA carry its title, URL, the site version and the build date."""
-        kwargs = dict(title="Causal mask", url="https://s.io/en/latest/notes/causal-mask.html",
+        kwargs = dict(title="Causal mask", url="https://s.io/en/9.9/notes/causal-mask.html",
                       version="9.9", built=EPOCH_DATE)
         entry = _single(lmnotes_cite.page_bibtex(CFF, pagename="notes/causal-mask", **kwargs))
         assert entry.key == "lmnotes-notes-causal-mask"
@@ -140,23 +177,26 @@ class TestPageCitation:
         assert apa.startswith(f"{authors}. (2026, November 19). Causal mask. In ")
         assert apa.endswith(f"(Version 9.9). {kwargs['url']}")
         assert "(2026, 19 novembre)" in lmnotes_cite.page_apa(CFF, language="fr", **kwargs)
+        assert " In Site (Version 9.9)" in lmnotes_cite.page_apa(CFF, site_title="Site", **kwargs)
 
 
 # -- The directive in a real (tiny) Sphinx build ---------------------------------------
 
 
-def _tiny_project(base: Path, *, cff_version: str = "2.5.0", cff_file: str | None = None) -> Path:
+def _tiny_project(base: Path, *, cff_extra: str = "", cff_file: str | None = None,
+                  html_title: str = "Tiny: a test") -> Path:
     """Two pages using cite-this, a CITATION.cff beside the source; returns the source dir."""
     src = base / "src"
     src.mkdir(parents=True)
     (base / "CITATION.cff").write_text(
-        f"cff-version: 1.2.0\ntitle: 'Tiny: a test'\nversion: {cff_version}\ndate-released: '2025-03-04'\n"
+        "cff-version: 1.2.0\ntitle: 'Tiny: a test'\n" + cff_extra +
         "url: https://tiny.example/\nauthors:\n  - family-names: Curie\n    given-names: Marie\n",
         encoding="utf-8")
     extra = f"lmnotes_cite_file = {cff_file!r}\n" if cff_file else ""
     (src / "conf.py").write_text(
         f"import sys\nsys.path.insert(0, {str(DOCS / '_ext')!r})\n"
-        "extensions = ['lmnotes_cite']\nbibtex_bibfiles = []\nrelease = '2.5.0'\n" + extra,
+        "extensions = ['lmnotes_cite']\nbibtex_bibfiles = []\nrelease = '2.5.0'\n"
+        f"html_title = {html_title!r}\n" + extra,
         encoding="utf-8")
     (src / "index.rst").write_text(
         "Tiny home\n=========\n\n.. toctree::\n\n   other\n\n"
@@ -172,7 +212,8 @@ def _build(src: Path, out: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "sphinx", "-b", "html", "-E", "-q", str(src), str(out)],
         capture_output=True, text=True, check=False,
-        env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH, "READTHEDOCS": ""},
+        env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH, "READTHEDOCS": "", "READTHEDOCS_VERSION": "",
+             "READTHEDOCS_VERSION_TYPE": ""},
     )
 
 
@@ -187,36 +228,38 @@ def tiny_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 class TestDirective:
     def test_blocks_in_order(self, tiny_build: tuple[Path, str]) -> None:
-        """KB BibTeX, KB APA, this page's BibTeX and the other page's APA, from the CFF and the titles."""
+        """KB BibTeX, KB APA, this page's BibTeX and the other page's APA: one version (release), one date (build), one title."""
         html, _ = tiny_build
         soup = BeautifulSoup((html / "index.html").read_text("utf-8"), "html.parser")
         blocks = [pre.get_text().rstrip("\n") for pre in soup.select("div.lmnotes-citation pre")]
         assert len(blocks) == 4
         kb = _single(blocks[0])
         assert _unbrace(kb.fields["title"]) == "Tiny: a test"
-        assert (kb.fields["version"], kb.fields["year"]) == ("2.5.0", "2025")
-        assert blocks[1] == ("Curie, M. (2025). Tiny: a test (Version 2.5.0) [Computer software]. "
+        assert (kb.fields["version"], kb.fields["date"]) == ("2.5.0", "2026-11-19")
+        assert blocks[1] == ("Curie, M. (2026). Tiny: a test (Version 2.5.0) [Computer software]. "
                              "https://tiny.example/")
         page = _single(blocks[2])
         assert page.key == "lmnotes-index"
         assert _unbrace(page.fields["title"]) == "Tiny home"
-        assert page.fields["url"] == "https://tiny.example/en/latest/index.html"
-        assert page.fields["urldate"] == "2026-11-19"
+        assert page.fields["url"] == "https://tiny.example/en/2.5.0/index.html"
+        assert page.fields["urldate"] == page.fields["date"] == kb.fields["date"]
         assert blocks[3] == ("Curie, M. (2026, November 19). The other page. In Tiny: a test (Version 2.5.0). "
-                             "https://tiny.example/en/latest/other.html")
+                             "https://tiny.example/en/2.5.0/other.html")
 
     def test_unknown_page_warns(self, tiny_build: tuple[Path, str]) -> None:
         """Citing a page that does not exist is a warning naming it (so -W fails), not a silent gap."""
         _, log = tiny_build
         assert re.search(r"cite-this: no page named 'nowhere'", log)
 
-    def test_missing_file_and_version_mismatch_warn(self, tmp_path: Path) -> None:
-        """No CITATION.cff, or one whose version is not the site's release: each cite-this warns."""
+    def test_missing_file_second_version_and_title_mismatch_warn(self, tmp_path: Path) -> None:
+        """No CITATION.cff, one with its own version, or a site title not the CFF's: each cite-this warns."""
         src = _tiny_project(tmp_path / "a", cff_file=str(tmp_path / "none.cff"))
         missing = _build(src, tmp_path / "a" / "html")
         assert "lmnotes_cite_file: no file at" in missing.stderr
-        stale = _build(_tiny_project(tmp_path / "b", cff_version="2.4.0"), tmp_path / "b" / "html")
-        assert "CITATION.cff version 2.4.0 differs from the site release 2.5.0" in stale.stderr
+        second = _build(_tiny_project(tmp_path / "b", cff_extra="version: 2.4.0\n"), tmp_path / "b" / "html")
+        assert "has version: the version comes from the package" in second.stderr
+        titled = _build(_tiny_project(tmp_path / "c", html_title="Tiny docs"), tmp_path / "c" / "html")
+        assert "the site title 'Tiny docs' differs from the CITATION.cff title 'Tiny: a test'" in titled.stderr
 
 
 # -- The built site -------------------------------------------------------------------
@@ -226,14 +269,21 @@ class TestDirective:
 class TestCitePage:
     @pytest.mark.parametrize("language", LANGUAGES)
     def test_cite_page_agrees_with_cff_and_itself(self, site: Path, language: str) -> None:
-        """how-to/cite shows the CFF's BibTeX, and a page entry whose title is the page's h1 in that language."""
+        """how-to/cite: one title (the site's), one version (lmnotes.__version__), one date, a URL naming the version."""
         soup = BeautifulSoup((site / language / "how-to" / "cite.html").read_text("utf-8"), "html.parser")
         blocks = [pre.get_text().rstrip("\n") for pre in soup.select("div.lmnotes-citation pre")]
         kb = _single(blocks[0])
-        assert _unbrace(kb.fields["title"]) == CFF["title"]
-        assert (kb.fields["version"], kb.fields["year"]) == (str(CFF["version"]), str(RELEASED.year))
+        site_title = soup.select_one(".sidebar-brand-text").get_text().strip()
+        assert _unbrace(kb.fields["title"]) == site_title
+        if language == "en":
+            assert site_title == CFF["title"]
+        assert kb.fields["version"] == VERSION
         assert _bibtex_author_names(kb) == _cff_author_names(CFF)
         page = _single(blocks[2])
         h1 = soup.find("h1").get_text().replace("¶", "").replace("#", "").strip()
         assert _unbrace(page.fields["title"]) == h1
-        assert page.fields["url"].endswith(f"/{language}/latest/how-to/cite.html")
+        assert page.fields["version"] == VERSION
+        assert page.fields["date"] == kb.fields["date"]
+        assert site_title in _unbrace(page.fields["howpublished"])
+        assert page.fields["url"].endswith(f"/{language}/{VERSION}/how-to/cite.html")
+        assert "/latest/" not in soup.select_one("article").get_text()

@@ -12,6 +12,7 @@ from lmnotes.compat import (
     as_boolean_mask,
     cache_argument,
     create_causal_mask,
+    versions,
 )
 from lmnotes.masks import causal_padding_mask, to_additive
 from lmnotes.tiny import tiny_bert, tiny_gpt2, tiny_llama
@@ -27,6 +28,17 @@ class TestVersion:
     def test_seed_zero_flag_follows_the_release(self):
         """SEED_ZERO_HONOURED is True exactly from 5.19 on."""
         assert SEED_ZERO_HONOURED == (TRANSFORMERS_VERSION.release[:2] >= (5, 19))
+
+
+class TestVersions:
+    def test_names_the_running_releases(self):
+        """versions() gives the running transformers then torch release, as installed."""
+        import transformers
+
+        expected = {"transformers": transformers.__version__, "torch": torch.__version__}
+        assert versions() == expected
+        assert list(versions()) == ["transformers", "torch"]
+        assert str(TRANSFORMERS_VERSION) in versions()["transformers"]
 
 
 class TestCreateCausalMask:
@@ -104,3 +116,27 @@ class TestAsBooleanMask:
             as_boolean_mask(torch.tensor([0, 1]))
         with pytest.raises(TypeError, match="mask"):
             as_boolean_mask([0.0])
+
+
+@pytest.mark.site
+class TestVersionsOnPages:
+    @pytest.mark.parametrize("language", ["en", "fr"])
+    @pytest.mark.parametrize(
+        "page", ["causal-mask", "clm", "cross-attention", "mlm", "packing", "padding-mask"]
+    )
+    def test_note_page_names_its_releases(self, site, language, page):
+        """Each note page prints the transformers and torch releases that ran it, after a
+        paragraph linking to the compatibility page."""
+        from bs4 import BeautifulSoup
+
+        html = (site / language / "notes" / f"{page}.html").read_text("utf-8")
+        soup = BeautifulSoup(html, "html.parser")
+        cell = next(
+            div
+            for div in soup.select("div.cell")
+            if "from lmnotes.compat import versions" in div.select_one("div.cell_input").get_text()
+        )
+        assert cell.select_one("div.cell_output").get_text().strip() == repr(versions())
+        paragraph = cell.find_previous_sibling("p")
+        links = [a["href"] for a in paragraph.select("a[href]")]
+        assert any(href.endswith("reference/compatibility.html") for href in links)

@@ -300,6 +300,13 @@ class TestPlotLabelShift:
         texts = {t.get_text() for t in fig.axes[0].texts}
         assert {"import", "\u2423numpy"} <= texts
 
+    def test_special_tokens_are_drawn_whole(self):
+        """<|endoftext|> is drawn whole (smaller font), never cut to <|end…; Ġ is drawn as ␣."""
+        fig = plot_label_shift(["def", "\u0120hello", "<|endoftext|>"] * 4)
+        texts = {t.get_text() for t in fig.axes[0].texts}
+        assert {"<|endoftext|>", "\u2423hello"} <= texts
+        assert not any("\u2026" in t or "\u0120" in t for t in texts)
+
     def test_small_png(self):
         """Even 32 tokens render under 60 KB."""
         assert len(_png_bytes(plot_label_shift([f"tok{i}" for i in range(32)]))) < MAX_PNG_BYTES
@@ -318,6 +325,16 @@ class TestPlotLabelShift:
 
 class TestPlotMask:
     """plot_mask draws a boolean mask with queries on rows and keys on columns."""
+
+    def test_byte_level_labels_use_the_space_convention(self):
+        """Labels from convert_ids_to_tokens show Ġ as ␣, as every figure; other labels are kept."""
+        tokens = ["def", "\u0120hello", "<|endoftext|>"]
+        mask = torch.ones(3, 3, dtype=torch.bool).tril()
+        fig = plot_mask(mask, xlabels=tokens, ylabels=["0", "1 (new)", "2"])
+        ax = fig.axes[0]
+        shown = [t.get_text() for t in ax.get_xticklabels()]
+        assert shown == ["def", "\u2423hello", "<|endoftext|>"]
+        assert [t.get_text() for t in ax.get_yticklabels()] == ["0", "1 (new)", "2"]
 
     @pytest.mark.parametrize(
         "mask",

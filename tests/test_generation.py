@@ -178,6 +178,24 @@ class TestTopPredictionTable:
         other = "w6" if top != "w6" else "w7"
         assert top_prediction_table(model, word_tokenizer, f"w5 {other}").hits == 0
 
+    def test_hits_are_marked_in_text_and_html(self, word_tokenizer):
+        """A correct top prediction carries a visible ✓ in text and HTML; other rows none."""
+        model = tiny_gpt2()
+        top = top_prediction_table(model, word_tokenizer, "w5").rows[0][2]
+        other = "w6" if top != "w6" else "w7"
+        table = top_prediction_table(model, word_tokenizer, f"w5 {top} {other}")
+        lines = str(table).splitlines()
+        assert lines[0].rstrip().endswith("top = next")
+        assert lines[2].rstrip().endswith("\u2713")
+        assert [line.count("\u2713") for line in lines[2:]] == [1] + [0] * (len(lines) - 3)
+        from bs4 import BeautifulSoup
+
+        rows = BeautifulSoup(table._repr_html_(), "html.parser").select("tbody tr")
+        assert rows[0].find_all("td")[-1].get_text() == "\u2713"
+        assert "lmnotes-hit" in rows[0].find_all("td")[-1]["class"]
+        assert rows[0].find_all("td")[2]["class"] == ["lmnotes-hit"]
+        assert sum(row.get_text().count("\u2713") for row in rows) == table.hits == 1
+
     def test_text_and_html(self, word_tokenizer):
         """Plain text has a header, a rule and one line per token; the HTML is a table."""
         table = top_prediction_table(tiny_gpt2(), word_tokenizer, "w5 w17")

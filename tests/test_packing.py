@@ -235,6 +235,14 @@ class TestAttentionCost:
         cost = attention_cost(lengths, batch_size)
         assert cost.varlen_scores <= min(cost.padded_scores, cost.packed_dense_scores)
 
+    def test_the_page_claims_on_its_sample(self):
+        """notes/packing's 64 synthetic lengths: dense packed attention costs more than padding
+        at 32 per row; varlen under a quarter of padding at 8."""
+        sample = synthetic_lengths()[:64]
+        c8, c32 = attention_cost(sample, 8), attention_cost(sample, 32)
+        assert c32.packed_dense_scores > c32.padded_scores
+        assert c8.varlen_scores < c8.padded_scores / 4
+
     def test_bad_input_raises(self):
         """Empty lengths or batch_size < 1 raise ValueError naming them."""
         with pytest.raises(ValueError, match="lengths"):

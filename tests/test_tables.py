@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from lmnotes._tables import Table, visible_token
+from lmnotes._tables import Table, is_special, marker_label, visible_token
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -50,5 +50,18 @@ class TestVisibleToken:
 
     def test_cut_keeps_the_length(self) -> None:
         """A cut token is max_chars long and ends with an ellipsis; a short one is kept."""
-        assert visible_token("<|endoftext|>", 6) == "<|end\u2026"
+        assert visible_token("helloworld", 6) == "hello\u2026"
         assert visible_token("ab", 6) == "ab"
+
+    def test_special_tokens_are_never_cut(self) -> None:
+        """<|endoftext|>, <pad> and [MASK] come back whole however short max_chars is."""
+        for token in ("<|endoftext|>", "<pad>", "[MASK]"):
+            assert is_special(token)
+            assert visible_token(token, 3) == token
+        assert not is_special("<|end") and not is_special("a<b>")
+
+    def test_one_space_convention(self) -> None:
+        """A byte-level BPE token and the decoded token show alike: Ġ and " " as ␣, Ċ as \\n."""
+        assert visible_token("\u0120hello") == visible_token(" hello") == "\u2423hello"
+        assert visible_token("\u010a") == visible_token("\n") == "\\n"
+        assert marker_label("4 (new)") == "4 (new)"

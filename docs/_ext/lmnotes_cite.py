@@ -1,13 +1,20 @@
 """Citations generated at build time: the knowledge base from ``CITATION.cff``, a page from its title.
 
 The ``cite-this`` directive writes a BibTeX entry or an APA reference as a
-literal block (so the copy button works), computed when the site is built:
+literal block (so the copy button works), computed when the site is built.
+Each fact has one source:
 
-* for the knowledge base, from ``CITATION.cff`` (title, authors, version,
-  release date, URL, DOI if any), so that the page and the file never disagree;
-* for one page (``:page:``), from the page's document title in the language
-  being built, its URL, the site version and the build date
-  (``SOURCE_DATE_EPOCH`` if set, as reproducible builds do, else today).
+* authors, URL, DOI, licence: ``CITATION.cff``;
+* the version: the Sphinx ``release`` (docs/conf.py reads it from the installed
+  package, whose version is ``lmnotes.__version__``); ``CITATION.cff`` carries
+  no ``version`` and no ``date-released`` (:func:`load_citation` rejects them);
+* the date, of the knowledge base as of a page: the build date
+  (``SOURCE_DATE_EPOCH`` if set, as reproducible builds do, else today);
+* the title of the knowledge base: ``html_title``, the title the site shows in
+  the language being built; on the English site it must equal the ``title`` of
+  ``CITATION.cff`` (a warning otherwise), so that GitHub's "Cite this
+  repository" box and the site agree;
+* the title of a page: its document title in the language being built.
 
 MyST usage::
 
@@ -20,11 +27,15 @@ MyST usage::
 
 ``:page:`` with no value means the page the directive is on.
 
-Page URLs: ``html_baseurl`` (the root of this language's site, as Sphinx
-defines it) + ``<page>.html`` when it is set; otherwise the ``url`` of
-``CITATION.cff`` + ``<language>/<version>/<page>.html``, the Read the Docs
-layout, where ``<version>`` is ``READTHEDOCS_VERSION`` or
-``lmnotes_cite_url_version`` (default ``latest``).
+Page URLs name the version, never a moving ``latest``: ``html_baseurl`` (the
+root of this language's site, as Sphinx defines it) + ``<page>.html`` when it
+is set; otherwise the ``url`` of ``CITATION.cff`` +
+``<language>/<version>/<page>.html``, the Read the Docs layout, where
+``<version>`` is ``lmnotes_cite_url_version`` if set, else, in a Read the Docs
+build of a tag (``READTHEDOCS_VERSION_TYPE=tag``), the slug Read the Docs
+serves that tag under (``READTHEDOCS_VERSION``), else the release. A Read the
+Docs build of a branch (``latest``, ``stable``) thus cites the URL of the
+release it was built from.
 
 The extension also wraps every ``{bibliography}`` in a container with the
 classes ``lmnotes-references`` and ``language-en`` (rendered as ``lang="en"``):
@@ -62,6 +73,7 @@ __all__ = [
     "page_key",
     "page_url",
     "setup",
+    "url_version",
 ]
 
 logger = logging.getLogger(__name__)
@@ -95,30 +107,26 @@ def load_citation(path: str | os.PathLike[str]) -> dict[str, Any]:
     Returns
     -------
     dict
-        The parsed file; ``title``, ``authors`` and ``version`` are required.
+        The parsed file; ``title`` and ``authors`` are required.
 
     Raises
     ------
     ValueError
-        If the file is not a mapping or lacks ``title``, ``authors`` or ``version``.
+        If the file is not a mapping, lacks ``title`` or ``authors``, or has a
+        ``version`` or ``date-released``: the version is the site's release and
+        the date its build date, each with one source.
     """
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     if not isinstance(data, dict):
         raise ValueError(f"path: {path} is not a CITATION.cff mapping")
-    missing = [key for key in ("title", "authors", "version") if not data.get(key)]
+    missing = [key for key in ("title", "authors") if not data.get(key)]
     if missing:
         raise ValueError(f"path: {path} lacks {', '.join(missing)}")
+    second = [key for key in ("version", "date-released") if key in data]
+    if second:
+        raise ValueError(f"path: {path} has {', '.join(second)}: the version comes from the "
+                         "package (the Sphinx release) and the date from the build")
     return data
-
-
-def _date(value: Any) -> dt.date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value))
 
 
 def build_date(environ: dict[str, str] | None = None) -> dt.date:
@@ -233,19 +241,21 @@ def _link(cff: dict[str, Any]) -> str:
     return str(cff.get("url") or cff.get("repository-code", ""))
 
 
-def kb_bibtex(cff: dict[str, Any], *, key: str = "lmnotes", today: dt.date | None = None) -> str:
-    """BibTeX ``@software`` entry for the knowledge base, from ``CITATION.cff``.
+def kb_bibtex(cff: dict[str, Any], *, version: str, built: dt.date, title: str | None = None,
+              key: str = "lmnotes") -> str:
+    """BibTeX ``@software`` entry for the knowledge base.
 
-    The year and month come from ``date-released`` (else from ``today``).
+    Authors, URL, DOI and licence from ``CITATION.cff``; ``version`` (the site's
+    release) and ``built`` (the build date) from the build; ``title`` defaults
+    to the CFF's.
     """
-    released = _date(cff.get("date-released")) or today or build_date()
     return _fields("software", key, [
         ("author", "{" + bibtex_authors(cff["authors"]) + "}"),
-        ("title", "{{" + bibtex_escape(str(cff["title"])) + "}}"),
-        ("version", "{" + bibtex_escape(str(cff["version"])) + "}"),
-        ("date", "{" + released.isoformat() + "}"),
-        ("year", "{" + str(released.year) + "}"),
-        ("month", _MONTHS_BIBTEX[released.month - 1]),
+        ("title", "{{" + bibtex_escape(str(title or cff["title"])) + "}}"),
+        ("version", "{" + bibtex_escape(str(version)) + "}"),
+        ("date", "{" + built.isoformat() + "}"),
+        ("year", "{" + str(built.year) + "}"),
+        ("month", _MONTHS_BIBTEX[built.month - 1]),
         ("doi", "{" + str(cff["doi"]) + "}" if cff.get("doi") else None),
         ("url", "{" + str(cff["url"]) + "}" if cff.get("url") else None),
         ("repository", "{" + str(cff["repository-code"]) + "}" if cff.get("repository-code") else None),
@@ -253,15 +263,15 @@ def kb_bibtex(cff: dict[str, Any], *, key: str = "lmnotes", today: dt.date | Non
     ])
 
 
-def kb_apa(cff: dict[str, Any], *, language: str = "en", today: dt.date | None = None) -> str:
-    """APA 7 reference for the knowledge base (software), from ``CITATION.cff``.
+def kb_apa(cff: dict[str, Any], *, version: str, built: dt.date, title: str | None = None,
+           language: str = "en") -> str:
+    """APA 7 reference for the knowledge base (software); sources as :func:`kb_bibtex`.
 
     ``language`` (``en`` or ``fr``) sets the bracketed description.
     """
     words = _APA_WORDS.get(language, _APA_WORDS["en"])
-    released = _date(cff.get("date-released")) or today or build_date()
-    return (f"{_end(apa_authors(cff['authors']))} ({released.year}). {cff['title']} "
-            f"(Version {cff['version']}) [{words['software']}]. {_link(cff)}")
+    return (f"{_end(apa_authors(cff['authors']))} ({built.year}). {title or cff['title']} "
+            f"(Version {version}) [{words['software']}]. {_link(cff)}")
 
 
 def page_key(pagename: str, prefix: str = "lmnotes") -> str:
@@ -276,9 +286,9 @@ def page_key(pagename: str, prefix: str = "lmnotes") -> str:
     return prefix + "-" + re.sub(r"[^A-Za-z0-9]+", "-", pagename).strip("-")
 
 
-def page_url(*, pagename: str, language: str, html_baseurl: str = "", site_url: str = "",
-             version_slug: str = "latest") -> str:
-    """The public URL of a page.
+def page_url(*, pagename: str, language: str, version_slug: str, html_baseurl: str = "",
+             site_url: str = "") -> str:
+    """The public URL of a page, in the version it was built from.
 
     ``html_baseurl`` is the root of this language's site (Sphinx's meaning);
     without it, ``site_url`` + ``<language>/<version_slug>/`` (Read the Docs).
@@ -286,26 +296,61 @@ def page_url(*, pagename: str, language: str, html_baseurl: str = "", site_url: 
     Examples
     --------
     >>> from lmnotes_cite import page_url
-    >>> page_url(pagename="notes/mlm", language="fr", site_url="https://lmnotes.readthedocs.io/")
-    'https://lmnotes.readthedocs.io/fr/latest/notes/mlm.html'
-    >>> page_url(pagename="index", language="en", html_baseurl="https://x.org/en/v1/")
+    >>> page_url(pagename="notes/mlm", language="fr", version_slug="0.1.0",
+    ...          site_url="https://lmnotes.readthedocs.io/")
+    'https://lmnotes.readthedocs.io/fr/0.1.0/notes/mlm.html'
+    >>> page_url(pagename="index", language="en", version_slug="0.1.0",
+    ...          html_baseurl="https://x.org/en/v1/")
     'https://x.org/en/v1/index.html'
     """
     if html_baseurl:
         return html_baseurl.rstrip("/") + f"/{pagename}.html"
     if not site_url:
         raise ValueError("site_url: empty, and html_baseurl is not set either")
+    if not version_slug:
+        raise ValueError("version_slug: empty; a page URL names the version")
     return site_url.rstrip("/") + f"/{language}/{version_slug}/{pagename}.html"
 
 
+def url_version(*, release: str, configured: str = "",
+                environ: dict[str, str] | None = None) -> str:
+    """The version part of page URLs: configured, else a Read the Docs tag's slug, else the release.
+
+    Examples
+    --------
+    >>> from lmnotes_cite import url_version
+    >>> url_version(release="0.1.0", environ={})
+    '0.1.0'
+    >>> url_version(release="0.1.0", environ={"READTHEDOCS": "True",
+    ...             "READTHEDOCS_VERSION": "latest", "READTHEDOCS_VERSION_TYPE": "branch"})
+    '0.1.0'
+    >>> url_version(release="0.1.0", environ={"READTHEDOCS": "True",
+    ...             "READTHEDOCS_VERSION": "v0.1.0", "READTHEDOCS_VERSION_TYPE": "tag"})
+    'v0.1.0'
+    """
+    environ = os.environ if environ is None else environ
+    if configured:
+        return configured
+    if environ.get("READTHEDOCS") and environ.get("READTHEDOCS_VERSION_TYPE") == "tag" \
+            and environ.get("READTHEDOCS_VERSION"):
+        return environ["READTHEDOCS_VERSION"]
+    if not release:
+        raise ValueError("release: empty; set release in conf.py or lmnotes_cite_url_version")
+    return release
+
+
 def page_bibtex(cff: dict[str, Any], *, pagename: str, title: str, url: str, version: str,
-                built: dt.date, language: str = "en") -> str:
-    """BibTeX ``@misc`` entry for one page: its title and URL, the site version, the build date."""
+                built: dt.date, language: str = "en", site_title: str | None = None) -> str:
+    """BibTeX ``@misc`` entry for one page: its title and URL, the site version, the build date.
+
+    ``site_title`` (default: the CFF's title) names the knowledge base the page is in.
+    """
     langid = {"en": "english", "fr": "french"}.get(language)
+    site_title = site_title or str(cff["title"])
     return _fields("misc", page_key(pagename), [
         ("author", "{" + bibtex_authors(cff["authors"]) + "}"),
         ("title", "{{" + bibtex_escape(title) + "}}"),
-        ("howpublished", "{" + bibtex_escape(f"{cff['title']}, version {version}") + "}"),
+        ("howpublished", "{" + bibtex_escape(f"{site_title}, version {version}") + "}"),
         ("version", "{" + bibtex_escape(version) + "}"),
         ("date", "{" + built.isoformat() + "}"),
         ("year", "{" + str(built.year) + "}"),
@@ -317,7 +362,7 @@ def page_bibtex(cff: dict[str, Any], *, pagename: str, title: str, url: str, ver
 
 
 def page_apa(cff: dict[str, Any], *, title: str, url: str, version: str, built: dt.date,
-             language: str = "en") -> str:
+             language: str = "en", site_title: str | None = None) -> str:
     """APA 7 reference for one page of the knowledge base (a page within a website)."""
     words = _APA_WORDS.get(language, _APA_WORDS["en"])
     months = _MONTHS.get(language, _MONTHS["en"])
@@ -326,7 +371,7 @@ def page_apa(cff: dict[str, Any], *, title: str, url: str, version: str, built: 
     else:
         when = f"{built.year}, {months[built.month - 1]} {built.day}"
     return (f"{_end(apa_authors(cff['authors']))} ({when}). {_end(title)} "
-            f"{words['in']} {cff['title']} (Version {version}). {url}")
+            f"{words['in']} {site_title or cff['title']} (Version {version}). {url}")
 
 
 # -- Sphinx glue ---------------------------------------------------------------
@@ -379,30 +424,33 @@ class ResolveCiteThis(SphinxPostTransform):
             cff = _cached_citation(path, os.stat(path).st_mtime_ns)
         except FileNotFoundError as err:
             raise ValueError(f"lmnotes_cite_file: no file at {config.lmnotes_cite_file}") from err
-        if config.release and str(cff["version"]) != str(config.release):
-            raise ValueError(f"CITATION.cff version {cff['version']} differs from the site release "
-                             f"{config.release}")
+        version = str(config.release or "")
+        if not version:
+            raise ValueError("release: empty in conf.py; the citations take the version from it")
         language = config.language or "en"
+        site_title = str(config.html_title or cff["title"])
+        if language == "en" and site_title != str(cff["title"]):
+            raise ValueError(f"the site title {site_title!r} differs from the CITATION.cff title "
+                             f"{cff['title']!r}")
         built = build_date()
         if "page" not in node:
             if node["format"] == "bibtex":
-                return kb_bibtex(cff, today=built), "bibtex"
-            return kb_apa(cff, language=language, today=built), "text"
+                return kb_bibtex(cff, version=version, built=built, title=site_title), "bibtex"
+            return kb_apa(cff, version=version, built=built, title=site_title,
+                          language=language), "text"
         pagename = node["page"]
         if pagename not in self.env.titles:
             raise ValueError(f"no page named {pagename!r}")
         title = self.env.titles[pagename].astext()
-        on_rtd = bool(os.environ.get("READTHEDOCS"))
-        version_slug = (os.environ.get("READTHEDOCS_VERSION") if on_rtd else None) \
-            or config.lmnotes_cite_url_version
         url = page_url(pagename=pagename, language=language, html_baseurl=config.html_baseurl,
-                       site_url=str(cff.get("url") or ""), version_slug=version_slug)
-        version = config.release or str(cff["version"])
+                       site_url=str(cff.get("url") or ""),
+                       version_slug=url_version(release=version,
+                                                configured=config.lmnotes_cite_url_version))
         if node["format"] == "bibtex":
             return page_bibtex(cff, pagename=pagename, title=title, url=url, version=version,
-                               built=built, language=language), "bibtex"
+                               built=built, language=language, site_title=site_title), "bibtex"
         return page_apa(cff, title=title, url=url, version=version, built=built,
-                        language=language), "text"
+                        language=language, site_title=site_title), "text"
 
 
 class MarkReferences(SphinxPostTransform):
@@ -444,7 +492,7 @@ def _load(app: Sphinx, config: Any) -> None:
 def setup(app: Sphinx) -> dict[str, Any]:
     app.setup_extension("sphinxcontrib.bibtex")
     app.add_config_value("lmnotes_cite_file", "", "env", types=frozenset({str}))
-    app.add_config_value("lmnotes_cite_url_version", "latest", "env", types=frozenset({str}))
+    app.add_config_value("lmnotes_cite_url_version", "", "env", types=frozenset({str}))
     app.add_node(cite_this)
     app.add_directive("cite-this", CiteThisDirective)
     app.add_post_transform(ResolveCiteThis)
