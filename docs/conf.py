@@ -36,6 +36,7 @@ extensions = [
     "sphinxcontrib.bibtex",
     "lmnotes_cite",
     "lmnotes_site",
+    "lmnotes_outputs",
 ]
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb"}
 exclude_patterns = ["_build", "jupyter_execute", "locales", "Thumbs.db", ".DS_Store"]
