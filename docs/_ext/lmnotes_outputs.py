@@ -208,16 +208,17 @@ def translate_line(line: str, catalog: Catalog, protected: list[tuple[int, int]]
             continue
         before = line[pos:start]
         delta = len(new) - (end - start)
-        if delta and len(before) - len(before.rstrip(" ")) >= 2 and not line[end:end + 2] == "  ":
-            spaces = len(before) - len(before.rstrip(" "))  # right-aligned: shrink the spaces before
-            take = min(delta, spaces - 1) if delta > 0 else delta
+        spaces = len(before) - len(before.rstrip(" "))
+        if delta and spaces >= 2:  # right-aligned (or a gap): the spaces before absorb it
+            keep = 0 if spaces == len(before) and pos == 0 else 1
+            take = min(delta, spaces - keep) if delta > 0 else delta
             before = before[: len(before) - spaces] + " " * (spaces - take)
             delta -= take
         out.append(before)
         out.append(new)
         pos = end
-        if delta and line[end:end + 2] == "  ":
-            after = len(line[end:]) - len(line[end:].lstrip(" "))
+        after = len(line[end:]) - len(line[end:].lstrip(" "))
+        if delta and after >= 2 and end + after < len(line):
             take = min(delta, after - 1) if delta > 0 else delta
             out.append(" " * (after - take))
             pos = end + after
@@ -426,7 +427,47 @@ def _build_finished(app: Any, exception: Exception | None) -> None:
         write_pot(catalog.seen, Path(app.outdir) / "outputs.pot")
 
 
+#: Words furo writes into its templates without gettext (icon titles, aria-labels):
+#: translated after the build from the project's sphinx.po (locales/<lang>/LC_MESSAGES).
+THEME_STRINGS = (
+    "Contents",
+    "Menu",
+    "Expand",
+    "Light mode",
+    "Dark mode",
+    "Auto light/dark, in light mode",
+    "Auto light/dark, in dark mode",
+    "Toggle site navigation sidebar",
+    "Toggle table of contents sidebar",
+    "Toggle Light / Dark / Auto color theme",
+)
+#: furo's footer puts an English possessive between two links: "@pradyunsg's Furo".
+_FOOTER = re.compile(r'(<a class="muted-link" href="https://pradyunsg.me">@pradyunsg</a>)\'s\s*'
+                     r'(<a href="https://github.com/pradyunsg/furo">Furo</a>)')
+
+
+def translate_theme(page: str, gettext: Callable[[str], str]) -> str:
+    """A written page with furo's hard-coded words translated by ``gettext``."""
+    for text in THEME_STRINGS:
+        new = html.escape(gettext(text))
+        if new != text:
+            page = page.replace(f"<title>{text}</title>", f"<title>{new}</title>")
+            page = page.replace(f'aria-label="{text}"', f'aria-label="{new}"')
+    return _FOOTER.sub(r"\2 (\1)", page)
+
+
+def _translate_written_pages(app: Any, exception: Exception | None) -> None:
+    if exception is not None or app.builder.format != "html" or (app.config.language or "en") == "en":
+        return
+    for path in Path(app.outdir).rglob("*.html"):
+        page = path.read_text("utf-8")
+        new = translate_theme(page, app.translator.gettext)
+        if new != page:
+            path.write_text(new, "utf-8")
+
+
 def setup(app: Any) -> dict[str, Any]:
+    app.connect("build-finished", _translate_written_pages)
     app.connect("doctree-resolved", _doctree_resolved)
     app.connect("build-finished", _build_finished)
     app.add_css_file("lmnotes-figures.css")
