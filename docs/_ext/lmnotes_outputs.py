@@ -427,6 +427,33 @@ def _build_finished(app: Any, exception: Exception | None) -> None:
         write_pot(catalog.seen, Path(app.outdir) / "outputs.pot")
 
 
+def collation_key(term: str) -> tuple[str, str]:
+    """Sort key of a term in French dictionary order: accents and case ignored first.
+
+    >>> sorted(["étiquette", "Masque", "écart", "lot"], key=collation_key)
+    ['écart', 'étiquette', 'lot', 'Masque']
+    """
+    import unicodedata
+
+    base = "".join(c for c in unicodedata.normalize("NFD", term) if not unicodedata.combining(c))
+    return (re.sub(r"[^a-z0-9 ]", "", base.lower()), term)
+
+
+def _sort_glossaries(app: Any, doctree: nodes.document) -> None:
+    """Glossaries of a translated page in the alphabetical order of the page's language."""
+    if (app.config.language or "en") == "en":
+        return
+    from sphinx import addnodes
+
+    for glossary in doctree.findall(addnodes.glossary):
+        for dl in glossary.findall(nodes.definition_list):
+            items = [c for c in dl.children if isinstance(c, nodes.definition_list_item)]
+            items.sort(key=lambda item: collation_key(item.next_node(nodes.term).astext()))
+            dl.children = items
+            for item in items:
+                item.parent = dl
+
+
 #: Words furo writes into its templates without gettext (icon titles, aria-labels):
 #: translated after the build from the project's sphinx.po (locales/<lang>/LC_MESSAGES).
 THEME_STRINGS = (
@@ -468,6 +495,7 @@ def _translate_written_pages(app: Any, exception: Exception | None) -> None:
 
 def setup(app: Any) -> dict[str, Any]:
     app.connect("build-finished", _translate_written_pages)
+    app.connect("doctree-read", _sort_glossaries)
     app.connect("doctree-resolved", _doctree_resolved)
     app.connect("build-finished", _build_finished)
     app.add_css_file("lmnotes-figures.css")
