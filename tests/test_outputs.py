@@ -92,11 +92,12 @@ class TestText:
         assert len(lines[1].split()) == 5
 
     def test_runs_of_words_translated_code_and_brackets_kept(self) -> None:
-        """Words are translated; identifiers, bracketed reprs and quoted strings are not."""
+        """Words are translated (a no-break space before a colon); identifiers, reprs and quoted
+        strings are not."""
         catalog = _catalog()
         text = "model's loss:   2.345 same tokens: True\ntensor([[0.1, 0.2]]) 'the cat'"
         assert out.translate_text(text, catalog) == (
-            "perte du modèle:   2,345 mêmes jetons: True\ntensor([[0.1, 0.2]]) 'the cat'")
+            "perte du modèle\u00a0:   2,345 mêmes jetons\u00a0: True\ntensor([[0.1, 0.2]]) 'the cat'")
         assert catalog.missing == set()
 
     def test_right_aligned_header_keeps_its_column(self) -> None:
@@ -132,13 +133,16 @@ class TestDoctree:
         output += nodes.literal_block("same tokens: True", "same tokens: True")
         document += output
         document += nodes.paragraph("", "", nodes.inline("92,197", "92,197", classes=["pasted-text"]))
+        document += nodes.paragraph("", "", nodes.inline("Python 3.11", "Python 3.11",
+                                                         classes=["pasted-text"]))
         document += nodes.math_block("p = 0.15", "p = 0.15")
         document += nodes.literal_block("same tokens", "same tokens")  # code, not an output
         missing: list[str] = []
         out.translate_doctree(document, _catalog(), lambda message, node: missing.append(message))
         texts = [n.astext() for n in document.findall(nodes.TextElement)]
-        assert "mêmes jetons: True" in texts and "92\u202f197" in texts
+        assert "mêmes jetons\u00a0: True" in texts and "92\u202f197" in texts
         assert "p = 0{,}15" in texts and "same tokens" in texts and missing == []
+        assert "Python 3.11" in texts  # a glued text keeps its versions
 
     def test_missing_translation_warns(self) -> None:
         """A message with no French is reported (a warning: the strict build fails)."""
@@ -149,6 +153,14 @@ class TestDoctree:
         missing: list[str] = []
         out.translate_doctree(document, _catalog(), lambda message, node: missing.append(message))
         assert len(missing) == 1 and "nothing here yet" in missing[0]
+
+
+class TestGlossaryOrder:
+    def test_french_dictionary_order(self) -> None:
+        """Accents and case do not decide the order: écart before étiquette before lot."""
+        terms = ["lot", "Masque", "étiquette", "écart", "assembleur de données"]
+        assert sorted(terms, key=out.collation_key) == [
+            "assembleur de données", "écart", "étiquette", "lot", "Masque"]
 
 
 class TestPot:

@@ -129,8 +129,12 @@ class Catalog:
 
 
 def _is_code(msgid: str) -> bool:
-    words = re.findall(r"[A-Za-z][\w'\u2019-]*", msgid)
-    return bool(words) and all(w in CODE_WORDS for w in words)
+    """Only identifiers and names: known code words, words with ``_`` or digits, acronyms."""
+    words = re.findall(r"[A-Za-z][\w'\u2019]*", _PLACEHOLDER.sub(" ", msgid))
+    return bool(words) and all(
+        w in CODE_WORDS or "_" in w or re.search(r"\d", w) or (w.isupper() and len(w) > 1)
+        for w in words
+    )
 
 
 def load_catalog(path: Path) -> dict[str, str]:
@@ -172,6 +176,8 @@ def _protected_spans(text: str) -> list[tuple[int, int]]:
                 spans.append((start, i + 1))
     if depth or quote:
         spans.append((start, len(text)))
+    # Decoded sequences ("[CLS] hello , this is [SEP]") are data, not words of the output.
+    spans += [m.span() for m in re.finditer(r"\[CLS\][^\n]*?\[SEP\]", text)]
     return spans
 
 
@@ -196,6 +202,8 @@ def translate_line(line: str, catalog: Catalog, protected: list[tuple[int, int]]
             continue
         new = catalog.message(match.group(0))
         if new != match.group(0):
+            if catalog.translate and line[match.end():match.end() + 1] in {":", ";", "?", "!"}:
+                new += "\u00a0"  # French typography: a no-break space before the colon
             pieces.append((match.start(), match.end(), new))
     if catalog.translate:
         for match in NUMBER.finditer(line):
@@ -363,7 +371,8 @@ def translate_doctree(doctree: nodes.document, catalog: Catalog,
         for node in list(doctree.findall(nodes.inline)):
             if "pasted-text" in node.get("classes", []):
                 text = node.astext()
-                node.children = [nodes.Text(french_numbers(text))]
+                if NUMBER.fullmatch(text):  # a glued number (not a text with versions in it)
+                    node.children = [nodes.Text(french_number(text))]
         for node in list(doctree.findall(lambda n: isinstance(n, (nodes.math, nodes.math_block)))):
             text = node.astext()
             new = re.sub(r"(?<=\d)\.(?=\d)", "{,}", text)
@@ -493,7 +502,21 @@ def _translate_written_pages(app: Any, exception: Exception | None) -> None:
             path.write_text(new, "utf-8")
 
 
+#: MyST-NB's HTML choice of output formats, for the gettext builder too: the messages
+#: are collected from the outputs the HTML pages show (inline SVG, HTML tables).
+HTML_MIME_PRIORITY = ("application/vnd.jupyter.widget-view+json", "application/javascript",
+                      "text/html", "image/svg+xml", "image/png", "image/gif", "image/jpeg",
+                      "text/markdown", "text/latex", "text/plain")
+
+
+def _gettext_sees_html_outputs(app: Any, config: Any) -> None:
+    overrides = list(config.nb_mime_priority_overrides or [])
+    overrides += [("gettext", mime, 10 * (k + 1)) for k, mime in enumerate(HTML_MIME_PRIORITY)]
+    config.nb_mime_priority_overrides = overrides
+
+
 def setup(app: Any) -> dict[str, Any]:
+    app.connect("config-inited", _gettext_sees_html_outputs)
     app.connect("build-finished", _translate_written_pages)
     app.connect("doctree-read", _sort_glossaries)
     app.connect("doctree-resolved", _doctree_resolved)
