@@ -153,7 +153,8 @@ _RULE = re.compile(r"^-+(?: +-+)*$")
 
 
 def _protected_spans(text: str) -> list[tuple[int, int]]:
-    """Spans of ``text`` inside brackets or quotes (reprs of lists, tensors, strings)."""
+    """Spans of ``text`` inside square brackets, braces or quotes (reprs of lists, dicts,
+    tensors and strings); parentheses hold words, they are not protected."""
     spans, depth, start, quote = [], 0, 0, None
     for i, ch in enumerate(text):
         if quote:
@@ -166,11 +167,11 @@ def _protected_spans(text: str) -> list[tuple[int, int]]:
             quote = ch
             if depth == 0:
                 start = i
-        elif ch in "([{":
+        elif ch in "[{":
             if depth == 0:
                 start = i
             depth += 1
-        elif ch in ")]}" and depth:
+        elif ch in "]}" and depth:
             depth -= 1
             if depth == 0:
                 spans.append((start, i + 1))
