@@ -176,11 +176,15 @@ class TestTheme:
     def test_hard_coded_theme_words(self) -> None:
         """furo's icon titles, aria-labels and footer possessive are translated."""
         page = ('<title>Contents</title><input aria-label="Toggle site navigation sidebar">'
-                '<a class="muted-link" href="https://pradyunsg.me">@pradyunsg</a>\'s\n'
+                'Copyright &#169; 2026, The lmnotes authors\n'
+                'Made with <a href="https://www.sphinx-doc.org/">Sphinx</a> and '
+                '<a class="muted-link" href="https://pradyunsg.me">@pradyunsg</a>\'s\n  \n'
                 '<a href="https://github.com/pradyunsg/furo">Furo</a>')
-        fr = {"Contents": "Sommaire", "Toggle site navigation sidebar": "Navigation"}
+        fr = {"Contents": "Sommaire", "Toggle site navigation sidebar": "Navigation",
+              "Made with": "Fait avec", "and": "et", "The lmnotes authors": "les auteurs"}
         new = out.translate_theme(page, lambda s: fr.get(s, s))
         assert "<title>Sommaire</title>" in new and 'aria-label="Navigation"' in new
+        assert "2026, les auteurs\n" in new and "Fait avec <a" in new and "</a> et <a" in new
         assert "'s" not in new and new.index("Furo</a>") < new.index("@pradyunsg")
 
 
@@ -209,3 +213,33 @@ class TestOutputCatalog:
         for entry in po:
             assert sorted(out._PLACEHOLDER.findall(entry.msgstr)) == sorted(
                 out._PLACEHOLDER.findall(entry.msgid)), entry.msgid
+
+
+class TestOutputsCatalogTool:
+    def _tool(self):
+        sys.path.insert(0, str(DOCS / "_tools"))
+        import outputs_catalog
+
+        return outputs_catalog
+
+    def test_merge_adds_new_drops_gone_keeps_translations(self, tmp_path) -> None:
+        """merge: new messages come in empty, translations stay, vanished messages go."""
+        tool = self._tool()
+        po_path = tmp_path / "outputs.po"
+        po = polib.POFile()
+        po.append(polib.POEntry(msgid="kept {0}", msgstr="gardé {0}"))
+        po.append(polib.POEntry(msgid="gone", msgstr="parti"))
+        po.save(str(po_path))
+        out.write_pot(["kept {0}", "new one"], tmp_path / "outputs.pot")
+        assert tool.merge(tmp_path / "outputs.pot", po_path) == (1, 1)
+        merged = {e.msgid: e.msgstr for e in polib.pofile(str(po_path))}
+        assert merged == {"kept {0}": "gardé {0}", "new one": ""}
+        assert [p.split(":")[0] for p in tool.problems(po_path)] == ["untranslated"]
+
+    def test_placeholder_mismatch_is_a_problem(self, tmp_path) -> None:
+        """A msgstr that loses a number placeholder is reported."""
+        tool = self._tool()
+        po = polib.POFile()
+        po.append(polib.POEntry(msgid="{0} of {1}", msgstr="{0} sur"))
+        po.save(str(tmp_path / "outputs.po"))
+        assert tool.problems(tmp_path / "outputs.po")[0].startswith("placeholders differ")

@@ -478,9 +478,12 @@ THEME_STRINGS = (
     "Toggle table of contents sidebar",
     "Toggle Light / Dark / Auto color theme",
 )
-#: furo's footer puts an English possessive between two links: "@pradyunsg's Furo".
-_FOOTER = re.compile(r'(<a class="muted-link" href="https://pradyunsg.me">@pradyunsg</a>)\'s\s*'
+#: furo's footer: "Made with Sphinx and @pradyunsg's Furo" (an English possessive between
+#: two links), and the copyright holder of conf.py.
+_FOOTER = re.compile(r'Made with (<a href="https://www.sphinx-doc.org/">Sphinx</a>) and '
+                     r'(<a class="muted-link" href="https://pradyunsg.me">@pradyunsg</a>)\'s\s*'
                      r'(<a href="https://github.com/pradyunsg/furo">Furo</a>)')
+_HOLDER = "The lmnotes authors"
 
 
 def translate_theme(page: str, gettext: Callable[[str], str]) -> str:
@@ -490,7 +493,9 @@ def translate_theme(page: str, gettext: Callable[[str], str]) -> str:
         if new != text:
             page = page.replace(f"<title>{text}</title>", f"<title>{new}</title>")
             page = page.replace(f'aria-label="{text}"', f'aria-label="{new}"')
-    return _FOOTER.sub(r"\2 (\1)", page)
+    made, conj = html.escape(gettext("Made with")), html.escape(gettext("and"))
+    page = _FOOTER.sub(lambda m: f"{made} {m.group(1)} {conj} {m.group(3)} ({m.group(2)})", page)
+    return page.replace(f", {_HOLDER}\n", f", {html.escape(gettext(_HOLDER))}\n")
 
 
 def _translate_written_pages(app: Any, exception: Exception | None) -> None:
