@@ -30,7 +30,7 @@ ALLOWED = frozenset("""
 tensor dtype torch device cpu cuda true false none nan inf eager sdpa flash attn mask
 bart bert gpt smollm llama codegen pythia mlm clm python pytorch numpy transformers trl
 hugging face hub github furo sphinx pradyunsg myst nb jupyter linux intel amd arm
-max min id ids sqrt log softmax logits token
+max min id ids sqrt log softmax logits token mit apache xeon processor
 """.split())
 
 WORD = re.compile(r"[A-Za-z][A-Za-z'\u2019]+")
@@ -66,8 +66,8 @@ def evidence_words(html: str) -> set[str]:
     """Words a reader sees in the outputs, figures, alt texts and theme of one page."""
     soup = BeautifulSoup(html, "html.parser")
     for tag in soup.select("code, g.lmnotes-code, script, style, .lmnotes-references, "
-                           ".lmnotes-docstrings"):
-        tag.decompose()
+                           ".lmnotes-docstrings, [lang=en]"):
+        tag.decompose()  # code, tokens, and what is marked English (the language switcher)
     words: set[str] = set()
     for pre in soup.select("div.cell_output pre"):
         words |= _text_output_words(pre.get_text())

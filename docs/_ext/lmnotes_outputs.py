@@ -493,6 +493,14 @@ def translate_theme(page: str, gettext: Callable[[str], str]) -> str:
         if new != text:
             page = page.replace(f"<title>{text}</title>", f"<title>{new}</title>")
             page = page.replace(f'aria-label="{text}"', f'aria-label="{new}"')
+    toggle = gettext("Toggle navigation of %(title)s")  # furo's navigation.py, in Python
+
+    def toggle_label(match: re.Match[str]) -> str:
+        label = toggle % {"title": html.unescape(match.group(1))}
+        return f'aria-label="{html.escape(label)}"'
+
+    if "%(title)s" in toggle:
+        page = re.sub(r'aria-label="Toggle navigation of ([^"]*)"', toggle_label, page)
     made, conj = html.escape(gettext("Made with")), html.escape(gettext("and"))
     page = _FOOTER.sub(lambda m: f"{made} {m.group(1)} {conj} {m.group(3)} ({m.group(2)})", page)
     return page.replace(f", {_HOLDER}\n", f", {html.escape(gettext(_HOLDER))}\n")
