@@ -100,6 +100,17 @@ class TestText:
             "perte du modèle\u00a0:   2,345 mêmes jetons\u00a0: True\ntensor([[0.1, 0.2]]) 'the cat'")
         assert catalog.missing == set()
 
+    def test_columns_of_a_hand_made_table_are_realigned(self) -> None:
+        """Cells between blank gutters are translated; right-aligned columns stay right-aligned."""
+        text = ("pads  with the mask  no mask\n"
+                "   1        2.4e-07  1.7e-01\n"
+                "  10        3.6e-07  4.6e-01")
+        catalog = _catalog(**{"no mask": "sans masque"})
+        lines = out.translate_text(text, catalog).split("\n")
+        assert lines[0] == "remplissage  avec le masque  sans masque"
+        assert {len(line) for line in lines} == {len(lines[0])}  # every column right-aligned
+        assert lines[2].endswith("3,6e-07      4,6e-01")
+
     def test_right_aligned_header_keeps_its_column(self) -> None:
         """The spaces before a right-aligned header absorb a longer translation."""
         english = "          pads  with the mask"

@@ -268,8 +268,65 @@ def _translate_ruled_table(lines: list[str], catalog: Catalog) -> list[str]:
     return [join(header), "  ".join("-" * w for w in widths), *[join(r) for r in rows]]
 
 
+def _gutters(lines: list[str]) -> list[tuple[int, int]]:
+    """Runs of 2+ columns that are blank on every line (between two cells), left to right."""
+    width = max(len(line) for line in lines)
+    blank = [all(p >= len(line) or line[p] == " " for line in lines) for p in range(width)]
+    runs, p = [], 0
+    while p < width:
+        if blank[p]:
+            q = p
+            while q < width and blank[q]:
+                q += 1
+            if p > 0 and q < width and q - p >= 2:
+                runs.append((p, q))
+            p = q
+        else:
+            p += 1
+    return runs
+
+
+def _translate_aligned_block(lines: list[str], catalog: Catalog) -> list[str] | None:
+    """Lines in columns separated by blank gutters: translate each cell, re-align each column.
+
+    A column is right-aligned if its cells below the first line are all numbers, or if
+    its cells all end at its right edge; else left-aligned. Returns None if the block has no gutter.
+    """
+    gutters = _gutters(lines)
+    if not gutters:
+        return None
+    bounds = [0, *[edge for gutter in gutters for edge in gutter], None]
+    spans = list(zip(bounds[::2], bounds[1::2], strict=True))
+    cells = [[line[a:b] if b is not None else line[a:] for a, b in spans] for line in lines]
+    right = []
+    for k in range(len(spans)):
+        column = [row[k] for row in cells if row[k].strip()]
+        width = max((len(c) for c in column), default=0)
+        body = [row[k].strip() for row in cells[1:] if row[k].strip()]
+        numbers = bool(body) and all(NUMBER.fullmatch(c) for c in body)
+        right.append(numbers or (bool(column) and any(c.startswith(" ") for c in column)
+                                 and all(c.rstrip() == c and len(c) == width for c in column)))
+    new = [[translate_line(c.strip(), catalog) for c in row] for row in cells]
+    widths = [max(len(row[k]) for row in new) for k in range(len(spans))]
+    gaps = [b - a for a, b in gutters]
+    out = []
+    for row in new:
+        parts = []
+        for k, cell in enumerate(row):
+            parts.append(cell.rjust(widths[k]) if right[k] else cell.ljust(widths[k]))
+            if k < len(gaps):
+                parts.append(" " * gaps[k])
+        out.append("".join(parts).rstrip())
+    return out
+
+
 def translate_text(text: str, catalog: Catalog) -> str:
-    """A ``text/plain`` output with its words translated (see :func:`translate_line`)."""
+    """A ``text/plain`` output with its words translated (see :func:`translate_line`).
+
+    Blocks of lines (between blank lines) laid out in columns are re-aligned after
+    translation: a text table with a rule of dashes, or columns separated by blank
+    gutters on every line (when the block holds no bracketed or quoted data).
+    """
     lines = text.split("\n")
     protected = _protected_spans(text)
     out, i, offset = [], 0, 0
@@ -282,9 +339,31 @@ def translate_text(text: str, catalog: Catalog) -> str:
             offset += sum(len(line) + 1 for line in lines[i:j])
             i = j
             continue
-        out.append(translate_line(lines[i], catalog, protected, offset))
-        offset += len(lines[i]) + 1
-        i += 1
+        j = i
+        while j < len(lines) and lines[j].strip() and not (
+            j + 1 < len(lines) and _RULE.match(lines[j + 1])
+        ):
+            j += 1
+        block = lines[i:j]
+        size = sum(len(line) + 1 for line in block)
+        aligned = None
+        if len(block) >= 2 and not any(a < offset + size and b > offset for a, b in protected):
+            aligned = _translate_aligned_block(block, catalog)
+        if aligned is None and len(block) >= 3 and not any(
+            a < offset + size and b > offset + len(block[0]) for a, b in protected
+        ):  # a title line, then the table
+            rest = _translate_aligned_block(block[1:], catalog)
+            if rest is not None:
+                aligned = [translate_line(block[0], catalog, protected, offset), *rest]
+        if aligned is not None:
+            out.extend(aligned)
+            offset += size
+            i = j
+            continue
+        for line in block or lines[i:i + 1]:
+            out.append(translate_line(line, catalog, protected, offset))
+            offset += len(line) + 1
+        i = max(j, i + 1)
     return "\n".join(out)
 
 
