@@ -57,6 +57,8 @@ FIGSIZE = (6.0, 3.0)
 
 # Colour-blind safe (Okabe-Ito) colours; the green is darkened for 4.5:1 against white text.
 _GREY, _BLUE, _ORANGE, _GREEN, _WHITE = "#e6e6e6", "#0072b2", "#e69f00", "#007a5a", "#ffffff"
+#: Share of the width added on the right of an SVG figure, for longer translated labels.
+_ROOM = 0.2
 #: Marks drawn on coloured cells in both themes (not restyled).
 _INK = "#111111"
 #: How the SVG's colours are restyled by the page's theme (docs/_static/lmnotes-figures.css).
@@ -97,7 +99,8 @@ def figure_svg(fig: Figure, alt_text: str | None = None) -> str:
     class ``lmnotes-figure`` and ``aria-label`` (``alt_text``, or the figure's own, or
     its titles); element ids are made unique to the figure; black and the greys become
     ``currentColor`` and the palette CSS variables with fallbacks, so the page's theme
-    restyles the figure; the background is transparent. Token labels (drawn with the
+    restyles the figure; the background is transparent; a fifth of the width is added on
+    the right, so that translated labels (longer in French) fit. Token labels (drawn with the
     gid ``lmnotes-code``) sit in ``<g class="lmnotes-code">``: code, never translated.
 
     Parameters
@@ -140,6 +143,12 @@ def figure_svg(fig: Figure, alt_text: str | None = None) -> str:
     svg = re.sub(r"font-family: 'DejaVu Sans Mono', [^;\"]*",
                  "font-family: 'DejaVu Sans Mono', monospace", svg)
     svg = re.sub(r"\n\s+", "\n", svg)
+    # Room on the right for translations longer than the English (legends sit there).
+    size = re.search(r'width="([\d.]+)pt" height="([\d.]+)pt" viewBox="0 0 ([\d.]+) ([\d.]+)"', svg)
+    if size:
+        width, height = float(size.group(1)) * (1 + _ROOM), float(size.group(2))
+        svg = svg.replace(size.group(0), f'width="{width:.2f}pt" height="{height:.2f}pt" '
+                          f'viewBox="0 0 {width:.2f} {height:.2f}"', 1)
     prefix = "f" + hashlib.sha1(svg.encode()).hexdigest()[:8] + "-"
     svg = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', svg)
     svg = re.sub(r'(href="#|url\(#)([^")]+)', lambda m: f"{m.group(1)}{prefix}{m.group(2)}", svg)
