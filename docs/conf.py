@@ -38,6 +38,7 @@ extensions = [
     "lmnotes_cite",
     "lmnotes_site",
     "lmnotes_execute",
+    "lmnotes_outputs",
 ]
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb"}
 exclude_patterns = ["_build", "jupyter_execute", "locales", "Thumbs.db", ".DS_Store"]

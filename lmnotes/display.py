@@ -7,24 +7,32 @@ a causal LM is scored on at each position (the next token, its probability and
 its loss). Both render as HTML in a notebook and as plain text in a terminal
 or a doctest.
 
-The plotting helpers build :class:`matplotlib.figure.Figure` objects directly,
-without ``pyplot``: no global figure registry, no window, nothing to close;
+The plotting helpers build :class:`DescribedFigure` objects (a
+:class:`matplotlib.figure.Figure` that knows what it shows, in words: ``alt_text``)
+directly, without ``pyplot``: no global figure registry, no window, nothing to close;
 ``fig.savefig(...)`` renders with Agg. Figures are about 6 x 3 inches at 100 dpi.
-So that a bare figure at the end of a notebook cell shows as an image even when
-``pyplot`` was never imported, importing this module inside IPython registers a
-PNG formatter for ``Figure`` (the one ``matplotlib-inline`` would register).
+In a notebook a bare figure shows as inline SVG (:func:`figure_svg`): real text
+(selectable, found by search, translated on the French site), ``role="img"`` with its
+``alt_text`` as ``aria-label``, and colours through CSS variables (``--lmnotes-fig-*``)
+and ``currentColor``, so that the site's light and dark themes restyle it. Cells are
+told apart by a hatch pattern as well as by colour.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import io
+import re
 from collections.abc import Sequence
 
 import numpy as np
 import torch
+import matplotlib
 from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
-from matplotlib.patches import FancyBboxPatch, Patch
+from matplotlib.patches import FancyBboxPatch, Patch, PathPatch
+from matplotlib.path import Path as MplPath
 
 from lmnotes._checks import check_int, check_integer_2d, check_same_shape
 from lmnotes._tables import Table, marker_label, visible_token
@@ -32,7 +40,9 @@ from lmnotes.clm import next_token_losses
 from lmnotes.mlm import MASK_OUTCOMES, mask_outcomes
 
 __all__ = [
+    "DescribedFigure",
     "NextTokenTable",
+    "figure_svg",
     "TokenTable",
     "plot_label_shift",
     "plot_mask",
@@ -45,12 +55,112 @@ __all__ = [
 DPI = 100
 FIGSIZE = (6.0, 3.0)
 
-# Colour-blind safe (Okabe-Ito) colours.
-_GREY, _BLUE, _ORANGE, _GREEN, _WHITE = "#e6e6e6", "#0072b2", "#e69f00", "#009e73", "#ffffff"
+# Colour-blind safe (Okabe-Ito) colours; the green is darkened for 4.5:1 against white text.
+_GREY, _BLUE, _ORANGE, _GREEN, _WHITE = "#e6e6e6", "#0072b2", "#e69f00", "#007a5a", "#ffffff"
+#: Share of the width added on the right of an SVG figure, for longer translated labels.
+_ROOM = 0.2
+#: Marks drawn on coloured cells in both themes (not restyled).
+_INK = "#111111"
+#: How the SVG's colours are restyled by the page's theme (docs/_static/lmnotes-figures.css).
+_THEMED = {
+    "#000000": "currentColor",
+    "#333333": "currentColor",
+    "#444444": "currentColor",
+    "#555555": "currentColor",
+    "#666666": "currentColor",
+    "#999999": "currentColor",
+    _WHITE: "var(--lmnotes-fig-bg, #ffffff)",
+    _GREY: "var(--lmnotes-fig-muted, #e6e6e6)",
+    _BLUE: "var(--lmnotes-fig-blue, #0072b2)",
+    _GREEN: "var(--lmnotes-fig-green, #007a5a)",
+}
+
+
+class DescribedFigure(Figure):
+    """A matplotlib figure with a description of what it shows, shown as inline SVG.
+
+    Attributes
+    ----------
+    alt_text : str
+        What the figure shows, in words generated from its data (the figure's
+        ``aria-label``).
+    """
+
+    alt_text: str = ""
+
+    def _repr_html_(self) -> str:
+        return figure_svg(self)
+
+
+def figure_svg(fig: Figure, alt_text: str | None = None) -> str:
+    """The figure as an inline ``<svg>`` element for a web page.
+
+    Text stays text (``svg.fonttype: none``); the root carries ``role="img"``, the
+    class ``lmnotes-figure`` and ``aria-label`` (``alt_text``, or the figure's own, or
+    its titles); element ids are made unique to the figure; black and the greys become
+    ``currentColor`` and the palette CSS variables with fallbacks, so the page's theme
+    restyles the figure; the background is transparent; a fifth of the width is added on
+    the right, so that translated labels (longer in French) fit. Token labels (drawn with the
+    gid ``lmnotes-code``) sit in ``<g class="lmnotes-code">``: code, never translated.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        Any figure.
+    alt_text : str, optional
+        The description; defaults to ``fig.alt_text`` or to the axes titles.
+
+    Returns
+    -------
+    str
+        The ``<svg ...>...</svg>`` markup, without XML declaration or metadata.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from lmnotes.display import figure_svg, plot_mask
+    >>> svg = figure_svg(plot_mask(torch.ones(2, 2, dtype=torch.bool).tril(), title="causal"))
+    >>> svg.startswith("<svg") and 'role="img"' in svg and ">causal</text>" in svg
+    True
+    """
+    if alt_text is None:
+        alt_text = getattr(fig, "alt_text", "") or "; ".join(
+            ax.get_title() for ax in fig.axes if ax.get_title()
+        ) or "Figure"
+    buffer = io.StringIO()
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "lmnotes"}):
+        fig.savefig(buffer, format="svg", facecolor="none", edgecolor="none",
+                    metadata={"Date": None})
+    svg = buffer.getvalue()
+    svg = svg[svg.index("<svg"):]
+    svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.DOTALL)
+    svg = svg.replace('<g id="lmnotes-code">', '<g class="lmnotes-code">')
+    # Shorter: coordinates to 0.01 pt, one font list, no indentation.
+    svg = re.sub(r'\b(d|x|y|transform)="[^"]*"',
+                 lambda m: re.sub(r"(?<=\d)\.(\d\d)\d+", r".\1", m.group(0)), svg)
+    svg = re.sub(r"font-family: 'DejaVu Sans', [^;\"]*", "font-family: 'DejaVu Sans', sans-serif",
+                 svg)
+    svg = re.sub(r"font-family: 'DejaVu Sans Mono', [^;\"]*",
+                 "font-family: 'DejaVu Sans Mono', monospace", svg)
+    svg = re.sub(r"\n\s+", "\n", svg)
+    # Room on the right for translations longer than the English (legends sit there).
+    size = re.search(r'width="([\d.]+)pt" height="([\d.]+)pt" viewBox="0 0 ([\d.]+) ([\d.]+)"', svg)
+    if size:
+        width, height = float(size.group(1)) * (1 + _ROOM), float(size.group(2))
+        svg = svg.replace(size.group(0), f'width="{width:.2f}pt" height="{height:.2f}pt" '
+                          f'viewBox="0 0 {width:.2f} {height:.2f}"', 1)
+    prefix = "f" + hashlib.sha1(svg.encode()).hexdigest()[:8] + "-"
+    svg = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', svg)
+    svg = re.sub(r'(href="#|url\(#)([^")]+)', lambda m: f"{m.group(1)}{prefix}{m.group(2)}", svg)
+    svg = re.sub(r"#[0-9a-f]{6}\b", lambda m: _THEMED.get(m.group(0), m.group(0)), svg)
+    label = (alt_text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;"))
+    return svg.replace(
+        "<svg ", f'<svg role="img" aria-label="{label}" class="lmnotes-figure" fill="currentColor" ', 1
+    ).rstrip()
 
 
 def _register_notebook_display() -> None:
-    """Inside IPython, show bare figures as PNG (no-op elsewhere)."""
+    """Inside IPython, show a bare plain figure as PNG, a described one only as SVG (no-op elsewhere)."""
     try:
         from IPython import get_ipython
         from IPython.core.pylabtools import print_figure
@@ -60,7 +170,12 @@ def _register_notebook_display() -> None:
     if shell is None:
         return
     formatter = shell.display_formatter.formatters["image/png"]
-    formatter.for_type(Figure, lambda fig: print_figure(fig, "png", bbox_inches="tight"))
+    formatter.for_type(
+        Figure,
+        lambda fig: None
+        if isinstance(fig, DescribedFigure)
+        else print_figure(fig, "png", bbox_inches="tight"),
+    )
 
 
 _register_notebook_display()
@@ -279,8 +394,35 @@ def next_token_table(
 # --- figures --------------------------------------------------------------------------------
 
 
-def _new_figure(figsize=FIGSIZE) -> Figure:
-    return Figure(figsize=figsize, dpi=DPI, layout="constrained")
+def _new_figure(figsize=FIGSIZE) -> DescribedFigure:
+    return DescribedFigure(figsize=figsize, dpi=DPI, layout="constrained")
+
+
+def _cells(ax, where: np.ndarray, facecolor: str, hatch: str | None = None,
+           hatchcolor: str = _INK) -> None:
+    """Fill the cells of ``ax`` where ``where`` is true: one path (a rectangle per run of
+    cells in a row), one colour, one hatch."""
+    vertices, codes = [], []
+    for r, row in enumerate(np.asarray(where, dtype=bool)):
+        edges = np.flatnonzero(np.diff(np.concatenate(([0], row.astype(np.int8), [0]))))
+        for start, stop in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
+            vertices += [(start - 0.5, r - 0.5), (stop - 0.5, r - 0.5), (stop - 0.5, r + 0.5),
+                         (start - 0.5, r + 0.5), (start - 0.5, r - 0.5)]
+            codes += [MplPath.MOVETO, MplPath.LINETO, MplPath.LINETO, MplPath.LINETO,
+                      MplPath.CLOSEPOLY]
+    if not vertices:
+        return
+    ax.add_patch(_hatched(PathPatch(MplPath(vertices, codes), facecolor=facecolor, linewidth=0),
+                          hatch, hatchcolor))
+
+
+def _hatched(patch, hatch: str | None, hatchcolor: str):
+    """Give ``patch`` a hatch pattern of ``hatchcolor`` (the mark that is not a colour)."""
+    if hatch:
+        patch.set_hatch(hatch)
+        patch.set_hatchcolor(hatchcolor)
+        patch.set_hatch_linewidth(0.8)
+    return patch
 
 
 def _to_numpy_2d(value, name: str) -> np.ndarray:
@@ -359,6 +501,9 @@ def plot_mlm_masks(
     codes = mask_outcomes(inputs, labels, mask_token_id).numpy()
     names = [*MASK_OUTCOMES]
     colours = [_GREY, _BLUE, _ORANGE, _GREEN]
+    # The mark of each outcome besides its colour: a hatch (none for unchosen positions).
+    hatches = [None, "////", "xxx", "\\\\\\\\"]
+    marks = [_INK, _WHITE, _INK, _INK]
     if attention_mask is not None:
         pad = _to_numpy_2d(attention_mask, "attention_mask")
         if pad.shape != codes.shape:
@@ -368,12 +513,22 @@ def plot_mlm_masks(
         codes = np.where(pad == 0, 4, codes)
         names.append("padding")
         colours.append(_WHITE)
+        hatches.append("---")
+        marks.append("#000000")
     cmap = ListedColormap(colours)
     norm = BoundaryNorm(np.arange(len(colours) + 1) - 0.5, len(colours))
 
     fig = _new_figure()
     ax = fig.add_subplot()
-    ax.imshow(codes, cmap=cmap, norm=norm, aspect="auto", interpolation="nearest")
+    # The image holds the codes (and sets the axes); the cells are drawn as patches, so
+    # that their colours follow the page's theme in SVG and each outcome has a hatch.
+    ax.imshow(codes, cmap=cmap, norm=norm, aspect="auto", interpolation="nearest").set_visible(
+        False
+    )
+    ax.patch.set_facecolor(_GREY)  # unchosen positions: the background
+    for code, (colour, hatch, mark) in enumerate(zip(colours, hatches, marks, strict=True)):
+        if code:
+            _cells(ax, codes == code, colour, hatch, mark)
     batch, length = codes.shape
     ax.set_xlabel("position")
     ax.set_ylabel("sequence")
@@ -381,16 +536,22 @@ def plot_mlm_masks(
         ax.set_xticks(np.arange(-0.5, length), minor=True)
     if batch <= 40:
         ax.set_yticks(np.arange(-0.5, batch), minor=True)
-    ax.grid(which="minor", color="white", linewidth=0.5)
+    ax.grid(which="minor", color=_WHITE, linewidth=0.5)
     ax.tick_params(which="minor", length=0)
     if title:
         ax.set_title(title)
     counts = [int((codes == code).sum()) for code in range(len(names))]
     handles = [
-        Patch(facecolor=c, edgecolor="#999999", label=f"{name} ({n})")
-        for c, name, n in zip(colours, names, counts, strict=True)
+        _hatched(Patch(facecolor=c, edgecolor="#999999", label=f"{name} ({n})"), h, m)
+        for c, name, n, h, m in zip(colours, names, counts, hatches, marks, strict=True)
     ]
     fig.legend(handles=handles, loc="outside right center", fontsize="small", frameon=False)
+    words = [f"{n} {name}" for name, n in zip(names, counts, strict=True)]
+    fig.alt_text = (
+        (f"{title}. " if title else "")
+        + f"MLM masking of {batch} sequences of {length} positions (rows: sequences, columns: "
+        f"positions): {', '.join(words)}."
+    )
     return fig
 
 
@@ -476,8 +637,8 @@ def plot_label_shift(
                 boxstyle="round,pad=0.02",
                 facecolor=face,
                 edgecolor="#555555",
-                linewidth=0.6,
-                alpha=0.9 if active else 1.0,
+                linewidth=0.6 if active else 0.9,
+                linestyle="solid" if active else (0, (2, 2)),  # not scored: dashed, not only grey
             )
         )
         ax.text(
@@ -487,8 +648,9 @@ def plot_label_shift(
             ha="center",
             va="center",
             fontsize=size,
-            color="white" if active else "#666666",
+            color=_WHITE if active else "#666666",
             family="monospace",
+            gid="lmnotes-code",
         )
 
     for i, token in enumerate(tokens):
@@ -527,6 +689,14 @@ def plot_label_shift(
     )
     if title:
         ax.set_title(title, fontsize="medium")
+    scored = sum(not ignored[i + 1] for i in range(n - 1))
+    fig.alt_text = (
+        (f"{title}. " if title else "")
+        + f"Diagram of {n} tokens in two rows, inputs below and labels (not shifted) above; "
+        f"{scored} arrows go from the input at each position i to the label at position "
+        f"i + 1, the pairs the loss scores; the {2 * n - 2 * scored} greyed, dashed boxes "
+        "are never scored."
+    )
     return fig
 
 
@@ -583,6 +753,7 @@ def plot_mask(
     fig = _new_figure()
     _draw_mask(fig.add_subplot(), values, title, xlabels, ylabels)
     _mask_legend(fig)
+    fig.alt_text = _describe_mask(values, title) + "."
     return fig
 
 
@@ -673,7 +844,27 @@ def plot_masks(
     for k, (values, title, xs, ys) in enumerate(panels):
         _draw_mask(fig.add_subplot(1, n, k + 1), values, title, xs, ys)
     _mask_legend(fig)
+    fig.alt_text = (
+        f"{n} attention masks side by side. "
+        + " ".join(f"{_describe_mask(values, title)}." for values, title, _, _ in panels)
+    )
     return fig
+
+
+def _describe_mask(values: np.ndarray, title: str | None) -> str:
+    """One mask in words: its size, how many pairs may attend, its shape if it has a name."""
+    q_len, k_len = values.shape
+    allowed = int(values.sum())
+    named = f" \u201c{title}\u201d" if title else ""
+    text = (f"Attention mask{named}: {q_len} queries (rows) by "
+            f"{k_len} keys (columns), {allowed} of {q_len * k_len} pairs may attend "
+            "(blue, plain), the others are masked (grey, crossed)")
+    if q_len == k_len and np.array_equal(values, np.tril(np.ones_like(values))):
+        text += "; lower triangle: each query sees itself and the keys before it"
+    empty = int((values.sum(axis=1) == 0).sum())
+    if empty:
+        text += f"; {empty} rows have no key at all"
+    return text
 
 
 def _mask_values(mask, name: str) -> np.ndarray:
@@ -691,14 +882,18 @@ def _draw_mask(ax, values: np.ndarray, title, xlabels, ylabels) -> None:
     """Draw one 0/1 mask on ``ax``: queries on rows, keys on columns, key axis on top."""
     q_len, k_len = values.shape
     cmap = ListedColormap([_GREY, _BLUE])
-    ax.imshow(values, cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
+    # The image holds the values (and sets the axes); the cells are drawn as patches that
+    # follow the page's theme in SVG, masked ones crossed by a hatch.
+    ax.imshow(values, cmap=cmap, vmin=0, vmax=1, interpolation="nearest").set_visible(False)
+    _hatched(ax.patch, "xx", "#666666").set_facecolor(_GREY)  # masked: the background
+    _cells(ax, values == 1, _BLUE)
     ax.set_xlabel("key position")
     ax.set_ylabel("query position")
     if k_len <= 40:
         ax.set_xticks(np.arange(-0.5, k_len), minor=True)
     if q_len <= 40:
         ax.set_yticks(np.arange(-0.5, q_len), minor=True)
-    ax.grid(which="minor", color="white", linewidth=0.8)
+    ax.grid(which="minor", color=_WHITE, linewidth=0.8)
     ax.tick_params(which="minor", length=0)
     ax.xaxis.tick_top()
     ax.xaxis.set_label_position("top")
@@ -710,8 +905,12 @@ def _draw_mask(ax, values: np.ndarray, title, xlabels, ylabels) -> None:
             rotation=90 if max(map(len, xlabels), default=0) > 3 else 0,
             fontsize="small",
         )
+        for label in ax.get_xticklabels():
+            label.set_gid("lmnotes-code")  # tokens: code, not translated
     if ylabels is not None:
         ax.set_yticks(range(q_len), [marker_label(label) for label in ylabels], fontsize="small")
+        for label in ax.get_yticklabels():
+            label.set_gid("lmnotes-code")
     if title:
         ax.set_title(title)
 
@@ -721,7 +920,7 @@ def _mask_legend(fig: Figure) -> None:
     fig.legend(
         handles=[
             Patch(facecolor=_BLUE, label="may attend (True)"),
-            Patch(facecolor=_GREY, label="masked (False)"),
+            _hatched(Patch(facecolor=_GREY, label="masked (False)"), "xx", "#666666"),
         ],
         loc="outside right center",
         fontsize="small",

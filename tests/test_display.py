@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import pathlib
 import subprocess
 import sys
@@ -17,6 +18,8 @@ from matplotlib.text import Annotation
 from transformers import DataCollatorForLanguageModeling
 
 from lmnotes.display import (
+    DescribedFigure,
+    figure_svg,
     NextTokenTable,
     TokenTable,
     next_token_table,
@@ -223,13 +226,14 @@ class TestPlotMlmMasks:
         assert sum(counts) == ids.numel() and all(c > 0 for c in counts)
 
     def test_small_png_and_no_pyplot_figure(self, bert_uncased):
-        """A 64 x 128 batch renders 600 x 300 px under 60 KB; no pyplot figure is left open."""
+        """A 64 x 128 batch renders 600 x 300 px, PNG under 120 KB, SVG under 180 KB; no pyplot figure is left open."""
         ids = torch.randint(1000, 30000, (64, 128), generator=torch.Generator().manual_seed(0))
         inputs, labels = mask_tokens(ids, bert_uncased, generator=torch.Generator())
         open_before = plt.get_fignums()
         fig = plot_mlm_masks(inputs, labels, mask_token_id=bert_uncased.mask_token_id)
         png = _png_bytes(fig)
-        assert len(png) < MAX_PNG_BYTES
+        assert len(png) < 2 * MAX_PNG_BYTES  # hatches make the raster larger; pages use SVG
+        assert len(figure_svg(fig)) < 3 * MAX_PNG_BYTES
         assert tuple(fig.get_size_inches() * fig.dpi) == (600, 300)
         assert plt.get_fignums() == open_before
 
@@ -439,3 +443,57 @@ class TestModule:
             [sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True
         )
         assert result.stdout.strip() == "False"
+
+
+class TestFigureSvg:
+    def _svgs(self):
+        causal = torch.ones(4, 4, dtype=torch.bool).tril()
+        return (
+            plot_mask(causal, title="causal mask", xlabels=list("abcd"), ylabels=list("abcd")),
+            plot_masks([causal, torch.tensor([[1, 1, 0]] * 4)], titles=["self", "cross"]),
+        )
+
+    def test_real_text_role_and_alt_text(self):
+        """The SVG keeps its words as <text>, is role=img and carries the figure's alt text."""
+        fig, _ = self._svgs()
+        svg = figure_svg(fig)
+        assert isinstance(fig, DescribedFigure)
+        assert ">causal mask</text>" in svg and ">key position</text>" in svg
+        assert 'role="img"' in svg and f'aria-label="{fig.alt_text}"' in svg
+        assert "10 of 16 pairs may attend" in fig.alt_text and "lower triangle" in fig.alt_text
+
+    def test_tokens_are_marked_as_code(self):
+        """Tick labels that are tokens sit in <g class="lmnotes-code"> (never translated)."""
+        svg = figure_svg(self._svgs()[0])
+        assert svg.count('<g class="lmnotes-code">') == 8
+
+    def test_ids_unique_across_figures(self):
+        """Two figures on one page share no element id."""
+        ids = [re.findall(r'\bid="([^"]+)"', figure_svg(fig)) for fig in self._svgs()]
+        assert ids[0] and ids[1] and not set(ids[0]) & set(ids[1])
+        assert all(len(set(i)) == len(i) for i in ids)
+
+    def test_colours_follow_the_theme(self):
+        """No black, white or palette colour is hard-coded: currentColor and CSS variables instead."""
+        svg = figure_svg(self._svgs()[1])
+        for colour in ("#000000", "#ffffff", "#0072b2", "#e6e6e6"):
+            assert f": {colour}" not in svg, colour
+        assert "var(--lmnotes-fig-blue, #0072b2)" in svg and "currentColor" in svg
+        assert "data:image/png" not in svg  # no raster inside
+
+    def test_masked_cells_have_a_pattern(self):
+        """Masked cells are told by a hatch pattern, not by colour alone (in the legend too)."""
+        fig = self._svgs()[0]
+        assert fig.axes[0].patch.get_hatch() == "xx"
+        assert [h.get_hatch() for h in fig.legends[0].legend_handles] == [None, "xx"]
+        assert "<pattern" in figure_svg(fig)
+
+    def test_mlm_outcomes_each_have_their_own_hatch(self, bert_uncased):
+        """Every MLM outcome but unchosen has a distinct hatch; the alt text counts each outcome."""
+        ids = torch.randint(1000, 30000, (4, 20), generator=torch.Generator().manual_seed(0))
+        inputs, labels = mask_tokens(ids, bert_uncased, mlm_probability=0.5,
+                                     generator=torch.Generator().manual_seed(1))
+        fig = plot_mlm_masks(inputs, labels, mask_token_id=bert_uncased.mask_token_id)
+        hatches = [h.get_hatch() for h in fig.legends[0].legend_handles]
+        assert hatches[0] is None and len(set(hatches[1:])) == 3 and None not in hatches[1:]
+        assert "4 sequences of 20 positions" in fig.alt_text

@@ -473,6 +473,83 @@ class MarkReferences(SphinxPostTransform):
             wrapper += bib
 
 
+#: The annotations of docs/references.bib (notes, kinds of source, "n.d."), in French.
+#: Titles, authors and names stay in their original language; only these words change.
+ANNOTATIONS = {
+    "fr": [
+        (r"Archived copy:", "Copie archivée\u00a0:"),
+        (r"\bn\.d\.", "s.\u00a0d."),
+        (r"Transformers documentation", "Documentation de Transformers"),
+        (r"Living documentation \(the latest release\)\.",
+         "Documentation vivante (la dernière version)."),
+        (r"Source code, transformers", "Code source, transformers"),
+        (r"GitHub issue (?=\S)", "Ticket GitHub "),
+        (r"GitHub pull request (?=\S)", "Demande de fusion (pull request) GitHub "),
+        (r"Who opened the issue was not checked\.",
+         "L'auteur du ticket n'a pas été vérifié."),
+        (r"Who opened the pull request was not checked\.",
+         "L'auteur de la demande de fusion n'a pas été vérifié."),
+        (r"Adds (\S+) and (\S+) \((transformers [\d.]+)\)\.", r"Ajoute \1 et \2 (\3)."),
+        (r"Adds (\S+) \((transformers [\d.]+)\)\.", r"Ajoute \1 (\2)."),
+        (r"Introduces (\S+(?: \(\S+\))?) \((transformers [\d.]+)\)\.", r"Introduit \1 (\2)."),
+        (r"Introduces (\S+) \((\w+)\)\.", r"Introduit \1 (\2)."),
+        (r"Title shown without its leading emoji\.", "Titre montré sans son émoji initial."),
+        (r"About TRL's own (\S+) \(([^)]+)\)\.", r"À propos du \1 propre à TRL (\2)."),
+        (r"Hugging Face blog", "Blog de Hugging Face"),
+        (r"The individual authors were not checked\.",
+         "Les auteurs individuels n'ont pas été vérifiés."),
+        (r"Towards Data Science, on Medium", "Towards Data Science, sur Medium"),
+        (r"Cited by the original notes \(MLM versus CLM\)\.",
+         "Cité par les notes d'origine (MLM contre CLM)."),
+        (r"Cited by the original notes \(cross-attention\)\.",
+         "Cité par les notes d'origine (attention croisée)."),
+        (r"Title as in the URL; author and date not checked \(the page could not be opened "
+         r"offline\)\.", "Titre tel que dans l'URL\u00a0; auteur et date non vérifiés (la page "
+         "n'a pas pu être ouverte hors ligne)."),
+        (r"Neutral title: the video's real title, author and date could not be checked "
+         r"offline\.", "Titre neutre\u00a0: le vrai titre, l'auteur et la date de la vidéo n'ont "
+         "pas pu être vérifiés hors ligne."),
+        (r"Data Science Stack Exchange, question", "Data Science Stack Exchange, question"),
+        (r"Author and date not checked\.", "Auteur et date non vérifiés."),
+    ],
+}
+
+
+def translate_annotations(text: str, language: str) -> str:
+    """The annotations of a bibliography entry in ``language`` (other words unchanged).
+
+    >>> translate_annotations("2020. Archived copy: ", "fr")
+    '2020. Copie archivée\u00a0: '
+    """
+    for pattern, replacement in ANNOTATIONS.get(language, []):
+        text = re.sub(pattern, replacement, text)
+    return text
+
+
+class TranslateAnnotations(SphinxPostTransform):
+    """Put the bibliography's annotations (not its titles) in the page's language.
+
+    Runs after sphinxcontrib-bibtex formats the entries (priority 5); the translated
+    words are wrapped in an inline of class ``language-<lang>`` (``lang`` in HTML),
+    inside the bibliography's ``lang="en"``.
+    """
+
+    default_priority = 7
+
+    def run(self, **kwargs: Any) -> None:
+        language = self.config.language or "en"
+        if language not in ANNOTATIONS:
+            return
+        for container in list(self.document.findall(nodes.container)):
+            if "lmnotes-references" not in container["classes"]:
+                continue
+            for text in list(container.findall(nodes.Text)):
+                new = translate_annotations(str(text), language)
+                if new != str(text):
+                    text.parent.replace(text, nodes.inline(new, new,
+                                                           classes=[f"language-{language}"]))
+
+
 @functools.lru_cache(maxsize=4)
 def _cached_citation(path: str, mtime_ns: int) -> dict[str, Any]:
     """The parsed file, read again when it changes (sphinx-autobuild keeps the process)."""
@@ -497,5 +574,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("cite-this", CiteThisDirective)
     app.add_post_transform(ResolveCiteThis)
     app.add_post_transform(MarkReferences)
+    app.add_post_transform(TranslateAnnotations)
     app.connect("config-inited", _load)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,151 @@
+"""On the French site the evidence is French: outputs, figures, alt texts and the theme.
+
+An English word of those parts of an English page (the vocabulary) that shows again on
+the French page fails the test, unless it is French too (it appears in a msgstr of the
+French catalogs), a code identifier or a name (:data:`ALLOWED`), or data: words of the
+page's own code cells, quoted or bracketed text (reprs of strings and lists), tokens
+(``<code>``, SVG groups of class ``lmnotes-code``, rows of text tables).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import polib
+import pytest
+from bs4 import BeautifulSoup
+
+from conftest import DOCS, page_names
+
+sys.path.insert(0, str(DOCS / "_ext"))
+import lmnotes_outputs  # noqa: E402
+
+LOCALES = DOCS / "locales" / "fr" / "LC_MESSAGES"
+
+#: English words allowed on the French site: identifiers, names of libraries, models,
+#: people and sources, and abbreviations French uses as they are.
+ALLOWED = frozenset("""
+tensor dtype torch device cpu cuda true false none nan inf eager sdpa flash attn mask
+bart bert gpt smollm llama codegen pythia mlm clm python pytorch numpy transformers trl
+hugging face hub github furo sphinx pradyunsg myst nb jupyter linux intel amd arm
+max min id ids sqrt log softmax logits token mit apache xeon processor
+""".split())
+
+WORD = re.compile(r"[A-Za-z][A-Za-z'\u2019]+")
+
+
+def _words(text: str) -> set[str]:
+    return {w.lower().strip("'\u2019") for w in WORD.findall(text)}
+
+
+def _french_vocabulary() -> set[str]:
+    words: set[str] = set()
+    for path in LOCALES.rglob("*.po"):
+        for entry in polib.pofile(str(path)):
+            words |= _words(entry.msgstr)
+    return words
+
+
+def _text_output_words(text: str) -> set[str]:
+    """Words of a printed output, minus data: bracketed/quoted text and text-table rows."""
+    spans = lmnotes_outputs._protected_spans(text)
+    kept = "".join(" " if lmnotes_outputs._inside(i, spans) else ch for i, ch in enumerate(text))
+    lines = kept.split("\n")
+    for i in range(1, len(lines)):
+        if lmnotes_outputs._RULE.match(lines[i]):
+            j = i + 1
+            while j < len(lines) and lines[j].strip():
+                lines[j] = ""
+                j += 1
+    return _words("\n".join(lines))
+
+
+def evidence_words(html: str) -> set[str]:
+    """Words a reader sees in the outputs, figures, alt texts and theme of one page."""
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup.select("code, g.lmnotes-code, script, style, .lmnotes-references, "
+                           ".lmnotes-docstrings, [lang=en]"):
+        tag.decompose()  # code, tokens, and what is marked English (the language switcher)
+    words: set[str] = set()
+    for pre in soup.select("div.cell_output pre"):
+        words |= _text_output_words(pre.get_text())
+        pre.decompose()
+    for output in soup.select("div.cell_output"):
+        words |= _words(output.get_text(" "))
+    for tag in soup.find_all(attrs={"aria-label": True}):
+        words |= _words(tag["aria-label"])
+    for tag in soup.find_all(["img", "area"]):
+        words |= _words(tag.get("alt", ""))
+    # The theme: everything outside the article (header, sidebars, footer), and titles.
+    article = soup.find("article")
+    if article is not None:
+        article.decompose()
+    for tag in soup.select("nav.sidebar-tree, .sidebar-tree, .toc-tree, .related-pages .title, "
+                           "title, .sidebar-brand-text"):
+        tag.decompose()  # page titles: prose, checked with the catalogs of the pages
+    words |= _words(soup.get_text(" "))
+    return words
+
+
+def code_words(html: str) -> set[str]:
+    """Words of the page's code cells (sentences fed to tokenizers, names)."""
+    soup = BeautifulSoup(html, "html.parser")
+    return _words(" ".join(t.get_text(" ") for t in soup.select("div.cell_input, pre, code")))
+
+
+@pytest.fixture(scope="module")
+def french_vocabulary() -> set[str]:
+    return _french_vocabulary()
+
+
+@pytest.mark.site
+class TestFrenchEvidence:
+    @pytest.mark.parametrize("name", page_names())
+    def test_no_english_word_in_outputs_figures_alt_or_theme(
+        self, site: Path, name: str, french_vocabulary: set[str]
+    ) -> None:
+        """Every English word of the evidence and theme is translated on the French page."""
+        en_html = (site / "en" / f"{name}.html").read_text("utf-8")
+        fr_html = (site / "fr" / f"{name}.html").read_text("utf-8")
+        english = evidence_words(en_html)
+        allowed = ALLOWED | french_vocabulary | code_words(en_html)
+        left = sorted((evidence_words(fr_html) & english) - allowed)
+        assert left == [], f"English words on fr/{name}.html"
+
+    @pytest.mark.parametrize("name", page_names())
+    def test_figures_have_alt_text_in_the_page_language(self, site: Path, name: str) -> None:
+        """Every figure is an inline SVG with role=img and an aria-label that differs by language."""
+        en = BeautifulSoup((site / "en" / f"{name}.html").read_text("utf-8"), "html.parser")
+        fr = BeautifulSoup((site / "fr" / f"{name}.html").read_text("utf-8"), "html.parser")
+        en_svgs, fr_svgs = en.select("svg.lmnotes-figure"), fr.select("svg.lmnotes-figure")
+        assert len(en_svgs) == len(fr_svgs)
+        assert not en.select("div.cell_output img"), "figures are inline SVG, not images"
+        for a, b in zip(en_svgs, fr_svgs, strict=True):
+            assert a.get("role") == b.get("role") == "img"
+            assert len(a["aria-label"]) > 40 and a["aria-label"] != b["aria-label"]
+
+    def test_theme_words_are_french(self, site: Path) -> None:
+        """furo's words on a French page: skip link, back to top, toggles, footer."""
+        page = (site / "fr" / "notes" / "mlm.html").read_text("utf-8")
+        for french in ("Aller au contenu", "Retour en haut", "Sur cette page", "Fait avec",
+                       "Afficher ou masquer la navigation du site", "<title>Sommaire</title>",
+                       "Changer de thème"):
+            assert french in page, french
+        for english in ("Skip to content", "Back to top", "Toggle ", "Made with", "'s\n"):
+            assert english not in page, english
+
+    def test_bibliography_annotations_are_french(self, site: Path) -> None:
+        """The bibliography's annotations are French, its titles unchanged."""
+        page = (site / "fr" / "reference" / "bibliography.html").read_text("utf-8")
+        assert "Copie archivée" in page and "Archived copy" not in page
+        assert "Cited by" not in page and "GitHub pull request" not in page
+
+    def test_glued_numbers_in_french_form(self, site: Path) -> None:
+        """Glued speeds and ratios on the French packing page use French separators."""
+        soup = BeautifulSoup((site / "fr" / "notes" / "packing.html").read_text("utf-8"),
+                             "html.parser")
+        pasted = [s.get_text() for s in soup.select("span.pasted-text")]
+        assert pasted and all("." not in p and not re.search(r"\d,\d{3}", p)
+                              for p in pasted if re.fullmatch(r"[\d.,\u202f]+", p))

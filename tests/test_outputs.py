@@ -1,0 +1,259 @@
+"""The translation of cell outputs (docs/_ext/lmnotes_outputs.py) and its catalog."""
+
+from __future__ import annotations
+
+import re
+import sys
+
+import polib
+import pytest
+from docutils import nodes
+from docutils.utils import new_document
+from docutils.frontend import get_default_settings
+from docutils.parsers.rst import Parser
+
+from conftest import DOCS
+
+sys.path.insert(0, str(DOCS / "_ext"))
+import lmnotes_cite  # noqa: E402
+import lmnotes_outputs as out  # noqa: E402
+
+CATALOG = DOCS / "locales" / "fr" / "LC_MESSAGES" / "outputs.po"
+
+
+def _catalog(**extra: str) -> out.Catalog:
+    return out.Catalog({
+        "position": "position", "token": "jeton", "input id": "id d'entrée", "label": "étiquette",
+        "label token": "jeton de l'étiquette", "model's loss": "perte du modèle",
+        "same tokens": "mêmes jetons", "unchosen ({0})": "non choisi ({0})",
+        "with the mask": "avec le masque", "pads": "remplissage", **extra,
+    })
+
+
+class TestNumbers:
+    def test_template_replaces_numbers_by_placeholders(self) -> None:
+        """Numbers become {0}, {1}... in order; braces of the text are doubled."""
+        assert out.template("3 new queries, 4 cached keys") == ("{0} new queries, {1} cached keys",
+                                                                ["3", "4"])
+        assert out.template("x {a} 0.5") == ("x {{a}} {0}", ["0.5"])
+
+    def test_identifiers_and_versions_are_not_numbers(self) -> None:
+        """Digits inside identifiers (SmolLM2, d_k) or versions (4.57.6) stay text."""
+        assert out.template("SmolLM2 on transformers 4.57.6")[1] == []
+
+    def test_french_form(self) -> None:
+        """Decimal comma, narrow no-break space for thousands and before %."""
+        assert out.french_numbers("92,197 tokens/s, ratio 1.20, 12.5%, -100") == (
+            "92\u202f197 tokens/s, ratio 1,20, 12,5\u202f%, -100")
+
+
+class TestCatalog:
+    def test_message_with_numbers(self) -> None:
+        """A message is found by its template and its numbers come back in French form."""
+        catalog = _catalog(**{"ratio {0}": "rapport {0}"})
+        assert catalog.message("ratio 1.20") == "rapport 1,20"
+        assert catalog.message("unchosen (37)") == "non choisi (37)"
+
+    def test_missing_message_is_recorded_and_left_in_english(self) -> None:
+        """A message with no translation stays as it was and is listed as missing."""
+        catalog = _catalog()
+        assert catalog.message("max difference") == "max difference"
+        assert catalog.missing == {"max difference"}
+
+    def test_code_words_and_numbers_alone_are_no_message(self) -> None:
+        """True, tensor, a lone number: nothing to translate, nothing missing."""
+        catalog = _catalog()
+        assert catalog.message("True") == "True" and catalog.message("0.5") == "0,5"
+        assert catalog.missing == set()
+
+    def test_fuzzy_and_empty_entries_are_not_loaded(self, tmp_path) -> None:
+        """load_catalog keeps only translated, non-fuzzy entries."""
+        po = polib.POFile()
+        po.append(polib.POEntry(msgid="a b", msgstr="c d"))
+        po.append(polib.POEntry(msgid="e f", msgstr="g h", flags=["fuzzy"]))
+        po.append(polib.POEntry(msgid="i j", msgstr=""))
+        po.save(str(tmp_path / "outputs.po"))
+        assert out.load_catalog(tmp_path / "outputs.po") == {"a b": "c d"}
+
+
+class TestText:
+    def test_ruled_table_is_realigned(self) -> None:
+        """A text table keeps its columns aligned after its header is translated; tokens stay."""
+        text = ("position  token   input id  label  label token\n"
+                "--------  ------  --------  -----  -----------\n"
+                "       0  [CLS]          2   -100\n"
+                "       4  [MASK]         4      8  four")
+        lines = out.translate_text(text, _catalog()).split("\n")
+        assert re.split(r"\s{2,}", lines[0]) == ["position", "jeton", "id d'entrée", "étiquette",
+                                                 "jeton de l'étiquette"]
+        assert "[CLS]" in lines[2] and lines[3].endswith("four")
+        ends = {line.index("2") for line in lines[2:3]} | {lines[3].index("4", 10)}
+        assert len(ends) == 1  # the "input id" column stays right-aligned
+        assert len(lines[1].split()) == 5
+
+    def test_runs_of_words_translated_code_and_brackets_kept(self) -> None:
+        """Words are translated (a no-break space before a colon); identifiers, reprs and quoted
+        strings are not."""
+        catalog = _catalog()
+        text = "model's loss:   2.345 same tokens: True\ntensor([[0.1, 0.2]]) 'the cat'"
+        assert out.translate_text(text, catalog) == (
+            "perte du modèle\u00a0:   2,345 mêmes jetons\u00a0: True\ntensor([[0.1, 0.2]]) 'the cat'")
+        assert catalog.missing == set()
+
+    def test_columns_of_a_hand_made_table_are_realigned(self) -> None:
+        """Cells between blank gutters are translated; right-aligned columns stay right-aligned."""
+        text = ("pads  with the mask  no mask\n"
+                "   1        2.4e-07  1.7e-01\n"
+                "  10        3.6e-07  4.6e-01")
+        catalog = _catalog(**{"no mask": "sans masque"})
+        lines = out.translate_text(text, catalog).split("\n")
+        assert lines[0] == "remplissage  avec le masque  sans masque"
+        assert {len(line) for line in lines} == {len(lines[0])}  # every column right-aligned
+        assert lines[2].endswith("3,6e-07      4,6e-01")
+
+    def test_right_aligned_header_keeps_its_column(self) -> None:
+        """The spaces before a right-aligned header absorb a longer translation."""
+        english = "          pads  with the mask"
+        line = out.translate_line(english, _catalog())
+        assert line == "   remplissage avec le masque" and len(line) == len(english)
+
+
+class TestHtml:
+    def test_text_nodes_and_labels_translated_code_kept(self) -> None:
+        """Text nodes and aria-label are translated; <code> and lmnotes-code groups are not."""
+        catalog = _catalog()
+        markup = ('<svg aria-label="unchosen (3)"><text>unchosen (3)</text>'
+                  '<g class="lmnotes-code"><text>token</text></g></svg>'
+                  '<table><th>label</th><td><code>label</code></td></table>')
+        assert out.translate_html(markup, catalog) == (
+            '<svg aria-label="non choisi (3)"><text>non choisi (3)</text>'
+            '<g class="lmnotes-code"><text>token</text></g></svg>'
+            '<table><th>étiquette</th><td><code>label</code></td></table>')
+
+
+class TestDoctree:
+    def _doctree(self, source: str) -> nodes.document:
+        document = new_document("<test>", get_default_settings(Parser))
+        Parser().parse(source, document)
+        return document
+
+    def test_outputs_glue_and_math(self) -> None:
+        """Output blocks are translated, glued values and math decimals take the French form."""
+        document = self._doctree("x")
+        output = nodes.container(classes=["cell_output"])
+        output += nodes.literal_block("same tokens: True", "same tokens: True")
+        document += output
+        document += nodes.paragraph("", "", nodes.inline("92,197", "92,197", classes=["pasted-text"]))
+        document += nodes.paragraph("", "", nodes.inline("Python 3.11", "Python 3.11",
+                                                         classes=["pasted-text"]))
+        document += nodes.math_block("p = 0.15", "p = 0.15")
+        document += nodes.literal_block("same tokens", "same tokens")  # code, not an output
+        missing: list[str] = []
+        out.translate_doctree(document, _catalog(), lambda message, node: missing.append(message))
+        texts = [n.astext() for n in document.findall(nodes.TextElement)]
+        assert "mêmes jetons\u00a0: True" in texts and "92\u202f197" in texts
+        assert "p = 0{,}15" in texts and "same tokens" in texts and missing == []
+        assert "Python 3.11" in texts  # a glued text keeps its versions
+
+    def test_missing_translation_warns(self) -> None:
+        """A message with no French is reported (a warning: the strict build fails)."""
+        document = self._doctree("x")
+        output = nodes.container(classes=["cell_output"])
+        output += nodes.literal_block("nothing here yet", "nothing here yet")
+        document += output
+        missing: list[str] = []
+        out.translate_doctree(document, _catalog(), lambda message, node: missing.append(message))
+        assert len(missing) == 1 and "nothing here yet" in missing[0]
+
+
+class TestGlossaryOrder:
+    def test_french_dictionary_order(self) -> None:
+        """Accents and case do not decide the order: écart before étiquette before lot."""
+        terms = ["lot", "Masque", "étiquette", "écart", "assembleur de données"]
+        assert sorted(terms, key=out.collation_key) == [
+            "assembleur de données", "écart", "étiquette", "lot", "Masque"]
+
+
+class TestPot:
+    def test_write_pot_then_merge(self, tmp_path) -> None:
+        """write_pot gives one sorted, empty entry per message, flagged python-brace-format."""
+        out.write_pot(["b {0}", "a", "a"], tmp_path / "outputs.pot")
+        pot = polib.pofile(str(tmp_path / "outputs.pot"))
+        assert [e.msgid for e in pot] == ["a", "b {0}"]
+        assert all(e.msgstr == "" and "python-brace-format" in e.flags for e in pot)
+
+
+class TestTheme:
+    def test_hard_coded_theme_words(self) -> None:
+        """furo's icon titles, aria-labels and footer possessive are translated."""
+        page = ('<title>Contents</title><input aria-label="Toggle site navigation sidebar">'
+                '<input aria-label="Toggle navigation of Notes &amp; more">'
+                'Copyright &#169; 2026, The lmnotes authors\n'
+                'Made with <a href="https://www.sphinx-doc.org/">Sphinx</a> and '
+                '<a class="muted-link" href="https://pradyunsg.me">@pradyunsg</a>\'s\n  \n'
+                '<a href="https://github.com/pradyunsg/furo">Furo</a>')
+        fr = {"Contents": "Sommaire", "Toggle site navigation sidebar": "Navigation",
+              "Made with": "Fait avec", "and": "et", "The lmnotes authors": "les auteurs",
+              "Toggle navigation of %(title)s": "Navigation de %(title)s"}
+        new = out.translate_theme(page, lambda s: fr.get(s, s))
+        assert "<title>Sommaire</title>" in new and 'aria-label="Navigation"' in new
+        assert 'aria-label="Navigation de Notes &amp; more"' in new
+        assert "2026, les auteurs\n" in new and "Fait avec <a" in new and "</a> et <a" in new
+        assert "'s" not in new and new.index("Furo</a>") < new.index("@pradyunsg")
+
+
+class TestBibliographyAnnotations:
+    @pytest.mark.parametrize(("english", "french"), [
+        ("Archived copy: ", "Copie archivée\u00a0: "),
+        ("n.d.", "s.\u00a0d."),
+        ("GitHub pull request huggingface/trl#550", "Demande de fusion (pull request) GitHub "
+                                                     "huggingface/trl#550"),
+        ("Cited by the original notes (MLM versus CLM).",
+         "Cité par les notes d'origine (MLM contre CLM)."),
+        ("Adds a and b (transformers 4.49.0).", "Ajoute a et b (transformers 4.49.0)."),
+    ])
+    def test_annotations_in_french(self, english: str, french: str) -> None:
+        """Each kind of annotation of references.bib has its French form."""
+        assert lmnotes_cite.translate_annotations(english, "fr") == french
+        assert lmnotes_cite.translate_annotations(english, "en") == english
+
+
+class TestOutputCatalog:
+    def test_catalog_complete_and_placeholders_kept(self) -> None:
+        """outputs.po: no fuzzy or empty entry; each msgstr has the msgid's placeholders."""
+        po = polib.pofile(str(CATALOG))
+        assert len(po) > 0
+        assert [e.msgid for e in po.untranslated_entries() + po.fuzzy_entries()] == []
+        for entry in po:
+            assert sorted(out._PLACEHOLDER.findall(entry.msgstr)) == sorted(
+                out._PLACEHOLDER.findall(entry.msgid)), entry.msgid
+
+
+class TestOutputsCatalogTool:
+    def _tool(self):
+        sys.path.insert(0, str(DOCS / "_tools"))
+        import outputs_catalog
+
+        return outputs_catalog
+
+    def test_merge_adds_new_drops_gone_keeps_translations(self, tmp_path) -> None:
+        """merge: new messages come in empty, translations stay, vanished messages go."""
+        tool = self._tool()
+        po_path = tmp_path / "outputs.po"
+        po = polib.POFile()
+        po.append(polib.POEntry(msgid="kept {0}", msgstr="gardé {0}"))
+        po.append(polib.POEntry(msgid="gone", msgstr="parti"))
+        po.save(str(po_path))
+        out.write_pot(["kept {0}", "new one"], tmp_path / "outputs.pot")
+        assert tool.merge(tmp_path / "outputs.pot", po_path) == (1, 1)
+        merged = {e.msgid: e.msgstr for e in polib.pofile(str(po_path))}
+        assert merged == {"kept {0}": "gardé {0}", "new one": ""}
+        assert [p.split(":")[0] for p in tool.problems(po_path)] == ["untranslated"]
+
+    def test_placeholder_mismatch_is_a_problem(self, tmp_path) -> None:
+        """A msgstr that loses a number placeholder is reported."""
+        tool = self._tool()
+        po = polib.POFile()
+        po.append(polib.POEntry(msgid="{0} of {1}", msgstr="{0} sur"))
+        po.save(str(tmp_path / "outputs.po"))
+        assert tool.problems(tmp_path / "outputs.po")[0].startswith("placeholders differ")
