@@ -18,29 +18,38 @@ PAGE = "reference/original-notes"
 PARTS = {
     "original-notes-mlm": (
         ["notes/mlm.html", "reference/errata.html"],
-        ["Dans les MLM on utilise un masquage d'un ou plusieurs tokens comme label",
-         "définition : label = bonne réponse dans une entrée",
-         "le model essais de prédire le mot masque",
-         'tokenizer = AutoTokenizer.from_pretrained("bert-base-cased")',
-         "[ 101, 2023,  103, 1037, 2503,  102]"],
+        [
+            "Dans les MLM on utilise un masquage d'un ou plusieurs tokens comme label",
+            "définition : label = bonne réponse dans une entrée",
+            "le model essais de prédire le mot masque",
+            'tokenizer = AutoTokenizer.from_pretrained("bert-base-cased")',
+            "[ 101, 2023,  103, 1037, 2503,  102]",
+        ],
     ),
     "original-notes-clm": (
         ["notes/clm.html", "reference/errata.html"],
-        ["le CML va pouvoir prédire le dernier mot de la séquence proposer en entré",
-         "le masque d'attention est interne au model et se nome masque d'attention causal",
-         "mlm=False  # 👈 C'est le changement crucial !",
-         "[11748,   299, 32152,   355, 45941]"],
+        [
+            "le CML va pouvoir prédire le dernier mot de la séquence proposer en entré",
+            "le masque d'attention est interne au model et se nome masque d'attention causal",
+            "mlm=False  # 👈 C'est le changement crucial !",
+            "[11748,   299, 32152,   355, 45941]",
+        ],
     ),
     "original-notes-todo": (
         ["notes/causal-mask.html", "notes/padding-mask.html", "notes/cross-attention.html"],
-        ["[ ] Approfondir le masque d'attention causal",
-         "[ ] Role du padding mask dans le CML, c'est pas complétement clair.",
-         "[ ] Vérifier le mécanisme de cross attention."],
+        [
+            "[ ] Approfondir le masque d'attention causal",
+            "[ ] Role du padding mask dans le CML, c'est pas complétement clair.",
+            "[ ] Vérifier le mécanisme de cross attention.",
+        ],
     ),
     "original-notes-sources": (
         ["reference/bibliography.html"],
-        ["Différence entre MLM et CLM", "https://www.youtube.com/watch?v=agRyKPhsqJ4",
-         "https://arxiv.org/abs/1706.03762"],
+        [
+            "Différence entre MLM et CLM",
+            "https://www.youtube.com/watch?v=agRyKPhsqJ4",
+            "https://arxiv.org/abs/1706.03762",
+        ],
     ),
 }
 
@@ -68,8 +77,11 @@ class TestOriginalNotesPage:
         for part, (targets, _) in PARTS.items():
             section = soup.find("section", id=part)
             assert section is not None, part
-            frame = [a["href"] for a in section.find_all("a", href=True)
-                     if not a.find_parent(class_="lmnotes-original")]
+            frame = [
+                a["href"]
+                for a in section.find_all("a", href=True)
+                if not a.find_parent(class_="lmnotes-original")
+            ]
             resolved = {(Path(PAGE).parent / href.split("#")[0]).as_posix() for href in frame}
             resolved = {name.replace("reference/../", "") for name in resolved}
             assert set(targets) <= resolved, (part, resolved)
@@ -87,8 +99,10 @@ class TestOriginalNotesPage:
 
     def test_the_original_is_identical_on_both_sites(self, site: Path) -> None:
         """The quoted notes (text and code) are the same on the English and the French page."""
-        en, fr = ([div.get_text() for div in _soup(site, lang).select(".lmnotes-original")]
-                  for lang in LANGUAGES)
+        en, fr = (
+            [div.get_text() for div in _soup(site, lang).select(".lmnotes-original")]
+            for lang in LANGUAGES
+        )
         assert len(en) >= len(PARTS)
         assert en == fr
 
