@@ -40,10 +40,14 @@ class TestCatalogs:
 
 
 def _visible_blocks(html: str) -> list[str]:
-    """Prose of the article: paragraphs, list items, headings, table cells; code and outputs left out."""
+    """Prose of the article: paragraphs, list items, headings, table cells; code and outputs left out.
+
+    The learner's French notes (``.lmnotes-original``) are the same in both languages by design.
+    """
     soup = BeautifulSoup(html, "html.parser")
     article = soup.find("article") or soup
-    for tag in article.select("pre, code, div.cell_output, div.output, .highlight, script, style, .lmnotes-docstrings, .lmnotes-references"):
+    for tag in article.select("pre, code, div.cell_output, div.output, .highlight, script, style, "
+                              ".lmnotes-docstrings, .lmnotes-references, .lmnotes-original"):
         tag.decompose()
     blocks = []
     for tag in article.find_all(["p", "li", "h1", "h2", "h3", "dt", "dd", "th", "td", "figcaption"]):

@@ -10,6 +10,9 @@
   for the local layout ``_build/html/<lang>/<page>.html`` and Read the Docs'
   ``/<lang>/<version>/<page>.html``.
 - API docstrings are left out of the catalogs: the API reference stays in English.
+- The learner's original notes (containers of class ``lmnotes-original``) and their English
+  translation (``lmnotes-translation``) are left out of the catalogs; the translation is
+  shown in the English build only.
 - MathJax is copied from the ``django-static-mathjax`` wheel into ``_static/mathjax/``, so
   that no page asks another host for anything.
 """
@@ -101,6 +104,31 @@ class KeepDocstringsInEnglish(SphinxTransform):
                 node["translatable"] = False
 
 
+class OriginalNotes(SphinxTransform):
+    """Keep the learner's French notes as they are and their English translation in English only.
+
+    ``lmnotes-original`` containers hold the notes verbatim: the same text in every
+    language. ``lmnotes-translation`` containers hold their English translation, shown in
+    the English build and removed from the others. Neither is extracted into the catalogs
+    (a French "translation" of either would only repeat the original), and smart quotes
+    leave them alone (the notes keep their straight apostrophes in both languages). Runs
+    before Sphinx's ``Locale`` transform (priority 20).
+    """
+
+    default_priority = 10
+
+    def apply(self, **kwargs: Any) -> None:
+        for container in list(self.document.findall(nodes.container)):
+            classes = container["classes"]
+            if "lmnotes-original" not in classes and "lmnotes-translation" not in classes:
+                continue
+            container["support_smartquotes"] = False  # the notes' own apostrophes and quotes
+            for node in container.findall(nodes.TextElement):
+                node["translatable"] = False
+            if "lmnotes-translation" in classes and (self.config.language or "en") != "en":
+                container.parent.remove(container)
+
+
 def _copy_mathjax(app: Sphinx, exception: Exception | None) -> None:
     """Copy MathJax's tex-chtml component and its fonts into ``_static/mathjax/``."""
     if exception is not None or app.builder.format != "html":
@@ -125,4 +153,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("html-page-context", _language_links)
     app.connect("build-finished", _copy_mathjax)
     app.add_transform(KeepDocstringsInEnglish)
+    app.add_transform(OriginalNotes)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
