@@ -70,9 +70,10 @@ def _shared_env(session: nox.Session, *extra_groups: str) -> dict[str, str]:
     }
 
 
-def _run(session: nox.Session, env: dict[str, str], tool: str, *args: str, **kwargs) -> None:
-    """Run ``tool`` from the shared environment."""
-    session.run(str(ENV / "bin" / tool), *args, env={**env, **kwargs.pop("env", {})},
+def _run(session: nox.Session, env: dict[str, str], tool: str, *args: str,
+         extra_env: dict[str, str] | None = None, **kwargs) -> None:
+    """Run ``tool`` from the shared environment (``extra_env`` added to its variables)."""
+    session.run(str(ENV / "bin" / tool), *args, env={**env, **(extra_env or {})},
                 external=True, **kwargs)
 
 
@@ -121,7 +122,7 @@ def site(session: nox.Session) -> None:
     _build_site(session, env, strict=True)
     _sphinx(session, env, "doctest", BUILD / "doctest", strict=True)
     _run(session, env, "pytest", "tests", "-m", "site", *session.posargs,
-         env={"LMNOTES_SITE": str(HTML), "LMNOTES_NOX_ENV": str(ENV)})
+         extra_env={"LMNOTES_SITE": str(HTML), "LMNOTES_NOX_ENV": str(ENV)})
 
 
 @nox.session(venv_backend="none")
@@ -149,7 +150,7 @@ def linkcheck(session: nox.Session) -> None:
         # Offline: build the site, then resolve every relative link and #anchor of every page.
         _build_site(session, env)
         _run(session, env, "pytest", "tests/test_links.py", "-m", "site", *session.posargs[1:],
-             env={"LMNOTES_SITE": str(HTML)})
+             extra_env={"LMNOTES_SITE": str(HTML)})
         return
     # Timeouts, retries, rate limits and ignored hosts: docs/_ext/linkcheck_settings.py.
     for language in LANGUAGES:
