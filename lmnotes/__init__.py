@@ -6,6 +6,10 @@ One module, one concept; the pages import what they explain from the module of t
 - :mod:`lmnotes.assets`: real tokenizers and a real small causal LM, offline, checked by SHA-256;
 - :mod:`lmnotes.mlm`: masked-LM masking (the 80/10/10 rule), bit-identical to the library's collator;
 - :mod:`lmnotes.clm`: causal-LM labels, the shift inside the loss, the pad = eos pitfall;
+- :mod:`lmnotes.seq2seq`: encoder-decoder labels, the shift on the decoder's input side;
+- :mod:`lmnotes.instruct`: instruction tuning, labels on the answer only (prompt masking);
+- :mod:`lmnotes.loss_normalisation`: the mean per token, gradient accumulation and
+  ``num_items_in_batch``;
 - :mod:`lmnotes.masks`: causal, padding and cross-attention masks, boolean and additive;
   position ids read from a padding mask;
 - :mod:`lmnotes.attention`: reference scaled dot-product attention, self and cross;
