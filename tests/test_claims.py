@@ -245,7 +245,7 @@ class TestMaskedLanguageModelling:
         "`whole_word_mask=True` (with a fast tokenizer's offsets) chooses all the pieces of a word "
         "together, and every chosen piece becomes `[MASK]`.",
         since="4.57.0",
-        page="notes/mlm",
+        page="notes/whole-word",
     )
     def test_whole_word_mask(self, claim):
         """Over many calls, the pieces of each word are chosen or left together, always as [MASK]."""
@@ -277,7 +277,7 @@ class TestMaskedLanguageModelling:
         "`mask_replace_prob` to 1 (4.57 raises a `TypeError` instead, unless `mask_replace_prob=1` "
         "is passed).",
         since="5.0.0",
-        page="notes/mlm",
+        page="notes/whole-word",
     )
     def test_whole_word_mask_defaults(self, claim):
         """Build the collator with the default 0.8/0.1 split."""
@@ -293,6 +293,48 @@ class TestMaskedLanguageModelling:
         probabilities = (collator.mask_replace_prob, collator.random_replace_prob)
         claim.check(warned and probabilities == (1, 0),
                     f"warned: {warned}, mask/random replace prob {probabilities}")
+
+
+    @pytest.mark.claim(
+        "mlm-whole-word-rates",
+        "With `whole_word_mask=True` a word is a run of text without a space (punctuation glued "
+        "to a word goes with it); about `mlm_probability` of the words are chosen, and so about "
+        "`mlm_probability` of the tokens.",
+        since="4.57.0",
+        page="notes/whole-word",
+    )
+    def test_whole_word_rates(self, claim):
+        """lmnotes.whole_word.compare_whole_word_masking on a toy WordPiece vocabulary."""
+        from lmnotes.whole_word import compare_whole_word_masking
+
+        tokenizer = bert_tokenizer(PIECES + [","])
+        try:
+            result = compare_whole_word_masking(tokenizer, "the unbelievably faster, cat sat",
+                                                draws=3000)
+        except (TypeError, ValueError) as err:
+            claim.check(False, f"{type(err).__name__}: {err}")
+            return
+        row = result.row("whole-word")
+        holds = (result.words == 5 and row["words split"] == 0.0
+                 and abs(row["words touched"] - 0.15) < 0.02
+                 and abs(row["chosen tokens"] - 0.15) < 0.02)
+        claim.check(holds, f"{result.words} words; words touched {row['words touched']:.3f}, "
+                           f"tokens chosen {row['chosen tokens']:.3f}, split {row['words split']}")
+
+
+    @pytest.mark.claim(
+        "mlm-whole-word-collator-removed",
+        "The separate `DataCollatorForWholeWordMask` (`##` pieces only, 80/10/10) is gone; 4.57 "
+        "still has it, deprecated in favour of `whole_word_mask=True`.",
+        since="5.0.0",
+        page="notes/whole-word",
+    )
+    def test_whole_word_collator_removed(self, claim):
+        """Whether transformers still exports the class."""
+        import transformers
+
+        present = hasattr(transformers, "DataCollatorForWholeWordMask")
+        claim.check(not present, "present" if present else "absent")
 
 
 # --------------------------------------------------------------------------- CLM collator
@@ -542,6 +584,48 @@ class TestLossNormalisation:
                                      num_items_in_batch=torch.tensor(7))
         claim.check(bool(out.loss.isnan()) and zero and summed.item() == 0.0,
                     f"loss {out.loss.item()}, gradients zero: {zero}, with num_items {summed.item()}")
+
+
+# --------------------------------------------------------------------------- batched generation
+
+
+class TestBatchedGeneration:
+    PROMPTS = ["w5 w6 w7 w9", "w8", "w10 w11"]
+
+    @pytest.mark.claim(
+        "generate-position-ids",
+        "`generate()` on a left-padded batch passes the model position ids `cumsum(mask) - 1` on "
+        "the real tokens (pad positions get 1 in 4.57.6, 0 in 5.24.0).",
+        page="notes/batched-generation",
+    )
+    def test_position_ids(self, claim):
+        """The position ids a tiny Llama receives at generate()'s first step."""
+        from lmnotes.batched_generation import captured_position_ids
+        from lmnotes.tiny import word_tokenizer
+
+        seen = captured_position_ids(tiny_llama(), word_tokenizer(), self.PROMPTS)
+        mask = seen["attention_mask"].bool()
+        expected = seen["attention_mask"].cumsum(-1) - 1
+        got = seen["position_ids"]
+        holds = got is not None and torch.equal(got[mask], expected[mask])
+        claim.check(holds, f"position ids {None if got is None else got.tolist()}")
+
+    @pytest.mark.claim(
+        "generate-left-padding",
+        "Greedy generation from a left-padded batch gives each prompt the tokens it gets alone; "
+        "a right-padded decoder-only batch makes `generate()` log a warning.",
+        page="notes/batched-generation",
+    )
+    def test_left_padding(self, claim):
+        """batched_vs_alone and right_padding_warning on a tiny Llama."""
+        from lmnotes.batched_generation import batched_vs_alone, right_padding_warning
+        from lmnotes.tiny import word_tokenizer
+
+        model, tokenizer = tiny_llama(), word_tokenizer()
+        result = batched_vs_alone(model, tokenizer, self.PROMPTS, max_new_tokens=6)
+        warning = right_padding_warning(model, tokenizer, self.PROMPTS)
+        claim.check(result.all_equal and "right-padding" in warning,
+                    f"same tokens: {result.all_equal}, warning: {warning[:60]!r}")
 
 
 # --------------------------------------------------------------------------- masks
