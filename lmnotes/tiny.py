@@ -420,8 +420,8 @@ def word_tokenizer():
     >>> tokenizer = word_tokenizer()
     >>> tokenizer("w5 w17 w42")["input_ids"]
     [0, 5, 17, 42, 2]
-    >>> tokenizer.pad_token_id, len(tokenizer)
-    (1, 100)
+    >>> tokenizer.pad_token_id, len(tokenizer), sorted(tokenizer("w5").keys())
+    (1, 100, ['attention_mask', 'input_ids'])
     """
     from tokenizers import Tokenizer, decoders, pre_tokenizers, processors
     from tokenizers.models import WordLevel
@@ -436,6 +436,8 @@ def word_tokenizer():
         single="<s> $A </s>", special_tokens=[("<s>", 0), ("</s>", 2)]
     )
     backend.decoder = decoders.WordPiece(prefix="##")
+    # No token_type_ids (transformers 4.x returns them by default; BART and Llama reject them).
     return PreTrainedTokenizerFast(
-        tokenizer_object=backend, bos_token="<s>", pad_token="<pad>", eos_token="</s>"
+        tokenizer_object=backend, bos_token="<s>", pad_token="<pad>", eos_token="</s>",
+        model_input_names=["input_ids", "attention_mask"],
     )

@@ -567,7 +567,7 @@ class TestLossNormalisation:
         "loss-empty-mlm-batch",
         "An MLM batch in which no token was chosen has a NaN loss (0 / 0) and zero gradients; "
         "`fixed_cross_entropy` with a positive `num_items_in_batch` gives 0; `BertForMaskedLM` "
-        "takes its own mean and ignores `num_items_in_batch`.",
+        "takes its own mean, without `num_items_in_batch`.",
         page="notes/loss-normalisation",
     )
     def test_empty_mlm_batch(self, claim):
@@ -577,7 +577,7 @@ class TestLossNormalisation:
         model = tiny_bert()
         ids = torch.randint(5, 100, (2, 6), generator=torch.Generator().manual_seed(0))
         labels = torch.full_like(ids, -100)
-        out = model(input_ids=ids, labels=labels, num_items_in_batch=torch.tensor(7))
+        out = model(input_ids=ids, labels=labels)
         out.loss.backward()
         zero = all(bool((p.grad == 0).all()) for p in model.parameters() if p.grad is not None)
         summed = fixed_cross_entropy(out.logits.detach().view(-1, 100), labels.view(-1),
