@@ -5,11 +5,17 @@ One module, one concept; the pages import what they explain from the module of t
 
 - :mod:`lmnotes.assets`: real tokenizers and a real small causal LM, offline, checked by SHA-256;
 - :mod:`lmnotes.mlm`: masked-LM masking (the 80/10/10 rule), bit-identical to the library's collator;
+- :mod:`lmnotes.whole_word`: whole-word masking, words read from the tokens' offsets;
 - :mod:`lmnotes.clm`: causal-LM labels, the shift inside the loss, the pad = eos pitfall;
+- :mod:`lmnotes.seq2seq`: encoder-decoder labels, the shift on the decoder's input side;
+- :mod:`lmnotes.instruct`: instruction tuning, labels on the answer only (prompt masking);
+- :mod:`lmnotes.loss_normalisation`: the mean per token, gradient accumulation and
+  ``num_items_in_batch``;
 - :mod:`lmnotes.masks`: causal, padding and cross-attention masks, boolean and additive;
   position ids read from a padding mask;
 - :mod:`lmnotes.attention`: reference scaled dot-product attention, self and cross;
 - :mod:`lmnotes.generation`: teacher forcing against generation one token at a time;
+- :mod:`lmnotes.batched_generation`: generating a left-padded batch, the position ids it needs;
 - :mod:`lmnotes.packing`: padding waste and padding-free (packed) batches;
 - :mod:`lmnotes.probes`: executable evidence (causality, padding invariance, cross-attention);
 - :mod:`lmnotes.inspection`: the masks and attention inputs transformers builds, captured;

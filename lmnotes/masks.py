@@ -240,7 +240,7 @@ def position_ids_from_attention_mask(attention_mask: torch.Tensor) -> torch.Tens
     With left padding the first real token then gets position 0, as in an unpadded run.
     Pad positions get 0 here (the running count there is -1 or repeats the last real
     position; their outputs are never used). ``generate()`` computes the same ids for real
-    tokens and fills pad positions with 1 instead.
+    tokens and fills pad positions with 0 (transformers 5.24) or 1 (4.57).
 
     Parameters
     ----------

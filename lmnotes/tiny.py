@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 import torch
 from transformers import (
     BartConfig,
+    BartForConditionalGeneration,
     BartModel,
     BertConfig,
     BertForMaskedLM,
@@ -34,10 +35,12 @@ __all__ = [
     "tiny_gpt2",
     "tiny_bert",
     "tiny_bart",
+    "tiny_bart_lm",
     "tiny_llama",
     "tiny_llama_config",
     "random_word_ids",
     "bert_tokenizer",
+    "word_tokenizer",
 ]
 
 #: Vocabulary size of the tiny random models; ids 0-2 are special (bos/pad/eos), 3-99 "words".
@@ -177,7 +180,40 @@ def tiny_bart(seed: int = 0, attn_implementation: str = "eager") -> BartModel:
     >>> model.config.is_encoder_decoder, model.config.pad_token_id
     (True, 1)
     """
-    config = _config(
+    return _build(BartModel, _bart_config(attn_implementation), seed)
+
+
+def tiny_bart_lm(
+    seed: int = 0, attn_implementation: str = "eager"
+) -> BartForConditionalGeneration:
+    """:func:`tiny_bart` with its language-model head: it takes ``labels`` and returns a loss.
+
+    Parameters
+    ----------
+    seed : int, default 0
+        Seed of the weight initialisation.
+    attn_implementation : {"eager", "sdpa"}, default "eager"
+        Attention backend.
+
+    Returns
+    -------
+    model : BartForConditionalGeneration
+        In eval mode; ``bos = 0``, ``pad = 1``, ``eos = 2`` and ``decoder_start_token_id = 2``
+        as in the real BART.
+
+    Examples
+    --------
+    >>> from lmnotes.tiny import tiny_bart_lm
+    >>> model = tiny_bart_lm()
+    >>> model.config.decoder_start_token_id, model.config.vocab_size
+    (2, 100)
+    """
+    return _build(BartForConditionalGeneration, _bart_config(attn_implementation), seed)
+
+
+def _bart_config(attn_implementation: str) -> BartConfig:
+    """The configuration of the tiny BART models."""
+    return _config(
         BartConfig,
         attn_implementation,
         d_model=_HIDDEN,
@@ -193,7 +229,6 @@ def tiny_bart(seed: int = 0, attn_implementation: str = "eager") -> BartModel:
         init_std=TINY_INIT_STD,
         forced_eos_token_id=None,
     )
-    return _build(BartModel, config, seed)
 
 
 def tiny_llama(seed: int = 0, attn_implementation: str = "eager") -> LlamaForCausalLM:
@@ -366,3 +401,44 @@ def bert_tokenizer(vocab: Sequence[str] | Mapping[str, int], *, lowercase: bool 
     )
     backend.decoder = decoders.WordPiece()
     return BertTokenizerFast(tokenizer_object=backend, do_lower_case=lowercase)
+
+
+def word_tokenizer():
+    """A tokenizer for the tiny models: ``<s>``, ``<pad>``, ``</s>``, then the words ``w3 .. w99``.
+
+    Id ``i`` is the word ``w{i}`` (ids 0-2 are the special tokens of the tiny BART and
+    Llama), so a text reads as its ids. Texts are split on spaces and framed as
+    ``<s> ... </s>``, as BART's tokenizer does.
+
+    Returns
+    -------
+    tokenizer : transformers.PreTrainedTokenizerFast
+        ``bos_token_id = 0``, ``pad_token_id = 1``, ``eos_token_id = 2``; padding on the right.
+
+    Examples
+    --------
+    >>> from lmnotes.tiny import word_tokenizer
+    >>> tokenizer = word_tokenizer()
+    >>> tokenizer("w5 w17 w42")["input_ids"]
+    [0, 5, 17, 42, 2]
+    >>> tokenizer.pad_token_id, len(tokenizer), sorted(tokenizer("w5").keys())
+    (1, 100, ['attention_mask', 'input_ids'])
+    """
+    from tokenizers import Tokenizer, decoders, pre_tokenizers, processors
+    from tokenizers.models import WordLevel
+    from transformers import PreTrainedTokenizerFast
+
+    special = ["<s>", "<pad>", "</s>"]
+    vocab = {token: i for i, token in enumerate(special)}
+    vocab.update({f"w{i}": i for i in range(TINY_FIRST_WORD_ID, TINY_VOCAB_SIZE)})
+    backend = Tokenizer(WordLevel(vocab, unk_token="<pad>"))
+    backend.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    backend.post_processor = processors.TemplateProcessing(
+        single="<s> $A </s>", special_tokens=[("<s>", 0), ("</s>", 2)]
+    )
+    backend.decoder = decoders.WordPiece(prefix="##")
+    # No token_type_ids (transformers 4.x returns them by default; BART and Llama reject them).
+    return PreTrainedTokenizerFast(
+        tokenizer_object=backend, bos_token="<s>", pad_token="<pad>", eos_token="</s>",
+        model_input_names=["input_ids", "attention_mask"],
+    )

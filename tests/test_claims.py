@@ -246,6 +246,7 @@ class TestMaskedLanguageModelling:
         "`whole_word_mask=True` (with a fast tokenizer's offsets) chooses all the pieces of a word "
         "together, and every chosen piece becomes `[MASK]`.",
         since="4.57.0",
+        page="notes/whole-word",
     )
     def test_whole_word_mask(self, claim):
         """Over many calls, the pieces of each word are chosen or left together, always as [MASK]."""
@@ -277,6 +278,7 @@ class TestMaskedLanguageModelling:
         "`mask_replace_prob` to 1 (4.57 raises a `TypeError` instead, unless `mask_replace_prob=1` "
         "is passed).",
         since="5.0.0",
+        page="notes/whole-word",
     )
     def test_whole_word_mask_defaults(self, claim):
         """Build the collator with the default 0.8/0.1 split."""
@@ -292,6 +294,48 @@ class TestMaskedLanguageModelling:
         probabilities = (collator.mask_replace_prob, collator.random_replace_prob)
         claim.check(warned and probabilities == (1, 0),
                     f"warned: {warned}, mask/random replace prob {probabilities}")
+
+
+    @pytest.mark.claim(
+        "mlm-whole-word-rates",
+        "With `whole_word_mask=True` a word is a run of text without a space (punctuation glued "
+        "to a word goes with it); about `mlm_probability` of the words are chosen, and so about "
+        "`mlm_probability` of the tokens.",
+        since="4.57.0",
+        page="notes/whole-word",
+    )
+    def test_whole_word_rates(self, claim):
+        """lmnotes.whole_word.compare_whole_word_masking on a toy WordPiece vocabulary."""
+        from lmnotes.whole_word import compare_whole_word_masking
+
+        tokenizer = bert_tokenizer(PIECES + [","])
+        try:
+            result = compare_whole_word_masking(tokenizer, "the unbelievably faster, cat sat",
+                                                draws=3000)
+        except (TypeError, ValueError) as err:
+            claim.check(False, f"{type(err).__name__}: {err}")
+            return
+        row = result.row("whole-word")
+        holds = (result.words == 5 and row["words split"] == 0.0
+                 and abs(row["words touched"] - 0.15) < 0.02
+                 and abs(row["chosen tokens"] - 0.15) < 0.02)
+        claim.check(holds, f"{result.words} words; words touched {row['words touched']:.3f}, "
+                           f"tokens chosen {row['chosen tokens']:.3f}, split {row['words split']}")
+
+
+    @pytest.mark.claim(
+        "mlm-whole-word-collator-removed",
+        "The separate `DataCollatorForWholeWordMask` (`##` pieces only, 80/10/10) is gone; 4.57 "
+        "still has it, deprecated in favour of `whole_word_mask=True`.",
+        since="5.0.0",
+        page="notes/whole-word",
+    )
+    def test_whole_word_collator_removed(self, claim):
+        """Whether transformers still exports the class."""
+        import transformers
+
+        present = hasattr(transformers, "DataCollatorForWholeWordMask")
+        claim.check(not present, "present" if present else "absent")
 
 
 # --------------------------------------------------------------------------- CLM collator
@@ -365,6 +409,224 @@ class TestCausalLanguageModelling:
             out = model(input_ids=ids, labels=labels)
         ours = shifted_loss(out.logits, labels)
         claim.check(torch.equal(out.loss, ours), f"{build}: {out.loss.item():.6f} vs {ours.item():.6f}")
+
+
+# --------------------------------------------------------------------------- encoder-decoder labels
+
+
+@pytest.fixture(scope="module")
+def seq2seq_batch():
+    """DataCollatorForSeq2Seq, given the tiny BART, on two pairs of different lengths."""
+    from transformers import DataCollatorForSeq2Seq
+
+    from lmnotes.tiny import tiny_bart_lm, word_tokenizer
+
+    tokenizer = word_tokenizer()
+    pairs = [("w5 w17 w42 w8", "w61 w13 w77"), ("w9 w33", "w24 w50 w86 w71 w40")]
+    examples = [{**tokenizer(s), "labels": tokenizer(t)["input_ids"]} for s, t in pairs]
+    return DataCollatorForSeq2Seq(tokenizer, model=tiny_bart_lm())(examples)
+
+
+class TestSeq2Seq:
+    @pytest.mark.claim(
+        "seq2seq-collator",
+        "`DataCollatorForSeq2Seq` pads `labels` with `-100` and, given the model, sets "
+        "`decoder_input_ids = shift_tokens_right(labels, pad_token_id, decoder_start_token_id)`: "
+        "the labels one step to the right, each `-100` read as the pad id.",
+        page="notes/seq2seq",
+    )
+    def test_collator(self, claim, seq2seq_batch):
+        """Labels padded with -100; decoder inputs equal lmnotes.seq2seq's shift."""
+        from lmnotes.seq2seq import decoder_input_ids_from_labels
+
+        labels = seq2seq_batch["labels"]
+        padded_with_minus_100 = labels[0, -2:].tolist() == [-100, -100]
+        expected = decoder_input_ids_from_labels(labels, 1, 2)
+        shifted = torch.equal(seq2seq_batch.get("decoder_input_ids", torch.empty(0)), expected)
+        claim.check(padded_with_minus_100 and shifted,
+                    f"labels {labels.tolist()}, decoder_input_ids "
+                    f"{seq2seq_batch.get('decoder_input_ids', torch.empty(0)).tolist()}")
+
+    @pytest.mark.claim(
+        "seq2seq-loss-unshifted",
+        "An encoder-decoder model (BART) scores its logits against the labels as they are: its "
+        "loss equals `lmnotes.seq2seq.seq2seq_loss` bit for bit, and the model builds the same "
+        "decoder inputs from `labels` alone.",
+        page="notes/seq2seq",
+    )
+    def test_loss_unshifted(self, claim, seq2seq_batch):
+        """Tiny BART with and without decoder_input_ids: one loss, the unshifted cross-entropy."""
+        from lmnotes.seq2seq import seq2seq_loss
+        from lmnotes.tiny import tiny_bart_lm
+
+        model = tiny_bart_lm()
+        with torch.no_grad():
+            out = model(**seq2seq_batch)
+            alone = model(input_ids=seq2seq_batch["input_ids"],
+                          attention_mask=seq2seq_batch["attention_mask"],
+                          labels=seq2seq_batch["labels"])
+        ours = seq2seq_loss(out.logits, seq2seq_batch["labels"])
+        claim.check(torch.equal(out.loss, ours) and torch.equal(alone.loss, out.loss),
+                    f"model {out.loss.item():.6f}, labels only {alone.loss.item():.6f}, "
+                    f"seq2seq_loss {ours.item():.6f}")
+
+
+# --------------------------------------------------------------------------- instruction tuning
+
+
+class TestInstructionTuning:
+    TEMPLATE = ("{% for m in messages %}{% if m['role'] == 'assistant' %}"
+                "{% generation %}{{ m['content'] }} {% endgeneration %}"
+                "{% else %}{{ m['content'] }} {% endif %}{% endfor %}")
+    CHAT = [{"role": "user", "content": "w10 w11"}, {"role": "assistant", "content": "w20 w21"}]
+
+    @pytest.mark.claim(
+        "chat-assistant-mask",
+        "`apply_chat_template(..., return_dict=True, return_assistant_tokens_mask=True)` marks the "
+        "tokens a template wraps in `{% generation %}` (transformers PR #30650); a template "
+        "without that block, as SmolLM2's, gets a mask of zeros.",
+        page="notes/instruct",
+    )
+    def test_assistant_mask(self, claim):
+        """The tiny word tokenizer with and without {% generation %} in its template."""
+        from lmnotes.tiny import word_tokenizer
+
+        tokenizer = word_tokenizer()
+        masks = []
+        for template in (self.TEMPLATE, self.TEMPLATE.replace("{% generation %}", "").replace(
+                "{% endgeneration %}", "")):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                out = tokenizer.apply_chat_template(self.CHAT, chat_template=template,
+                                                    tokenize=True, return_dict=True,
+                                                    return_assistant_tokens_mask=True)
+            masks.append(list(out["assistant_masks"]))
+        claim.check(masks == [[0, 0, 1, 1], [0, 0, 0, 0]], f"with, without: {masks}")
+
+    @pytest.mark.claim(
+        "chat-template-dict",
+        "`apply_chat_template(messages)` (tokenize=True) returns a dict with `input_ids` and "
+        "`attention_mask`; before 5.0 it returned a list of ids unless `return_dict=True`.",
+        since="5.0.0",
+        page="notes/instruct",
+    )
+    def test_returns_dict(self, claim):
+        """The type of apply_chat_template's default tokenized output."""
+        from lmnotes.tiny import word_tokenizer
+
+        tokenizer = word_tokenizer()
+        out = tokenizer.apply_chat_template(self.CHAT, chat_template=self.TEMPLATE.replace(
+            "{% generation %}", "").replace("{% endgeneration %}", ""))
+        claim.check(hasattr(out, "keys") and "input_ids" in out, type(out).__name__)
+
+
+# --------------------------------------------------------------------------- loss normalisation
+
+
+class TestLossNormalisation:
+    EXAMPLES = [[5, 6, 7], [8, 9, 10], [11] * 12, [12] * 12]
+
+    @pytest.mark.claim(
+        "loss-num-items",
+        "A causal LM called with `num_items_in_batch` returns the sum of its token losses divided "
+        "by it: accumulated over micro-batches with the whole batch's count, the gradients are "
+        "those of the whole batch (transformers PR #34191).",
+        page="notes/loss-normalisation",
+    )
+    def test_num_items(self, claim):
+        """accumulation_gradients on a tiny Llama, micro-batches of 4 and 22 targets."""
+        from lmnotes.loss_normalisation import accumulation_gradients
+        from lmnotes.packing import padded_batch
+
+        result = accumulation_gradients(tiny_llama(), padded_batch(self.EXAMPLES, 1), steps=2)
+        error = result.error("sum / num_items_in_batch (labels[..., 1:])")
+        claim.check(error < 1e-5, f"relative gradient error {error:.1e}")
+
+    @pytest.mark.claim(
+        "trainer-num-items-shifted",
+        "For a causal LM, the Trainer counts `num_items_in_batch` over `labels[..., 1:]`, the "
+        "targets the shifted loss scores (PR #46204); before, over every label: one too many "
+        "per row.",
+        since="5.10.1",
+        page="notes/loss-normalisation",
+    )
+    def test_trainer_count(self, claim, tmp_path):
+        """Trainer._get_num_items_in_batch on a padded batch of a tiny Llama."""
+        from transformers import Trainer, TrainingArguments
+
+        from lmnotes.packing import padded_batch
+
+        batch = padded_batch(self.EXAMPLES, 1)
+        trainer = Trainer(model=tiny_llama(), args=TrainingArguments(
+            output_dir=str(tmp_path), report_to="none", use_cpu=True))
+        count = int(trainer._get_num_items_in_batch([batch], torch.device("cpu")))
+        shifted = int((batch["labels"][:, 1:] != -100).sum())
+        claim.check(count == shifted, f"Trainer counts {count}; shifted targets {shifted}, "
+                                      f"labels {int((batch['labels'] != -100).sum())}")
+
+    @pytest.mark.claim(
+        "loss-empty-mlm-batch",
+        "An MLM batch in which no token was chosen has a NaN loss (0 / 0) and zero gradients; "
+        "`fixed_cross_entropy` with a positive `num_items_in_batch` gives 0; `BertForMaskedLM` "
+        "takes its own mean, without `num_items_in_batch`.",
+        page="notes/loss-normalisation",
+    )
+    def test_empty_mlm_batch(self, claim):
+        """Tiny BERT, every label -100."""
+        from transformers.loss.loss_utils import fixed_cross_entropy
+
+        model = tiny_bert()
+        ids = torch.randint(5, 100, (2, 6), generator=torch.Generator().manual_seed(0))
+        labels = torch.full_like(ids, -100)
+        out = model(input_ids=ids, labels=labels)
+        out.loss.backward()
+        zero = all(bool((p.grad == 0).all()) for p in model.parameters() if p.grad is not None)
+        summed = fixed_cross_entropy(out.logits.detach().view(-1, 100), labels.view(-1),
+                                     num_items_in_batch=torch.tensor(7))
+        claim.check(bool(out.loss.isnan()) and zero and summed.item() == 0.0,
+                    f"loss {out.loss.item()}, gradients zero: {zero}, with num_items {summed.item()}")
+
+
+# --------------------------------------------------------------------------- batched generation
+
+
+class TestBatchedGeneration:
+    PROMPTS = ["w5 w6 w7 w9", "w8", "w10 w11"]
+
+    @pytest.mark.claim(
+        "generate-position-ids",
+        "`generate()` on a left-padded batch passes the model position ids `cumsum(mask) - 1` on "
+        "the real tokens (pad positions get 1 in 4.57.6, 0 in 5.24.0).",
+        page="notes/batched-generation",
+    )
+    def test_position_ids(self, claim):
+        """The position ids a tiny Llama receives at generate()'s first step."""
+        from lmnotes.batched_generation import captured_position_ids
+        from lmnotes.tiny import word_tokenizer
+
+        seen = captured_position_ids(tiny_llama(), word_tokenizer(), self.PROMPTS)
+        mask = seen["attention_mask"].bool()
+        expected = seen["attention_mask"].cumsum(-1) - 1
+        got = seen["position_ids"]
+        holds = got is not None and torch.equal(got[mask], expected[mask])
+        claim.check(holds, f"position ids {None if got is None else got.tolist()}")
+
+    @pytest.mark.claim(
+        "generate-left-padding",
+        "Greedy generation from a left-padded batch gives each prompt the tokens it gets alone; "
+        "a right-padded decoder-only batch makes `generate()` log a warning.",
+        page="notes/batched-generation",
+    )
+    def test_left_padding(self, claim):
+        """batched_vs_alone and right_padding_warning on a tiny Llama."""
+        from lmnotes.batched_generation import batched_vs_alone, right_padding_warning
+        from lmnotes.tiny import word_tokenizer
+
+        model, tokenizer = tiny_llama(), word_tokenizer()
+        result = batched_vs_alone(model, tokenizer, self.PROMPTS, max_new_tokens=6)
+        warning = right_padding_warning(model, tokenizer, self.PROMPTS)
+        claim.check(result.all_equal and "right-padding" in warning,
+                    f"same tokens: {result.all_equal}, warning: {warning[:60]!r}")
 
 
 # --------------------------------------------------------------------------- masks

@@ -11,17 +11,19 @@ from lmnotes.tiny import (
     bert_tokenizer,
     random_word_ids,
     tiny_bart,
+    tiny_bart_lm,
     tiny_bert,
     tiny_gpt2,
     tiny_llama,
     tiny_llama_config,
+    word_tokenizer,
 )
 
 VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "sat", "##s"]
 
 
 class TestTinyModels:
-    @pytest.mark.parametrize("build", [tiny_gpt2, tiny_bert, tiny_bart, tiny_llama])
+    @pytest.mark.parametrize("build", [tiny_gpt2, tiny_bert, tiny_bart, tiny_bart_lm, tiny_llama])
     def test_same_seed_same_weights(self, build):
         """Two builds with one seed have equal weights; another seed gives other weights."""
         a, b, c = build(seed=3), build(seed=3), build(seed=4)
@@ -29,7 +31,7 @@ class TestTinyModels:
         assert torch.equal(pa, pb)
         assert not torch.equal(pa, pc)
 
-    @pytest.mark.parametrize("build", [tiny_gpt2, tiny_bert, tiny_bart, tiny_llama])
+    @pytest.mark.parametrize("build", [tiny_gpt2, tiny_bert, tiny_bart, tiny_bart_lm, tiny_llama])
     def test_tiny_and_in_eval_mode(self, build):
         """Models are in eval mode (no dropout) and have fewer than 100k parameters."""
         model = build()
@@ -121,3 +123,32 @@ class TestTinyLlamaConfig:
         """tiny_llama builds its model from exactly this configuration."""
         assert tiny_llama().config.to_dict()["hidden_size"] == tiny_llama_config().hidden_size
         assert tiny_llama_config("sdpa")._attn_implementation == "sdpa"
+
+
+class TestTinyBartLm:
+    def test_same_weights_as_tiny_bart(self):
+        """The encoder-decoder under the LM head is tiny_bart's, weight for weight."""
+        base, lm = tiny_bart(seed=2), tiny_bart_lm(seed=2)
+        assert torch.equal(base.encoder.layers[0].fc1.weight, lm.model.encoder.layers[0].fc1.weight)
+
+    def test_returns_a_loss(self):
+        """Given labels, the model returns a finite loss."""
+        ids = torch.tensor([[0, 5, 6, 2]])
+        assert torch.isfinite(tiny_bart_lm()(input_ids=ids, labels=ids).loss)
+
+
+class TestWordTokenizer:
+    def test_ids_are_the_words(self):
+        """Word wN gets id N, framed by <s> (0) and </s> (2)."""
+        assert word_tokenizer()("w3 w99 w50")["input_ids"] == [0, 3, 99, 50, 2]
+
+    def test_special_ids_match_the_tiny_models(self):
+        """bos, pad and eos ids are those of tiny_bart and tiny_llama."""
+        tokenizer, config = word_tokenizer(), tiny_bart().config
+        assert (tokenizer.bos_token_id, tokenizer.pad_token_id, tokenizer.eos_token_id) == (
+            config.bos_token_id, config.pad_token_id, config.eos_token_id)
+
+    def test_pads_on_the_right(self):
+        """A batch of two lengths is padded with id 1 after the shorter text."""
+        batch = word_tokenizer()(["w5 w6 w7", "w8"], padding=True)
+        assert batch["input_ids"][1] == [0, 8, 2, 1, 1]
