@@ -70,24 +70,50 @@ def _shared_env(session: nox.Session, *extra_groups: str) -> dict[str, str]:
     }
 
 
-def _run(session: nox.Session, env: dict[str, str], tool: str, *args: str,
-         extra_env: dict[str, str] | None = None, **kwargs) -> None:
+def _run(
+    session: nox.Session,
+    env: dict[str, str],
+    tool: str,
+    *args: str,
+    extra_env: dict[str, str] | None = None,
+    **kwargs,
+) -> None:
     """Run ``tool`` from the shared environment (``extra_env`` added to its variables)."""
-    session.run(str(ENV / "bin" / tool), *args, env={**env, **(extra_env or {})},
-                external=True, **kwargs)
+    session.run(
+        str(ENV / "bin" / tool), *args, env={**env, **(extra_env or {})}, external=True, **kwargs
+    )
 
 
-def _sphinx(session: nox.Session, env: dict[str, str], builder: str, outdir: Path, *args: str,
-            language: str = "en", strict: bool | None = None) -> None:
-    """Run sphinx-build for one builder and language; strict (-E -n -W --keep-going) when CI is set."""
+def _sphinx(
+    session: nox.Session,
+    env: dict[str, str],
+    builder: str,
+    outdir: Path,
+    *args: str,
+    language: str = "en",
+    strict: bool | None = None,
+) -> None:
+    """Run sphinx-build for one builder and language; strict (-E -n -W --keep-going) under CI."""
     strict = bool(os.environ.get("CI")) if strict is None else strict
-    _run(session, env, "sphinx-build", "-b", builder, "-D", f"language={language}",
-         *(STRICT if strict else ("-n",)), *args, str(DOCS), str(outdir))
+    _run(
+        session,
+        env,
+        "sphinx-build",
+        "-b",
+        builder,
+        "-D",
+        f"language={language}",
+        *(STRICT if strict else ("-n",)),
+        *args,
+        str(DOCS),
+        str(outdir),
+    )
 
 
-def _build_site(session: nox.Session, env: dict[str, str], *args: str,
-                strict: bool | None = None) -> None:
-    """Build every language into docs/_build/html/<lang>/ and write the language-picking root page."""
+def _build_site(
+    session: nox.Session, env: dict[str, str], *args: str, strict: bool | None = None
+) -> None:
+    """Build every language into docs/_build/html/<lang>/, then the language-picking root page."""
     for language in LANGUAGES:
         _sphinx(session, env, "html", HTML / language, *args, language=language, strict=strict)
     if not all((HTML / language).is_dir() for language in LANGUAGES):
@@ -107,8 +133,17 @@ def docs(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """Run the library tests and the docstring examples (the fast loop: no site build)."""
     env = _shared_env(session)
-    _run(session, env, "pytest", "tests", "--doctest-modules", "lmnotes", "-m", "not site",
-         *session.posargs)
+    _run(
+        session,
+        env,
+        "pytest",
+        "tests",
+        "--doctest-modules",
+        "lmnotes",
+        "-m",
+        "not site",
+        *session.posargs,
+    )
 
 
 @nox.session(venv_backend="none")
@@ -117,20 +152,35 @@ def site(session: nox.Session) -> None:
     env = _shared_env(session)
     # axe-core for the accessibility tests, pinned by tests/package-lock.json (no download at
     # test time).
-    session.run_install("npm", "ci", "--prefix", "tests", "--no-audit", "--no-fund",
-                        external=True)
+    session.run_install("npm", "ci", "--prefix", "tests", "--no-audit", "--no-fund", external=True)
     _build_site(session, env, strict=True)
     _sphinx(session, env, "doctest", BUILD / "doctest", strict=True)
-    _run(session, env, "pytest", "tests", "-m", "site", *session.posargs,
-         extra_env={"LMNOTES_SITE": str(HTML), "LMNOTES_NOX_ENV": str(ENV)})
+    _run(
+        session,
+        env,
+        "pytest",
+        "tests",
+        "-m",
+        "site",
+        *session.posargs,
+        extra_env={"LMNOTES_SITE": str(HTML), "LMNOTES_NOX_ENV": str(ENV)},
+    )
 
 
 @nox.session(venv_backend="none")
 def doctests(session: nox.Session) -> None:
     """Run the docstring examples and the pages' {doctest} blocks only."""
     env = _shared_env(session)
-    _run(session, env, "pytest", "--doctest-modules", "lmnotes", "-p", "no:cacheprovider",
-         *session.posargs)
+    _run(
+        session,
+        env,
+        "pytest",
+        "--doctest-modules",
+        "lmnotes",
+        "-p",
+        "no:cacheprovider",
+        *session.posargs,
+    )
     _sphinx(session, env, "doctest", BUILD / "doctest")
 
 
@@ -144,35 +194,62 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(venv_backend="none", default=False)
 def linkcheck(session: nox.Session) -> None:
-    """Check external links of both languages (network); ``-- internal``: internal links and anchors."""
+    """Check external links of both languages (network); ``-- internal``: internal links, anchors."""
     env = _shared_env(session)
     if session.posargs[:1] == ["internal"]:
         # Offline: build the site, then resolve every relative link and #anchor of every page.
         _build_site(session, env)
-        _run(session, env, "pytest", "tests/test_links.py", "-m", "site", *session.posargs[1:],
-             extra_env={"LMNOTES_SITE": str(HTML)})
+        _run(
+            session,
+            env,
+            "pytest",
+            "tests/test_links.py",
+            "-m",
+            "site",
+            *session.posargs[1:],
+            extra_env={"LMNOTES_SITE": str(HTML)},
+        )
         return
     # Timeouts, retries, rate limits and ignored hosts: docs/_ext/linkcheck_settings.py.
     for language in LANGUAGES:
-        _sphinx(session, env, "linkcheck", BUILD / "linkcheck" / language, *session.posargs,
-                language=language)
+        _sphinx(
+            session,
+            env,
+            "linkcheck",
+            BUILD / "linkcheck" / language,
+            *session.posargs,
+            language=language,
+        )
 
 
 @nox.session(venv_backend="none")
 def gettext(session: nox.Session) -> None:
-    """Regenerate the .pot files and update docs/locales/fr/LC_MESSAGES/*.po (one catalog per page)."""
+    """Regenerate the .pot files, update docs/locales/fr/LC_MESSAGES/*.po (one catalog per page)."""
     env = _shared_env(session)
     _sphinx(session, env, "gettext", BUILD / "gettext", *session.posargs)
-    _run(session, env, "sphinx-intl", "update", "-p", str(BUILD / "gettext"),
-         "-d", str(DOCS / "locales"), "-l", "fr", "-w", "79")
+    _run(
+        session,
+        env,
+        "sphinx-intl",
+        "update",
+        "-p",
+        str(BUILD / "gettext"),
+        "-d",
+        str(DOCS / "locales"),
+        "-l",
+        "fr",
+        "-w",
+        "79",
+    )
     _run(session, env, "python", str(DOCS / "_tools" / "catalogs.py"), "tidy")
-    _run(session, env, "python", str(DOCS / "_tools" / "catalogs.py"), "status",
-         success_codes=[0, 1])
+    _run(
+        session, env, "python", str(DOCS / "_tools" / "catalogs.py"), "status", success_codes=[0, 1]
+    )
 
 
 @nox.session(venv_backend="none", default=False)
 def bench(session: nox.Session) -> None:
-    """Time cold, warm and edited builds, the doctests and the execution floor; print page weights."""
+    """Time cold, warm and edited builds, doctests and the execution floor; print page weights."""
     env = _shared_env(session)
     _run(session, env, "python", "tests/benchmarks/bench_build.py", *session.posargs)
 
@@ -182,9 +259,20 @@ def preview(session: nox.Session) -> None:
     """Serve a live preview of one language (default English; ``-- fr`` for French)."""
     env = _shared_env(session, "preview")
     language = session.posargs[0] if session.posargs else "en"
-    _run(session, env, "sphinx-autobuild", "-D", f"language={language}", "--watch", "lmnotes",
-         "--re-ignore", r"_build|jupyter_execute|\.jupyter_cache",
-         str(DOCS), str(HTML / language), *session.posargs[1:])
+    _run(
+        session,
+        env,
+        "sphinx-autobuild",
+        "-D",
+        f"language={language}",
+        "--watch",
+        "lmnotes",
+        "--re-ignore",
+        r"_build|jupyter_execute|\.jupyter_cache",
+        str(DOCS),
+        str(HTML / language),
+        *session.posargs[1:],
+    )
 
 
 #: transformers releases ``nox -s compat`` checks the library against: the last 4.x, the newest 5.x.
@@ -202,18 +290,34 @@ def compat(session: nox.Session, transformers: str) -> None:
     # tests/test_<module>.py of every lmnotes module, the package's layout and the claims; the
     # site, browser, link and translation tests need the docs stack and are left out.
     modules = sorted(path.stem for path in (ROOT / "lmnotes").glob("[!_]*.py"))
-    selected = [f"tests/test_{name}.py" for name in [*modules, "package", "claims"]
-                if (ROOT / "tests" / f"test_{name}.py").exists()]
+    selected = [
+        f"tests/test_{name}.py"
+        for name in [*modules, "package", "claims"]
+        if (ROOT / "tests" / f"test_{name}.py").exists()
+    ]
     junit = Path(session.create_tmp()) / "junit.xml"
     partial = bool(session.posargs)  # e.g. ``-- -k mask``: no results written
     session.run(
-        "pytest", *selected, "--doctest-modules", "lmnotes", "-p", "no:cacheprovider",
-        f"--junitxml={junit}", *session.posargs,
-        env={"HF_HUB_OFFLINE": "1"}, success_codes=[0] if partial else [0, 1],
+        "pytest",
+        *selected,
+        "--doctest-modules",
+        "lmnotes",
+        "-p",
+        "no:cacheprovider",
+        f"--junitxml={junit}",
+        *session.posargs,
+        env={"HF_HUB_OFFLINE": "1"},
+        success_codes=[0] if partial else [0, 1],
     )
     if not partial and junit.exists():
         # This release's entry in docs/reference/compatibility.json (versions, run time,
         # outcome of every claim) and the tables of docs/reference/compatibility.md; exits 1
         # if a test failed.
-        session.run("python", str(DOCS / "_tools" / "compat_report.py"), "update", str(junit),
-                    "--keep", *COMPAT_TRANSFORMERS)
+        session.run(
+            "python",
+            str(DOCS / "_tools" / "compat_report.py"),
+            "update",
+            str(junit),
+            "--keep",
+            *COMPAT_TRANSFORMERS,
+        )

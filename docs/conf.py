@@ -52,11 +52,17 @@ nitpick_ignore_regex = [
     # napoleon turns them into class references; only lmnotes' own must resolve.
     (r"py:class", r"(?!lmnotes\.).*"),
     # Other projects' objects: no intersphinx, so that the build needs no network.
-    (r"py:.*", r"(torch|transformers|numpy|np|matplotlib|tokenizers|pathlib|collections|importlib"
-     r"|huggingface_hub|dataclasses|typing|IPython)(\..*)?"),
+    (
+        r"py:.*",
+        r"(torch|transformers|numpy|np|matplotlib|tokenizers|pathlib|collections|importlib"
+        r"|huggingface_hub|dataclasses|typing|IPython)(\..*)?",
+    ),
     # Python's builtins.
-    (r"py:.*", r"(getattr|setattr|hasattr|isinstance|len|int|float|str|bool|list|dict|tuple|"
-     r"print|range|type|object|round|sum|max|min|sorted)"),
+    (
+        r"py:.*",
+        r"(getattr|setattr|hasattr|isinstance|len|int|float|str|bool|list|dict|tuple|"
+        r"print|range|type|object|round|sum|max|min|sorted)",
+    ),
 ]
 bibtex_bibfiles = ["references.bib"]
 bibtex_default_style = "unsrt"
@@ -135,7 +141,8 @@ mathjax_path = "mathjax/tex-chtml.js"
 # automated clients (each with its reason) are in _ext/linkcheck_settings.py,
 # so that tests/test_links.py checks this exact configuration offline.
 
-from linkcheck_settings import (  # noqa: E402
+# Sphinx reads these names from this module's globals, hence the F401 noqa.
+from linkcheck_settings import (  # noqa: E402, F401
     linkcheck_allowed_redirects,
     linkcheck_anchors,
     linkcheck_anchors_ignore_for_url,

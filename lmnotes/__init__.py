@@ -4,7 +4,7 @@ One module, one concept; the pages import what they explain from the module of t
 (``from lmnotes.masks import causal_mask``):
 
 - :mod:`lmnotes.assets`: real tokenizers and a real small causal LM, offline, checked by SHA-256;
-- :mod:`lmnotes.mlm`: masked-LM masking (the 80/10/10 rule), bit-identical to the library's collator;
+- :mod:`lmnotes.mlm`: masked-LM masking (the 80/10/10 rule), identical to the library's collator;
 - :mod:`lmnotes.whole_word`: whole-word masking, words read from the tokens' offsets;
 - :mod:`lmnotes.clm`: causal-LM labels, the shift inside the loss, the pad = eos pitfall;
 - :mod:`lmnotes.seq2seq`: encoder-decoder labels, the shift on the decoder's input side;

@@ -228,9 +228,7 @@ def as_ids(input_ids: object, name: str = "input_ids") -> torch.Tensor:
     elif isinstance(input_ids, Sequence) and not isinstance(input_ids, str):
         ids = torch.tensor(list(input_ids))
     else:
-        raise TypeError(
-            f"{name} must be a list of ids or a tensor, got {type(input_ids).__name__}"
-        )
+        raise TypeError(f"{name} must be a list of ids or a tensor, got {type(input_ids).__name__}")
     if not _is_integer_dtype(ids.dtype):
         raise ValueError(f"{name} must hold integer token ids, got dtype {ids.dtype}")
     if ids.ndim == 1:
@@ -318,9 +316,7 @@ def check_examples(value: object, name: str = "examples") -> list[list[int]]:
         If ``value`` or one of its examples is empty.
     """
     if not isinstance(value, Sequence) or isinstance(value, str):
-        raise TypeError(
-            f"{name} must be a list of token-id lists, got {type(value).__name__}"
-        )
+        raise TypeError(f"{name} must be a list of token-id lists, got {type(value).__name__}")
     if len(value) == 0:
         raise ValueError(f"{name} must not be empty")
     out = []

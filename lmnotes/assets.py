@@ -722,13 +722,18 @@ def _gguf_tokenizer_settings(path: Path) -> dict[str, object]:
         part = field.parts[field.data[0]]
         return bytes(part).decode() if key == "model" else part.tolist()[0]
 
-    keys = {"model": "model", "bos": "bos_token_id", "eos": "eos_token_id",
-            "pad": "padding_token_id", "add_bos": "add_bos_token"}
+    keys = {
+        "model": "model",
+        "bos": "bos_token_id",
+        "eos": "eos_token_id",
+        "pad": "padding_token_id",
+        "add_bos": "add_bos_token",
+    }
     return {name: value(key) for name, key in keys.items()}
 
 
 def _follow_gguf_tokenizer_settings(tokenizer, path: Path) -> None:
-    """Give a tokenizer converted from a GGUF file the special tokens and BOS rule the file declares.
+    """Give a GGUF-converted tokenizer the special tokens and BOS rule the file declares.
 
     transformers 5 follows the file. The 4.x converter gives SmolLM2 ``eos = <|im_start|>``
     (the bos token), no pad token, a BOS before every text although the file says

@@ -283,7 +283,7 @@ def scaling_effect(
     return rows
 
 
-# --------------------------------------------------------------------------- empty rows, layer after layer
+# ------------------------------------------------------------- empty rows, layer after layer
 
 #: The three ways of applying a boolean mask that :func:`stacked_attention` compares.
 MASKINGS = ("-inf", "finfo.min", "torch SDPA")

@@ -92,8 +92,9 @@ def captured_position_ids(model: torch.nn.Module, tokenizer, prompts: Sequence[s
     handle = model.register_forward_pre_hook(hook, with_kwargs=True)
     try:
         with torch.no_grad():
-            model.generate(**batch, max_new_tokens=1, do_sample=False,
-                           pad_token_id=tokenizer.pad_token_id)
+            model.generate(
+                **batch, max_new_tokens=1, do_sample=False, pad_token_id=tokenizer.pad_token_id
+            )
     finally:
         handle.remove()
     return {**batch, "position_ids": seen[0] if seen else None}
@@ -128,8 +129,10 @@ class BatchedGeneration(Table):
 
     def cells(self) -> list[tuple[str, ...]]:
         """Each prompt as text; continuations with their spaces shown as ``␣``."""
-        return [(visible_token(p), str(n), visible_token(b), visible_token(a), "yes" if s else "no")
-                for p, n, b, a, s in self.rows]
+        return [
+            (visible_token(p), str(n), visible_token(b), visible_token(a), "yes" if s else "no")
+            for p, n, b, a, s in self.rows
+        ]
 
 
 def batched_vs_alone(
@@ -166,8 +169,13 @@ def batched_vs_alone(
     """
     prompts = _check_prompts(prompts)
     max_new_tokens = check_int(max_new_tokens, "max_new_tokens", minimum=1)
-    options = {"max_new_tokens": max_new_tokens, "do_sample": False, "output_scores": True,
-               "return_dict_in_generate": True, "pad_token_id": tokenizer.pad_token_id}
+    options = {
+        "max_new_tokens": max_new_tokens,
+        "do_sample": False,
+        "output_scores": True,
+        "return_dict_in_generate": True,
+        "pad_token_id": tokenizer.pad_token_id,
+    }
     batch = _padded(tokenizer, prompts, "left")
     width = batch["input_ids"].shape[1]
     eos = model.generation_config.eos_token_id
@@ -186,14 +194,21 @@ def batched_vs_alone(
         with torch.no_grad():
             alone = model.generate(**alone_inputs, **options)
         new_batched = until_eos(batched.sequences[i, width:].tolist())
-        new_alone = until_eos(alone.sequences[0, alone_inputs["input_ids"].shape[1]:].tolist())
+        new_alone = until_eos(alone.sequences[0, alone_inputs["input_ids"].shape[1] :].tolist())
         for step, (b, a) in enumerate(zip(new_batched, new_alone, strict=False)):
             diff = max(diff, float((batched.scores[step][i] - alone.scores[step][0]).abs().max()))
             if b != a:
                 break
         pads = int((batch["attention_mask"][i] == 0).sum())
-        rows.append((prompt, pads, tokenizer.decode(new_batched), tokenizer.decode(new_alone),
-                     new_batched == new_alone))
+        rows.append(
+            (
+                prompt,
+                pads,
+                tokenizer.decode(new_batched),
+                tokenizer.decode(new_alone),
+                new_batched == new_alone,
+            )
+        )
     return BatchedGeneration(rows=tuple(rows), max_score_diff=diff)
 
 
@@ -237,8 +252,9 @@ def right_padding_warning(model: torch.nn.Module, tokenizer, prompts: Sequence[s
     logger.addHandler(handler)
     try:
         with torch.no_grad():
-            model.generate(**batch, max_new_tokens=1, do_sample=False,
-                           pad_token_id=tokenizer.pad_token_id)
+            model.generate(
+                **batch, max_new_tokens=1, do_sample=False, pad_token_id=tokenizer.pad_token_id
+            )
     finally:
         logger.removeHandler(handler)
     return next((m for m in messages if "padding" in m), "")

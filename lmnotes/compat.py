@@ -224,7 +224,6 @@ def as_boolean_mask(mask: torch.Tensor | None) -> torch.Tensor | None:
     hidden = mask <= torch.finfo(mask.dtype).min / 2
     if not bool((allowed | hidden).all()):
         raise ValueError(
-            "mask must be additive (entries 0 or about finfo(dtype).min); "
-            "it holds other values"
+            "mask must be additive (entries 0 or about finfo(dtype).min); it holds other values"
         )
     return allowed

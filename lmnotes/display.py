@@ -26,9 +26,9 @@ import io
 import re
 from collections.abc import Sequence
 
+import matplotlib
 import numpy as np
 import torch
-import matplotlib
 from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch, Patch, PathPatch
@@ -124,43 +124,59 @@ def figure_svg(fig: Figure, alt_text: str | None = None) -> str:
     True
     """
     if alt_text is None:
-        alt_text = getattr(fig, "alt_text", "") or "; ".join(
-            ax.get_title() for ax in fig.axes if ax.get_title()
-        ) or "Figure"
+        alt_text = (
+            getattr(fig, "alt_text", "")
+            or "; ".join(ax.get_title() for ax in fig.axes if ax.get_title())
+            or "Figure"
+        )
     buffer = io.StringIO()
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "lmnotes"}):
-        fig.savefig(buffer, format="svg", facecolor="none", edgecolor="none",
-                    metadata={"Date": None})
+        fig.savefig(
+            buffer, format="svg", facecolor="none", edgecolor="none", metadata={"Date": None}
+        )
     svg = buffer.getvalue()
-    svg = svg[svg.index("<svg"):]
+    svg = svg[svg.index("<svg") :]
     svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.DOTALL)
     svg = svg.replace('<g id="lmnotes-code">', '<g class="lmnotes-code">')
     # Shorter: coordinates to 0.01 pt, one font list, no indentation.
-    svg = re.sub(r'\b(d|x|y|transform)="[^"]*"',
-                 lambda m: re.sub(r"(?<=\d)\.(\d\d)\d+", r".\1", m.group(0)), svg)
-    svg = re.sub(r"font-family: 'DejaVu Sans', [^;\"]*", "font-family: 'DejaVu Sans', sans-serif",
-                 svg)
-    svg = re.sub(r"font-family: 'DejaVu Sans Mono', [^;\"]*",
-                 "font-family: 'DejaVu Sans Mono', monospace", svg)
+    svg = re.sub(
+        r'\b(d|x|y|transform)="[^"]*"',
+        lambda m: re.sub(r"(?<=\d)\.(\d\d)\d+", r".\1", m.group(0)),
+        svg,
+    )
+    svg = re.sub(
+        r"font-family: 'DejaVu Sans', [^;\"]*", "font-family: 'DejaVu Sans', sans-serif", svg
+    )
+    svg = re.sub(
+        r"font-family: 'DejaVu Sans Mono', [^;\"]*",
+        "font-family: 'DejaVu Sans Mono', monospace",
+        svg,
+    )
     svg = re.sub(r"\n\s+", "\n", svg)
     # Room on the right for translations longer than the English (legends sit there).
     size = re.search(r'width="([\d.]+)pt" height="([\d.]+)pt" viewBox="0 0 ([\d.]+) ([\d.]+)"', svg)
     if size:
         width, height = float(size.group(1)) * (1 + _ROOM), float(size.group(2))
-        svg = svg.replace(size.group(0), f'width="{width:.2f}pt" height="{height:.2f}pt" '
-                          f'viewBox="0 0 {width:.2f} {height:.2f}"', 1)
+        svg = svg.replace(
+            size.group(0),
+            f'width="{width:.2f}pt" height="{height:.2f}pt" viewBox="0 0 {width:.2f} {height:.2f}"',
+            1,
+        )
     prefix = "f" + hashlib.sha1(svg.encode()).hexdigest()[:8] + "-"
     svg = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', svg)
     svg = re.sub(r'(href="#|url\(#)([^")]+)', lambda m: f"{m.group(1)}{prefix}{m.group(2)}", svg)
     svg = re.sub(r"#[0-9a-f]{6}\b", lambda m: _THEMED.get(m.group(0), m.group(0)), svg)
-    label = (alt_text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;"))
+    label = alt_text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
     return svg.replace(
-        "<svg ", f'<svg role="img" aria-label="{label}" class="lmnotes-figure" fill="currentColor" ', 1
+        "<svg ",
+        f'<svg role="img" aria-label="{label}" class="lmnotes-figure" fill="currentColor" ',
+        1,
     ).rstrip()
 
 
 def _register_notebook_display() -> None:
-    """Inside IPython, show a bare plain figure as PNG, a described one only as SVG (no-op elsewhere)."""
+    """Inside IPython, show a bare plain figure as PNG, a described one only as SVG (no-op
+    elsewhere)."""
     try:
         from IPython import get_ipython
         from IPython.core.pylabtools import print_figure
@@ -172,9 +188,11 @@ def _register_notebook_display() -> None:
     formatter = shell.display_formatter.formatters["image/png"]
     formatter.for_type(
         Figure,
-        lambda fig: None
-        if isinstance(fig, DescribedFigure)
-        else print_figure(fig, "png", bbox_inches="tight"),
+        lambda fig: (
+            None
+            if isinstance(fig, DescribedFigure)
+            else print_figure(fig, "png", bbox_inches="tight")
+        ),
     )
 
 
@@ -398,22 +416,36 @@ def _new_figure(figsize=FIGSIZE) -> DescribedFigure:
     return DescribedFigure(figsize=figsize, dpi=DPI, layout="constrained")
 
 
-def _cells(ax, where: np.ndarray, facecolor: str, hatch: str | None = None,
-           hatchcolor: str = _INK) -> None:
+def _cells(
+    ax, where: np.ndarray, facecolor: str, hatch: str | None = None, hatchcolor: str = _INK
+) -> None:
     """Fill the cells of ``ax`` where ``where`` is true: one path (a rectangle per run of
     cells in a row), one colour, one hatch."""
     vertices, codes = [], []
     for r, row in enumerate(np.asarray(where, dtype=bool)):
         edges = np.flatnonzero(np.diff(np.concatenate(([0], row.astype(np.int8), [0]))))
         for start, stop in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
-            vertices += [(start - 0.5, r - 0.5), (stop - 0.5, r - 0.5), (stop - 0.5, r + 0.5),
-                         (start - 0.5, r + 0.5), (start - 0.5, r - 0.5)]
-            codes += [MplPath.MOVETO, MplPath.LINETO, MplPath.LINETO, MplPath.LINETO,
-                      MplPath.CLOSEPOLY]
+            vertices += [
+                (start - 0.5, r - 0.5),
+                (stop - 0.5, r - 0.5),
+                (stop - 0.5, r + 0.5),
+                (start - 0.5, r + 0.5),
+                (start - 0.5, r - 0.5),
+            ]
+            codes += [
+                MplPath.MOVETO,
+                MplPath.LINETO,
+                MplPath.LINETO,
+                MplPath.LINETO,
+                MplPath.CLOSEPOLY,
+            ]
     if not vertices:
         return
-    ax.add_patch(_hatched(PathPatch(MplPath(vertices, codes), facecolor=facecolor, linewidth=0),
-                          hatch, hatchcolor))
+    ax.add_patch(
+        _hatched(
+            PathPatch(MplPath(vertices, codes), facecolor=facecolor, linewidth=0), hatch, hatchcolor
+        )
+    )
 
 
 def _hatched(patch, hatch: str | None, hatchcolor: str):
@@ -844,9 +876,8 @@ def plot_masks(
     for k, (values, title, xs, ys) in enumerate(panels):
         _draw_mask(fig.add_subplot(1, n, k + 1), values, title, xs, ys)
     _mask_legend(fig)
-    fig.alt_text = (
-        f"{n} attention masks side by side. "
-        + " ".join(f"{_describe_mask(values, title)}." for values, title, _, _ in panels)
+    fig.alt_text = f"{n} attention masks side by side. " + " ".join(
+        f"{_describe_mask(values, title)}." for values, title, _, _ in panels
     )
     return fig
 
@@ -856,9 +887,11 @@ def _describe_mask(values: np.ndarray, title: str | None) -> str:
     q_len, k_len = values.shape
     allowed = int(values.sum())
     named = f" \u201c{title}\u201d" if title else ""
-    text = (f"Attention mask{named}: {q_len} queries (rows) by "
-            f"{k_len} keys (columns), {allowed} of {q_len * k_len} pairs may attend "
-            "(blue, plain), the others are masked (grey, crossed)")
+    text = (
+        f"Attention mask{named}: {q_len} queries (rows) by "
+        f"{k_len} keys (columns), {allowed} of {q_len * k_len} pairs may attend "
+        "(blue, plain), the others are masked (grey, crossed)"
+    )
     if q_len == k_len and np.array_equal(values, np.tril(np.ones_like(values))):
         text += "; lower triangle: each query sees itself and the keys before it"
     empty = int((values.sum(axis=1) == 0).sum())

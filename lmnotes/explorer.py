@@ -62,7 +62,9 @@ def _collator_view(tokenizer) -> dict[str, object]:
     }
 
 
-def _tokenizer_entry(tokenizer, name: str, texts: Sequence[str], configs: Mapping[str, object]) -> dict:
+def _tokenizer_entry(
+    tokenizer, name: str, texts: Sequence[str], configs: Mapping[str, object]
+) -> dict:
     examples = [{"text": text, "ids": tokenizer(text)["input_ids"]} for text in texts]
     ids = {i for example in examples for i in example["ids"]}
     for config in configs.values():
@@ -131,7 +133,9 @@ def explorer_data(examples: Mapping[str, Sequence[str]] | None = None) -> dict:
         if texts is None:
             raise ValueError(f"examples must have the key {family!r}")
         if isinstance(texts, str) or not isinstance(texts, Sequence):
-            raise TypeError(f"examples[{family!r}] must be a sequence of str, got {type(texts).__name__}")
+            raise TypeError(
+                f"examples[{family!r}] must be a sequence of str, got {type(texts).__name__}"
+            )
         if not texts:
             raise ValueError(f"examples[{family!r}] must not be empty")
         for text in texts:
@@ -146,8 +150,9 @@ def explorer_data(examples: Mapping[str, Sequence[str]] | None = None) -> dict:
     with_eos = _collator_view(codegen)
     padded = load_tokenizer(TOKENIZERS["clm"])
     padded.add_special_tokens({"pad_token": DISTINCT_PAD})
-    clm = _tokenizer_entry(padded, TOKENIZERS["clm"], examples["clm"],
-                           {"eos": with_eos, "pad": _collator_view(padded)})
+    clm = _tokenizer_entry(
+        padded, TOKENIZERS["clm"], examples["clm"], {"eos": with_eos, "pad": _collator_view(padded)}
+    )
     return {"version": 1, "families": {"mlm": mlm, "clm": clm}}
 
 

@@ -43,7 +43,8 @@ def _check_model(model: object) -> torch.nn.Module:
 
 
 def _without_cache(model: torch.nn.Module) -> dict[str, bool]:
-    """``{"use_cache": False}`` if ``model.forward`` takes it (BERT does not in transformers 4.x)."""
+    """``{"use_cache": False}`` if ``model.forward`` takes it (BERT does not in transformers
+    4.x)."""
     takes_it = "use_cache" in inspect.signature(model.forward).parameters
     return {"use_cache": False} if takes_it else {}
 
@@ -299,7 +300,8 @@ class TopPredictionTable(Table):
         ]
 
     def cell_class(self, row: int, column: int) -> str | None:
-        """``lmnotes-hit`` on a top prediction equal to the next token in the text, and its ``✓``."""
+        """``lmnotes-hit`` on a top prediction equal to the next token in the text, and its
+        ``✓``."""
         pos, token, top, p_top, nxt = self.rows[row]
         return "lmnotes-hit" if column in (2, 5) and nxt and nxt == top else None
 

@@ -83,7 +83,9 @@ def completion_only_example(tokenizer, messages: Sequence[Mapping[str, str]]) ->
     if len(turns) < 2:
         raise ValueError(f"messages must hold a prompt and an answer, got {len(turns)} turn(s)")
     if turns[-1].get("role") != "assistant":
-        raise ValueError(f"the last turn of messages must be 'assistant', got {turns[-1].get('role')!r}")
+        raise ValueError(
+            f"the last turn of messages must be 'assistant', got {turns[-1].get('role')!r}"
+        )
     prompt = _chat_ids(tokenizer, turns[:-1], add_generation_prompt=True)
     full = _chat_ids(tokenizer, turns, add_generation_prompt=False)
     if full[: len(prompt)] != prompt:
@@ -127,8 +129,11 @@ class LossSplit(Table):
         return [
             ("answer only (prompt = -100)", str(self.answer_targets), f"{self.answer_only:.4f}"),
             ("prompt tokens alone", str(self.prompt_targets), f"{self.prompt_only:.4f}"),
-            ("every token", str(self.answer_targets + self.prompt_targets),
-             f"{self.everything:.4f}"),
+            (
+                "every token",
+                str(self.answer_targets + self.prompt_targets),
+                f"{self.everything:.4f}",
+            ),
         ]
 
 

@@ -54,14 +54,20 @@ class MeanComparison(Table):
     token_mean: float
     example_mean: float
 
-    columns = ("example", "scored tokens", "mean loss", "weight, token mean",
-               "weight, example mean")
+    columns = (
+        "example",
+        "scored tokens",
+        "mean loss",
+        "weight, token mean",
+        "weight, example mean",
+    )
     numeric = (True, True, True, True, True)
 
     def cells(self) -> list[tuple[str, ...]]:
         """Each example as text: the loss to 4 decimals, the weights to 3."""
-        return [(str(i), str(n), f"{m:.4f}", f"{wt:.3f}", f"{we:.3f}")
-                for i, n, m, wt, we in self.rows]
+        return [
+            (str(i), str(n), f"{m:.4f}", f"{wt:.3f}", f"{we:.3f}") for i, n, m, wt, we in self.rows
+        ]
 
 
 def token_and_example_means(losses: torch.Tensor) -> MeanComparison:
@@ -97,8 +103,9 @@ def token_and_example_means(losses: torch.Tensor) -> MeanComparison:
     if not isinstance(losses, torch.Tensor):
         raise TypeError(f"losses must be a torch.Tensor, got {type(losses).__name__}")
     if losses.dim() != 2 or not losses.dtype.is_floating_point:
-        raise ValueError(f"losses must be a 2-D float tensor, got {losses.dtype} "
-                         f"of shape {tuple(losses.shape)}")
+        raise ValueError(
+            f"losses must be a 2-D float tensor, got {losses.dtype} of shape {tuple(losses.shape)}"
+        )
     scored = ~losses.isnan()
     counts = scored.sum(dim=1)
     if bool((counts == 0).any()):
@@ -110,8 +117,9 @@ def token_and_example_means(losses: torch.Tensor) -> MeanComparison:
         (i, int(n), float(m), int(n) / total, 1 / len(counts))
         for i, (n, m) in enumerate(zip(counts, means, strict=True))
     )
-    return MeanComparison(rows=rows, token_mean=float(sums.sum() / total),
-                          example_mean=float(means.mean()))
+    return MeanComparison(
+        rows=rows, token_mean=float(sums.sum() / total), example_mean=float(means.mean())
+    )
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -222,15 +230,22 @@ def accumulation_gradients(
     full, full_loss = _gradient(model, lambda: [model(**inputs).loss])
     methods = [
         ("full batch, one pass", full, full_loss),
-        ("sum / num_items_in_batch (labels[..., 1:])", *_gradient(model, with_items(sum(shifted_counts)))),
+        (
+            "sum / num_items_in_batch (labels[..., 1:])",
+            *_gradient(model, with_items(sum(shifted_counts))),
+        ),
         ("sum / num_items_in_batch (labels)", *_gradient(model, with_items(all_counts))),
-        ("mean per step / steps", *_gradient(model, lambda: (model(**m).loss / steps for m in micro))),
+        (
+            "mean per step / steps",
+            *_gradient(model, lambda: (model(**m).loss / steps for m in micro)),
+        ),
     ]
     norm = float(full.norm())
     return AccumulationResult(
         targets_per_step=shifted_counts,
-        rows=tuple((name, loss, float((grad - full).norm()) / norm)
-                   for name, grad, loss in methods),
+        rows=tuple(
+            (name, loss, float((grad - full).norm()) / norm) for name, grad, loss in methods
+        ),
     )
 
 

@@ -467,7 +467,7 @@ class MaskingStats:
             ),
             f"{'':{width}}  measured  expected",
         ]
-        for (label, value), key in zip(rows, keys):
+        for (label, value), key in zip(rows, keys, strict=True):
             expected = self.expected[key]
             if isinstance(value, int):
                 lines.append(f"{label:{width}}  {value:8d}  {expected:8d}")
@@ -797,4 +797,3 @@ def masked_token_losses(
     """
     check_logits_labels(logits, labels, ignore_index)
     return token_nll(logits, labels, ignore_index)
-

@@ -183,9 +183,7 @@ def tiny_bart(seed: int = 0, attn_implementation: str = "eager") -> BartModel:
     return _build(BartModel, _bart_config(attn_implementation), seed)
 
 
-def tiny_bart_lm(
-    seed: int = 0, attn_implementation: str = "eager"
-) -> BartForConditionalGeneration:
+def tiny_bart_lm(seed: int = 0, attn_implementation: str = "eager") -> BartForConditionalGeneration:
     """:func:`tiny_bart` with its language-model head: it takes ``labels`` and returns a loss.
 
     Parameters
@@ -439,6 +437,9 @@ def word_tokenizer():
     backend.decoder = decoders.WordPiece(prefix="##")
     # No token_type_ids (transformers 4.x returns them by default; BART and Llama reject them).
     return PreTrainedTokenizerFast(
-        tokenizer_object=backend, bos_token="<s>", pad_token="<pad>", eos_token="</s>",
+        tokenizer_object=backend,
+        bos_token="<s>",
+        pad_token="<pad>",
+        eos_token="</s>",
         model_input_names=["input_ids", "attention_mask"],
     )

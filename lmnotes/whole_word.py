@@ -26,9 +26,7 @@ from lmnotes.mlm import mask_outcomes
 __all__ = ["WholeWordComparison", "compare_whole_word_masking", "word_ids_from_offsets"]
 
 
-def word_ids_from_offsets(
-    offsets: torch.Tensor, special_tokens_mask: torch.Tensor
-) -> torch.Tensor:
+def word_ids_from_offsets(offsets: torch.Tensor, special_tokens_mask: torch.Tensor) -> torch.Tensor:
     """The word of each token, as whole-word masking sees it: ``-1`` for special tokens.
 
     A non-special token starts a new word when its first character is not the previous
@@ -67,7 +65,11 @@ def word_ids_from_offsets(
     if not isinstance(offsets, torch.Tensor):
         raise TypeError(f"offsets must be a torch.Tensor, got {type(offsets).__name__}")
     check_integer_2d(special_tokens_mask, "special_tokens_mask", allow_bool=True)
-    if offsets.dim() != 3 or offsets.shape[:2] != special_tokens_mask.shape or offsets.shape[2] != 2:
+    if (
+        offsets.dim() != 3
+        or offsets.shape[:2] != special_tokens_mask.shape
+        or offsets.shape[2] != 2
+    ):
         raise ValueError(
             f"offsets must have shape (batch, seq_len, 2) = {(*special_tokens_mask.shape, 2)}, "
             f"got {tuple(offsets.shape)}"
@@ -102,8 +104,15 @@ class WholeWordComparison(Table):
     draws: int
     rows: tuple[tuple[str, float, float, float, float, float, float], ...]
 
-    columns = ("masking", "chosen tokens", "words touched", "words split", "[MASK]", "random",
-               "unchanged")
+    columns = (
+        "masking",
+        "chosen tokens",
+        "words touched",
+        "words split",
+        "[MASK]",
+        "random",
+        "unchanged",
+    )
     numeric = (False, True, True, True, True, True, True)
 
     def cells(self) -> list[tuple[str, ...]]:
@@ -130,10 +139,16 @@ def _measure(name: str, batch, word_ids: torch.Tensor, mask_token_id: int) -> tu
         split += int(((count > 0) & (count < size)).sum())
     rows = chosen.shape[0]
     n_chosen = int(chosen.sum())
-    shares = [int((outcomes == code).sum()) / n_chosen if n_chosen else float("nan")
-              for code in (1, 2, 3)]
-    return (name, n_chosen / int(ordinary.sum()), touched / (words * rows),
-            split / (words * rows), *shares)
+    shares = [
+        int((outcomes == code).sum()) / n_chosen if n_chosen else float("nan") for code in (1, 2, 3)
+    ]
+    return (
+        name,
+        n_chosen / int(ordinary.sum()),
+        touched / (words * rows),
+        split / (words * rows),
+        *shares,
+    )
 
 
 def compare_whole_word_masking(
@@ -197,19 +212,28 @@ def compare_whole_word_masking(
     if int((word_ids >= 0).sum()) == 0:
         raise ValueError(f"text must give at least one ordinary token, got {text!r}")
     word_ids = word_ids.expand(draws, -1)
-    token_level = DataCollatorForLanguageModeling(tokenizer, mlm_probability=mlm_probability,
-                                                  seed=seed)
+    token_level = DataCollatorForLanguageModeling(
+        tokenizer, mlm_probability=mlm_probability, seed=seed
+    )
     whole_word = DataCollatorForLanguageModeling(
-        tokenizer, mlm_probability=mlm_probability, whole_word_mask=True,
-        mask_replace_prob=1.0, random_replace_prob=0.0, seed=seed)
+        tokenizer,
+        mlm_probability=mlm_probability,
+        whole_word_mask=True,
+        mask_replace_prob=1.0,
+        random_replace_prob=0.0,
+        seed=seed,
+    )
     ids_only = [{"input_ids": example["input_ids"]}] * draws
-    with_offsets = [{"input_ids": example["input_ids"],
-                     "offset_mapping": example["offset_mapping"]}] * draws
+    with_offsets = [
+        {"input_ids": example["input_ids"], "offset_mapping": example["offset_mapping"]}
+    ] * draws
     mask_id = tokenizer.mask_token_id
     return WholeWordComparison(
         tokens=int((word_ids[0] >= 0).sum()),
         words=int(word_ids.max()) + 1,
         draws=draws,
-        rows=(_measure("token-level", token_level(ids_only), word_ids, mask_id),
-              _measure("whole-word", whole_word(with_offsets), word_ids, mask_id)),
+        rows=(
+            _measure("token-level", token_level(ids_only), word_ids, mask_id),
+            _measure("whole-word", whole_word(with_offsets), word_ids, mask_id),
+        ),
     )

@@ -20,13 +20,32 @@ LANGUAGES = ("en", "fr")
 STRICT = ["-E", "-n", "-W", "--keep-going"]
 
 
-def sphinx_build(srcdir: Path, outdir: Path, *, builder: str = "html", language: str = "en",
-                 env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def sphinx_build(
+    srcdir: Path,
+    outdir: Path,
+    *,
+    builder: str = "html",
+    language: str = "en",
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
     """Run ``python -m sphinx`` strictly, the way ``nox -s docs`` runs it under CI."""
     return subprocess.run(
-        [sys.executable, "-m", "sphinx", "-b", builder, "-D", f"language={language}", *STRICT,
-         str(srcdir), str(outdir)],
-        capture_output=True, text=True, env={**os.environ, **(env or {})}, check=False,
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-b",
+            builder,
+            "-D",
+            f"language={language}",
+            *STRICT,
+            str(srcdir),
+            str(outdir),
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        check=False,
     )
 
 
@@ -35,7 +54,9 @@ def page_names() -> list[str]:
     names = []
     for path in sorted(DOCS.rglob("*")):
         rel = path.relative_to(DOCS)
-        if path.suffix in {".md", ".rst"} and not rel.parts[0].startswith(("_", "locales", "jupyter_execute")):
+        if path.suffix in {".md", ".rst"} and not rel.parts[0].startswith(
+            ("_", "locales", "jupyter_execute")
+        ):
             names.append(rel.with_suffix("").as_posix())
     return names
 
@@ -94,8 +115,14 @@ def gpt2_tokenizer(tmp_path_factory):
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -118,7 +145,8 @@ def server(site: Path):
 
 @pytest.fixture(scope="module")
 def browser_context(tmp_path_factory):
-    """A persistent chromium context with a fresh user-data dir; requests to other hosts are recorded and refused."""
+    """A persistent chromium context with a fresh user-data dir; requests to other hosts are
+    recorded and refused."""
     if not Path(CHROMIUM).exists():
         message = "chromium not found: install it with `apt-get install chromium` (Debian)"
         if os.environ.get("CI"):
@@ -128,7 +156,9 @@ def browser_context(tmp_path_factory):
     with sync_api.sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             str(tmp_path_factory.mktemp("chromium-profile")),
-            executable_path=CHROMIUM, headless=True, args=FLAGS,
+            executable_path=CHROMIUM,
+            headless=True,
+            args=FLAGS,
             viewport={"width": 1200, "height": 900},
         )
         context.foreign_requests = []
@@ -151,7 +181,9 @@ def axe_source() -> str:
     """The axe-core script installed by ``npm ci --prefix tests`` (skips, or fails under CI)."""
     axe = ROOT / "tests" / "node_modules" / "axe-core" / "axe.min.js"
     if not axe.exists():
-        message = "axe-core missing: run `npm ci --prefix tests` (the install phase of `nox -s site`)"
+        message = (
+            "axe-core missing: run `npm ci --prefix tests` (the install phase of `nox -s site`)"
+        )
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)

@@ -100,8 +100,17 @@ def _axe(page, source: str) -> list[dict]:
     return page.evaluate(RUN_AXE)
 
 
-def _audit(context, server: str, site: Path, axe_source: str, lang: str, theme: str,
-           viewport: dict, label: str, each_page=None) -> list[str]:
+def _audit(
+    context,
+    server: str,
+    site: Path,
+    axe_source: str,
+    lang: str,
+    theme: str,
+    viewport: dict,
+    label: str,
+    each_page=None,
+) -> list[str]:
     """Run axe on every page; write the per-rule counts; return every violation, one per node."""
     page = _themed_page(context, server, lang, theme, viewport)
     found: list[str] = []
@@ -112,9 +121,11 @@ def _audit(context, server: str, site: Path, axe_source: str, lang: str, theme: 
             each_page(page, name)
         for violation in _axe(page, axe_source):
             counts[f"{violation['id']} ({violation['impact']})"] += len(violation["targets"])
-            found += [f"{lang}/{name} [{theme}, {viewport['width']} px] {violation['id']} "
-                      f"({violation['impact']}): {violation['help']}: {target}"
-                      for target in violation["targets"]]
+            found += [
+                f"{lang}/{name} [{theme}, {viewport['width']} px] {violation['id']} "
+                f"({violation['impact']}): {violation['help']}: {target}"
+                for target in violation["targets"]
+            ]
     page.close()
     out = ARTIFACTS / "axe" / f"{label}-{lang}-{theme}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -125,17 +136,20 @@ def _audit(context, server: str, site: Path, axe_source: str, lang: str, theme: 
 class TestAxe:
     @pytest.mark.parametrize("theme", THEMES)
     @pytest.mark.parametrize("lang", LANGUAGES)
-    def test_no_violation_on_any_page(self, browser_context, server, site, axe_source,
-                                      lang, theme) -> None:
-        """axe-core finds no violation of any impact on any page, at 1200 px, in this language and theme."""
+    def test_no_violation_on_any_page(
+        self, browser_context, server, site, axe_source, lang, theme
+    ) -> None:
+        """axe-core finds no violation of any impact on any page, at 1200 px, in this language and
+        theme."""
         found = _audit(browser_context, server, site, axe_source, lang, theme, DESKTOP, "desktop")
         assert found == [], f"{len(found)} axe violations:\n" + "\n".join(found)
 
 
 class TestPhoneWidth:
     @pytest.mark.parametrize("lang", LANGUAGES)
-    def test_no_sideways_scroll_and_no_violation(self, browser_context, server, site, axe_source,
-                                                 lang) -> None:
+    def test_no_sideways_scroll_and_no_violation(
+        self, browser_context, server, site, axe_source, lang
+    ) -> None:
         """At 375 px no page is wider than the screen (wide blocks scroll in their own box) and axe
         finds nothing (the blocks that overflow only now are reachable too); full-page screenshots
         are written.  Colours are the theme's, not the width's: axe runs here in the light theme
@@ -149,26 +163,34 @@ class TestPhoneWidth:
             if width > PHONE["width"]:
                 culprits = page.evaluate("""() => Array.from(document.querySelectorAll('body *'))
                     .filter(e => e.getBoundingClientRect().right > innerWidth + 1)
-                    .filter(e => !e.parentElement || e.parentElement.getBoundingClientRect().right <= innerWidth + 1)
+                    .filter(e => !e.parentElement
+                        || e.parentElement.getBoundingClientRect().right <= innerWidth + 1)
                     .slice(0, 5).map(e => e.tagName.toLowerCase() + '.' + e.className)""")
                 too_wide.append(f"{lang}/{name}: {width} px wide ({culprits})")
             # Every page in the light theme; the home and note pages in the dark one too (furo's
             # CSS follows body[data-theme]): full-page shots of the long API pages are slow.
-            themes = ("dark", "light") if name == "index" or name.startswith("notes/") else ("light",)
+            themes = (
+                ("dark", "light") if name == "index" or name.startswith("notes/") else ("light",)
+            )
             for theme in themes:
                 page.evaluate("theme => document.body.dataset.theme = theme", theme)
-                page.screenshot(path=str(shots / f"375-{lang}-{name.replace('/', '-')}-{theme}.png"),
-                                full_page=True)
+                page.screenshot(
+                    path=str(shots / f"375-{lang}-{name.replace('/', '-')}-{theme}.png"),
+                    full_page=True,
+                )
 
-        found = _audit(browser_context, server, site, axe_source, lang, "light", PHONE, "phone", check)
+        found = _audit(
+            browser_context, server, site, axe_source, lang, "light", PHONE, "phone", check
+        )
         assert too_wide == [], "pages wider than 375 px:\n" + "\n".join(too_wide)
         assert found == [], f"{len(found)} axe violations:\n" + "\n".join(found)
 
 
 class TestKeyboard:
     @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
-    def test_tab_reaches_every_scrollable_block_with_visible_focus(self, browser_context, server,
-                                                                   viewport) -> None:
+    def test_tab_reaches_every_scrollable_block_with_visible_focus(
+        self, browser_context, server, viewport
+    ) -> None:
         """Tabbing through a note page focuses every block that scrolls, each focus stop is drawn
         with an outline or shadow, and the arrow keys scroll the focused block."""
         page = _themed_page(browser_context, server, "en", "light", viewport)
@@ -194,21 +216,34 @@ class TestKeyboard:
             index = focused["scrollIndex"]
             if index is not None and index not in reached:
                 reached.add(index)
-                before = page.evaluate("() => { const e = document.activeElement; "
-                                       "return [e.scrollLeft, e.scrollTop]; }")
-                page.keyboard.press("End" if page.evaluate(
+                before = page.evaluate(
                     "() => { const e = document.activeElement; "
-                    "return e.scrollHeight > e.clientHeight + 1; }") else "ArrowRight")
+                    "return [e.scrollLeft, e.scrollTop]; }"
+                )
+                page.keyboard.press(
+                    "End"
+                    if page.evaluate(
+                        "() => { const e = document.activeElement; "
+                        "return e.scrollHeight > e.clientHeight + 1; }"
+                    )
+                    else "ArrowRight"
+                )
                 page.wait_for_timeout(50)
-                after = page.evaluate("() => { const e = document.activeElement; "
-                                      "return [e.scrollLeft, e.scrollTop]; }")
+                after = page.evaluate(
+                    "() => { const e = document.activeElement; "
+                    "return [e.scrollLeft, e.scrollTop]; }"
+                )
                 if after == before:
                     not_scrolled.append(index)
         missing = sorted(set(range(count)) - reached)
-        described = page.evaluate("""missing => missing.map(i => {
+        described = page.evaluate(
+            """missing => missing.map(i => {
             const e = document.querySelector(`[data-scroll-index="${i}"]`);
-            return e.tagName.toLowerCase() + '.' + e.className + ': ' + e.textContent.trim().slice(0, 40);
-        })""", missing)
+            return e.tagName.toLowerCase() + '.' + e.className + ': '
+                + e.textContent.trim().slice(0, 40);
+        })""",
+            missing,
+        )
         page.close()
         assert described == [], f"scrollable blocks never focused ({count} in all): {described}"
         assert unseen == [], f"focus stops with no visible focus: {unseen}"

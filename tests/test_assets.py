@@ -62,8 +62,9 @@ def _set_hub_env(monkeypatch: pytest.MonkeyPatch, root: Path) -> None:
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
     monkeypatch.setattr(assets, "_PROBES", {})  # no reachability result carried over
     # transformers 4.x copies the cache path at import time (transformers.utils.hub).
-    monkeypatch.setattr("transformers.utils.hub.TRANSFORMERS_CACHE", str(root / "hf" / "hub"),
-                        raising=False)
+    monkeypatch.setattr(
+        "transformers.utils.hub.TRANSFORMERS_CACHE", str(root / "hf" / "hub"), raising=False
+    )
 
 
 @pytest.fixture(autouse=True)

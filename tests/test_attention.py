@@ -191,6 +191,7 @@ class TestScale:
         with pytest.raises(ValueError, match="scale"):
             scaled_dot_product_attention(q, q, q, scale=scale)
 
+
 class TestScalingEffect:
     def test_unscaled_variance_grows_like_d_k(self):
         """var(q . k) is close to d_k for standard-normal components (footnote of §3.2.1)."""

@@ -21,7 +21,7 @@ class TestCapturedPositionIds:
         """On real tokens the ids are those of lmnotes.masks.position_ids_from_attention_mask."""
         seen = captured_position_ids(tiny_llama(), word_tokenizer(), PROMPTS)
         mask = seen["attention_mask"].bool()
-        assert mask[:, -1].all() and not mask[1, 0]          # left padding
+        assert mask[:, -1].all() and not mask[1, 0]  # left padding
         ours = position_ids_from_attention_mask(seen["attention_mask"])
         assert torch.equal(seen["position_ids"][mask], ours[mask])
 
@@ -51,7 +51,7 @@ class TestBatchedVsAlone:
     def test_table(self):
         """One line per prompt after the header, 'yes' in the last column."""
         lines = str(batched_vs_alone(tiny_llama(), word_tokenizer(), PROMPTS, 3)).splitlines()
-        assert len(lines) == 2 + len(PROMPTS) and all(l.endswith("yes") for l in lines[2:])
+        assert len(lines) == 2 + len(PROMPTS) and all(line.endswith("yes") for line in lines[2:])
 
     def test_errors(self):
         """max_new_tokens below 1 is a ValueError."""
@@ -61,6 +61,6 @@ class TestBatchedVsAlone:
 
 class TestRightPaddingWarning:
     def test_warns_on_right_padding_only(self):
-        """A right-padded batch is warned about; prompts of one length are not padded, no warning."""
+        """A right-padded batch is warned about; prompts of one length: no padding, no warning."""
         assert "right-padding" in right_padding_warning(tiny_llama(), word_tokenizer(), PROMPTS)
         assert right_padding_warning(tiny_llama(), word_tokenizer(), ["w5 w6", "w7 w8"]) == ""

@@ -21,20 +21,28 @@ GENERATED = ("genindex", "py-modindex", "search")
 
 
 def _open(context, url: str):
-    """Open *url*; return the page and the console errors, failed requests and HTTP errors it met."""
+    """Open *url*; return the page and the console errors, failed requests and HTTP errors it
+    met."""
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("requestfailed", lambda req: errors.append(f"request failed: {req.url} ({req.failure})"))
-    page.on("response", lambda res: errors.append(f"HTTP {res.status}: {res.url}") if res.status >= 400 else None)
+    page.on(
+        "requestfailed", lambda req: errors.append(f"request failed: {req.url} ({req.failure})")
+    )
+    page.on(
+        "response",
+        lambda res: errors.append(f"HTTP {res.status}: {res.url}") if res.status >= 400 else None,
+    )
     page.goto(url, wait_until="networkidle")
     return page, errors
 
 
 class TestEveryPage:
     @pytest.mark.parametrize("lang", LANGUAGES)
-    def test_pages_load_cleanly_with_their_figures(self, browser_context, server, site, lang) -> None:
+    def test_pages_load_cleanly_with_their_figures(
+        self, browser_context, server, site, lang
+    ) -> None:
         """Every page (the generated indexes and search page too): no console error, no failed
         request or HTTP error, no request to another host, every image rendered, and a favicon
         that loads (so that no browser asks for a missing /favicon.ico)."""
@@ -42,7 +50,8 @@ class TestEveryPage:
         for name in page_names() + [n for n in GENERATED if (site / lang / f"{n}.html").exists()]:
             page, errors = _open(browser_context, f"{server}/{lang}/{name}.html")
             broken = page.eval_on_selector_all(
-                "article img", "imgs => imgs.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
+                "article img",
+                "imgs => imgs.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)",
             )
             icon = page.eval_on_selector_all('link[rel~="icon"]', "links => links.map(l => l.href)")
             page.close()
@@ -52,11 +61,14 @@ class TestEveryPage:
             icons.update(icon)
         for url in icons:
             response = browser_context.request.get(url)
-            assert response.status == 200 and response.headers["content-type"].startswith("image/"), url
+            assert response.status == 200 and response.headers["content-type"].startswith(
+                "image/"
+            ), url
         assert browser_context.foreign_requests == []
 
     def test_root_page_loads_cleanly(self, browser_context, server) -> None:
-        """The language-picking root page sends the reader on with no error and names a favicon that loads."""
+        """The language-picking root page sends the reader on with no error and names a favicon that
+        loads."""
         page, errors = _open(browser_context, f"{server}/index.html")
         page.wait_for_url(f"{server}/*/index.html")
         page.close()

@@ -30,13 +30,18 @@ EPOCH_DATE = dt.date(2026, 11, 19)
 
 def _cff_author_names(cff: dict) -> list[str]:
     """Author names as the CFF gives them: "Given Family" for a person, the name for an entity."""
-    return [a["name"] if "name" in a else f"{a['given-names']} {a['family-names']}" for a in cff["authors"]]
+    return [
+        a["name"] if "name" in a else f"{a['given-names']} {a['family-names']}"
+        for a in cff["authors"]
+    ]
 
 
 def _bibtex_author_names(entry) -> list[str]:
     """Author names of a pybtex entry, braces of entity names removed."""
-    return [str(p).strip("{}") if not p.first_names else " ".join(p.first_names + p.last_names)
-            for p in entry.persons["author"]]
+    return [
+        str(p).strip("{}") if not p.first_names else " ".join(p.first_names + p.last_names)
+        for p in entry.persons["author"]
+    ]
 
 
 def _single(bibtex: str):
@@ -58,17 +63,23 @@ class TestCitationFile:
         assert results.attempted > 0 and results.failed == 0
 
     def test_no_second_version_or_date(self) -> None:
-        """CITATION.cff carries no version and no release date: lmnotes.__version__ and the build date are the only sources."""
+        """CITATION.cff carries no version and no release date: lmnotes.__version__ and the build
+        date are the only sources."""
         assert "version" not in CFF and "date-released" not in CFF
         assert lmnotes_cite.load_citation(CFF_PATH)["title"] == CFF["title"]
 
     def test_title_is_the_site_title(self) -> None:
-        """CITATION.cff's title is the English site title of docs/conf.py (what GitHub's box and the site show)."""
+        """CITATION.cff's title is the English site title of docs/conf.py (what GitHub's box and the
+        site show)."""
         import ast
 
         tree = ast.parse((DOCS / "conf.py").read_text(encoding="utf-8"))
-        titles = next(ast.literal_eval(node.value) for node in ast.walk(tree)
-                      if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "lmnotes_titles")
+        titles = next(
+            ast.literal_eval(node.value)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Assign)
+            and getattr(node.targets[0], "id", "") == "lmnotes_titles"
+        )
         assert CFF["title"] == titles["en"]
 
     def test_load_rejects_an_incomplete_file(self, tmp_path: Path) -> None:
@@ -81,15 +92,18 @@ class TestCitationFile:
     def test_load_rejects_a_second_source(self, tmp_path: Path) -> None:
         """A CITATION.cff with a version or a date-released raises ValueError naming both."""
         path = tmp_path / "CITATION.cff"
-        path.write_text("title: x\nauthors:\n  - name: X\nversion: 1.0\ndate-released: 2025-01-01\n",
-                        encoding="utf-8")
+        path.write_text(
+            "title: x\nauthors:\n  - name: X\nversion: 1.0\ndate-released: 2025-01-01\n",
+            encoding="utf-8",
+        )
         with pytest.raises(ValueError, match="has version, date-released"):
             lmnotes_cite.load_citation(path)
 
 
 class TestKnowledgeBaseCitation:
     def test_bibtex_agrees_with_cff(self) -> None:
-        """The knowledge base's BibTeX parses: title and authors from CITATION.cff, version and date as given."""
+        """The knowledge base's BibTeX parses: title and authors from CITATION.cff, version and date
+        as given."""
         entry = _single(lmnotes_cite.kb_bibtex(CFF, version=VERSION, built=BUILT))
         assert entry.type == "software"
         assert _unbrace(entry.fields["title"]) == CFF["title"]
@@ -99,12 +113,18 @@ class TestKnowledgeBaseCitation:
         assert _bibtex_author_names(entry) == _cff_author_names(CFF)
 
     def test_apa_agrees_with_cff(self) -> None:
-        """The APA reference holds the CFF's authors, the build year, the title, the version and URL, in APA order."""
+        """The APA reference holds the CFF's authors, the build year, the title, the version and
+        URL, in APA order."""
         apa = lmnotes_cite.kb_apa(CFF, version=VERSION, built=BUILT)
         authors = lmnotes_cite.apa_authors(CFF["authors"])
-        assert apa == (f"{authors}. ({BUILT.year}). {CFF['title']} (Version {VERSION}) "
-                       f"[Computer software]. {CFF['url']}")
-        assert lmnotes_cite.kb_apa(CFF, version=VERSION, built=BUILT, title="Other").count("Other") == 1
+        assert apa == (
+            f"{authors}. ({BUILT.year}). {CFF['title']} (Version {VERSION}) "
+            f"[Computer software]. {CFF['url']}"
+        )
+        assert (
+            lmnotes_cite.kb_apa(CFF, version=VERSION, built=BUILT, title="Other").count("Other")
+            == 1
+        )
 
     def test_apa_in_french_changes_only_the_description(self) -> None:
         """The French APA differs from the English one by the bracketed description alone."""
@@ -113,9 +133,16 @@ class TestKnowledgeBaseCitation:
         assert fr == en.replace("[Computer software]", "[Logiciel]")
 
     def test_people_and_doi(self) -> None:
-        """Persons become "Family, Given" (BibTeX) and "Family, G." (APA); a DOI replaces the URL in APA."""
-        cff = {**CFF, "doi": "10.5281/zenodo.1", "authors": [
-            {"family-names": "Curie", "given-names": "Marie Salomea"}, {"name": "Team X"}]}
+        """Persons become "Family, Given" (BibTeX) and "Family, G." (APA); a DOI replaces the URL in
+        APA."""
+        cff = {
+            **CFF,
+            "doi": "10.5281/zenodo.1",
+            "authors": [
+                {"family-names": "Curie", "given-names": "Marie Salomea"},
+                {"name": "Team X"},
+            ],
+        }
         entry = _single(lmnotes_cite.kb_bibtex(cff, version=VERSION, built=BUILT))
         assert [str(p) for p in entry.persons["author"]] == ["Curie, Marie Salomea", "{Team X}"]
         assert entry.fields["doi"] == "10.5281/zenodo.1"
@@ -132,25 +159,42 @@ class TestKnowledgeBaseCitation:
 
 class TestPageCitation:
     def test_build_date_follows_source_date_epoch(self) -> None:
-        """SOURCE_DATE_EPOCH fixes the date; without it the date is today; garbage raises ValueError."""
+        """SOURCE_DATE_EPOCH fixes the date; without it the date is today; garbage raises
+        ValueError."""
         assert lmnotes_cite.build_date({"SOURCE_DATE_EPOCH": EPOCH}) == EPOCH_DATE
         assert lmnotes_cite.build_date({}) == dt.date.today()
         with pytest.raises(ValueError, match="SOURCE_DATE_EPOCH"):
             lmnotes_cite.build_date({"SOURCE_DATE_EPOCH": "yesterday"})
 
     def test_url_layouts(self) -> None:
-        """Without html_baseurl the URL is site/<lang>/<version>/<page>.html; with it, baseurl/<page>.html."""
-        assert lmnotes_cite.page_url(pagename="notes/clm", language="fr", site_url="https://s.io",
-                                     version_slug="v0.1.0") == "https://s.io/fr/v0.1.0/notes/clm.html"
-        assert lmnotes_cite.page_url(pagename="notes/clm", language="fr", html_baseurl="https://s.io/fr/x/",
-                                     site_url="https://ignored", version_slug="1") == "https://s.io/fr/x/notes/clm.html"
+        """Without html_baseurl the URL is site/<lang>/<version>/<page>.html; with it,
+        baseurl/<page>.html."""
+        assert (
+            lmnotes_cite.page_url(
+                pagename="notes/clm", language="fr", site_url="https://s.io", version_slug="v0.1.0"
+            )
+            == "https://s.io/fr/v0.1.0/notes/clm.html"
+        )
+        assert (
+            lmnotes_cite.page_url(
+                pagename="notes/clm",
+                language="fr",
+                html_baseurl="https://s.io/fr/x/",
+                site_url="https://ignored",
+                version_slug="1",
+            )
+            == "https://s.io/fr/x/notes/clm.html"
+        )
         with pytest.raises(ValueError, match="site_url"):
             lmnotes_cite.page_url(pagename="index", language="en", version_slug="1")
         with pytest.raises(ValueError, match="version_slug"):
-            lmnotes_cite.page_url(pagename="index", language="en", site_url="https://s.io", version_slug="")
+            lmnotes_cite.page_url(
+                pagename="index", language="en", site_url="https://s.io", version_slug=""
+            )
 
     def test_url_version_names_a_version(self) -> None:
-        """The URL's version is the configured one, else a Read the Docs tag's slug, else the release: never a branch name."""
+        """The URL's version is the configured one, else a Read the Docs tag's slug, else the
+        release: never a branch name."""
         rtd = {"READTHEDOCS": "True"}
         assert lmnotes_cite.url_version(release="0.1.0", environ={}) == "0.1.0"
         assert lmnotes_cite.url_version(release="0.1.0", configured="dev", environ={}) == "dev"
@@ -164,8 +208,12 @@ class TestPageCitation:
 
     def test_page_bibtex_and_apa(self) -> None:
         """A page's BibTeX and APA carry its title, URL, the site version and the build date."""
-        kwargs = dict(title="Causal mask", url="https://s.io/en/9.9/notes/causal-mask.html",
-                      version="9.9", built=EPOCH_DATE)
+        kwargs = dict(
+            title="Causal mask",
+            url="https://s.io/en/9.9/notes/causal-mask.html",
+            version="9.9",
+            built=EPOCH_DATE,
+        )
         entry = _single(lmnotes_cite.page_bibtex(CFF, pagename="notes/causal-mask", **kwargs))
         assert entry.key == "lmnotes-notes-causal-mask"
         assert _unbrace(entry.fields["title"]) == "Causal mask"
@@ -183,27 +231,36 @@ class TestPageCitation:
 # -- The directive in a real (tiny) Sphinx build ---------------------------------------
 
 
-def _tiny_project(base: Path, *, cff_extra: str = "", cff_file: str | None = None,
-                  html_title: str = "Tiny: a test") -> Path:
+def _tiny_project(
+    base: Path,
+    *,
+    cff_extra: str = "",
+    cff_file: str | None = None,
+    html_title: str = "Tiny: a test",
+) -> Path:
     """Two pages using cite-this, a CITATION.cff beside the source; returns the source dir."""
     src = base / "src"
     src.mkdir(parents=True)
     (base / "CITATION.cff").write_text(
-        "cff-version: 1.2.0\ntitle: 'Tiny: a test'\n" + cff_extra +
-        "url: https://tiny.example/\nauthors:\n  - family-names: Curie\n    given-names: Marie\n",
-        encoding="utf-8")
+        "cff-version: 1.2.0\ntitle: 'Tiny: a test'\n"
+        + cff_extra
+        + "url: https://tiny.example/\nauthors:\n  - family-names: Curie\n    given-names: Marie\n",
+        encoding="utf-8",
+    )
     extra = f"lmnotes_cite_file = {cff_file!r}\n" if cff_file else ""
     (src / "conf.py").write_text(
         f"import sys\nsys.path.insert(0, {str(DOCS / '_ext')!r})\n"
         "extensions = ['lmnotes_cite']\nbibtex_bibfiles = []\nrelease = '2.5.0'\n"
         f"html_title = {html_title!r}\n" + extra,
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     (src / "index.rst").write_text(
         "Tiny home\n=========\n\n.. toctree::\n\n   other\n\n"
         ".. cite-this:: bibtex\n\n.. cite-this:: apa\n\n"
         ".. cite-this:: bibtex\n   :page:\n\n.. cite-this:: apa\n   :page: other\n\n"
         ".. cite-this:: bibtex\n   :page: nowhere\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     (src / "other.rst").write_text("The other page\n==============\n\nText.\n", encoding="utf-8")
     return src
 
@@ -211,9 +268,16 @@ def _tiny_project(base: Path, *, cff_extra: str = "", cff_file: str | None = Non
 def _build(src: Path, out: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "sphinx", "-b", "html", "-E", "-q", str(src), str(out)],
-        capture_output=True, text=True, check=False,
-        env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH, "READTHEDOCS": "", "READTHEDOCS_VERSION": "",
-             "READTHEDOCS_VERSION_TYPE": ""},
+        capture_output=True,
+        text=True,
+        check=False,
+        env={
+            **os.environ,
+            "SOURCE_DATE_EPOCH": EPOCH,
+            "READTHEDOCS": "",
+            "READTHEDOCS_VERSION": "",
+            "READTHEDOCS_VERSION_TYPE": "",
+        },
     )
 
 
@@ -228,7 +292,8 @@ def tiny_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 class TestDirective:
     def test_blocks_in_order(self, tiny_build: tuple[Path, str]) -> None:
-        """KB BibTeX, KB APA, this page's BibTeX and the other page's APA: one version (release), one date (build), one title."""
+        """KB BibTeX, KB APA, this page's BibTeX and the other page's APA: one version (release),
+        one date (build), one title."""
         html, _ = tiny_build
         soup = BeautifulSoup((html / "index.html").read_text("utf-8"), "html.parser")
         blocks = [pre.get_text().rstrip("\n") for pre in soup.select("div.lmnotes-citation pre")]
@@ -236,30 +301,43 @@ class TestDirective:
         kb = _single(blocks[0])
         assert _unbrace(kb.fields["title"]) == "Tiny: a test"
         assert (kb.fields["version"], kb.fields["date"]) == ("2.5.0", "2026-11-19")
-        assert blocks[1] == ("Curie, M. (2026). Tiny: a test (Version 2.5.0) [Computer software]. "
-                             "https://tiny.example/")
+        assert blocks[1] == (
+            "Curie, M. (2026). Tiny: a test (Version 2.5.0) [Computer software]. "
+            "https://tiny.example/"
+        )
         page = _single(blocks[2])
         assert page.key == "lmnotes-index"
         assert _unbrace(page.fields["title"]) == "Tiny home"
         assert page.fields["url"] == "https://tiny.example/en/2.5.0/index.html"
         assert page.fields["urldate"] == page.fields["date"] == kb.fields["date"]
-        assert blocks[3] == ("Curie, M. (2026, November 19). The other page. In Tiny: a test (Version 2.5.0). "
-                             "https://tiny.example/en/2.5.0/other.html")
+        assert blocks[3] == (
+            "Curie, M. (2026, November 19). The other page. In Tiny: a test (Version 2.5.0). "
+            "https://tiny.example/en/2.5.0/other.html"
+        )
 
     def test_unknown_page_warns(self, tiny_build: tuple[Path, str]) -> None:
-        """Citing a page that does not exist is a warning naming it (so -W fails), not a silent gap."""
+        """Citing a page that does not exist is a warning naming it (so -W fails), not a silent
+        gap."""
         _, log = tiny_build
         assert re.search(r"cite-this: no page named 'nowhere'", log)
 
     def test_missing_file_second_version_and_title_mismatch_warn(self, tmp_path: Path) -> None:
-        """No CITATION.cff, one with its own version, or a site title not the CFF's: each cite-this warns."""
+        """No CITATION.cff, one with its own version, or a site title not the CFF's: each cite-this
+        warns."""
         src = _tiny_project(tmp_path / "a", cff_file=str(tmp_path / "none.cff"))
         missing = _build(src, tmp_path / "a" / "html")
         assert "lmnotes_cite_file: no file at" in missing.stderr
-        second = _build(_tiny_project(tmp_path / "b", cff_extra="version: 2.4.0\n"), tmp_path / "b" / "html")
+        second = _build(
+            _tiny_project(tmp_path / "b", cff_extra="version: 2.4.0\n"), tmp_path / "b" / "html"
+        )
         assert "has version: the version comes from the package" in second.stderr
-        titled = _build(_tiny_project(tmp_path / "c", html_title="Tiny docs"), tmp_path / "c" / "html")
-        assert "the site title 'Tiny docs' differs from the CITATION.cff title 'Tiny: a test'" in titled.stderr
+        titled = _build(
+            _tiny_project(tmp_path / "c", html_title="Tiny docs"), tmp_path / "c" / "html"
+        )
+        assert (
+            "the site title 'Tiny docs' differs from the CITATION.cff title 'Tiny: a test'"
+            in titled.stderr
+        )
 
 
 # -- The built site -------------------------------------------------------------------
@@ -269,8 +347,11 @@ class TestDirective:
 class TestCitePage:
     @pytest.mark.parametrize("language", LANGUAGES)
     def test_cite_page_agrees_with_cff_and_itself(self, site: Path, language: str) -> None:
-        """how-to/cite: one title (the site's), one version (lmnotes.__version__), one date, a URL naming the version."""
-        soup = BeautifulSoup((site / language / "how-to" / "cite.html").read_text("utf-8"), "html.parser")
+        """how-to/cite: one title (the site's), one version (lmnotes.__version__), one date, a URL
+        naming the version."""
+        soup = BeautifulSoup(
+            (site / language / "how-to" / "cite.html").read_text("utf-8"), "html.parser"
+        )
         blocks = [pre.get_text().rstrip("\n") for pre in soup.select("div.lmnotes-citation pre")]
         kb = _single(blocks[0])
         site_title = soup.select_one(".sidebar-brand-text").get_text().strip()

@@ -16,9 +16,8 @@ fails.
 
 from __future__ import annotations
 
-import inspect
-
 import dataclasses
+import inspect
 import warnings
 
 import pytest
@@ -34,8 +33,21 @@ from lmnotes.probes import padding_probe
 from lmnotes.tiny import bert_tokenizer, tiny_bart, tiny_bert, tiny_llama
 
 WORDS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [f"w{i}" for i in range(95)]
-PIECES = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "sat", "un", "##believ", "##ably",
-          "fast", "##er"]
+PIECES = [
+    "[PAD]",
+    "[UNK]",
+    "[CLS]",
+    "[SEP]",
+    "[MASK]",
+    "the",
+    "cat",
+    "sat",
+    "un",
+    "##believ",
+    "##ably",
+    "fast",
+    "##er",
+]
 PADDED = torch.tensor([[1, 1, 1, 1, 0, 0], [0, 0, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1]])
 
 
@@ -50,8 +62,12 @@ class Claim:
     page: str | None = None
 
     def __post_init__(self) -> None:
-        recorded = {"claim": self.id, "statement": self.statement, "since": self.since,
-                    "page": self.page}
+        recorded = {
+            "claim": self.id,
+            "statement": self.statement,
+            "since": self.since,
+            "page": self.page,
+        }
         for key, value in recorded.items():
             self.node.user_properties.append((key, value or ""))
 
@@ -83,7 +99,9 @@ def claim(request: pytest.FixtureRequest) -> Claim:
     """The claim of the test, from its ``claim`` marker."""
     marker = request.node.get_closest_marker("claim")
     if marker is None:
-        raise pytest.UsageError(f"{request.node.nodeid} uses the claim fixture without a claim marker")
+        raise pytest.UsageError(
+            f"{request.node.nodeid} uses the claim fixture without a claim marker"
+        )
     return Claim(request.node, *marker.args, **marker.kwargs)
 
 
@@ -96,8 +114,9 @@ def words():
 @pytest.fixture(scope="module")
 def big_batch(words):
     """512 right-padded rows of random ordinary tokens framed by [CLS] ... [SEP]."""
-    return random_token_batch(words, batch_size=512, max_length=48,
-                              generator=torch.Generator().manual_seed(1))
+    return random_token_batch(
+        words, batch_size=512, max_length=48, generator=torch.Generator().manual_seed(1)
+    )
 
 
 def _rows(batch: torch.Tensor, pad_id: int) -> list[list[int]]:
@@ -117,13 +136,17 @@ class TestMaskedLanguageModelling:
     def test_labels(self, claim, words, big_batch):
         """Chosen positions keep their id as label; the rest is -100 and unchanged in the input."""
         original = big_batch[:64]
-        batch = DataCollatorForLanguageModeling(words, mlm_probability=0.5, seed=1)(original.tolist())
+        batch = DataCollatorForLanguageModeling(words, mlm_probability=0.5, seed=1)(
+            original.tolist()
+        )
         chosen = batch["labels"] != -100
         kept = torch.equal(batch["labels"][chosen], original[chosen])
         untouched = torch.equal(batch["input_ids"][~chosen], original[~chosen])
         only_minus_100 = bool((batch["labels"][~chosen] == -100).all())
-        claim.check(kept and untouched and only_minus_100 and bool(chosen.any()),
-                    f"{int(chosen.sum())} chosen of {original.numel()} positions")
+        claim.check(
+            kept and untouched and only_minus_100 and bool(chosen.any()),
+            f"{int(chosen.sum())} chosen of {original.numel()} positions",
+        )
 
     @pytest.mark.claim(
         "mlm-special-tokens",
@@ -133,12 +156,16 @@ class TestMaskedLanguageModelling:
     def test_special_tokens(self, claim, words, big_batch):
         """With probability 1 every ordinary token is chosen and no special one."""
         original = big_batch[:64]
-        batch = DataCollatorForLanguageModeling(words, mlm_probability=1.0, seed=1)(original.tolist())
+        batch = DataCollatorForLanguageModeling(words, mlm_probability=1.0, seed=1)(
+            original.tolist()
+        )
         special = torch.isin(original, torch.tensor(words.all_special_ids))
         chosen = batch["labels"] != -100
-        claim.check(torch.equal(chosen, ~special),
-                    f"special chosen: {int((chosen & special).sum())}, "
-                    f"ordinary unchosen: {int((~chosen & ~special).sum())}")
+        claim.check(
+            torch.equal(chosen, ~special),
+            f"special chosen: {int((chosen & special).sum())}, "
+            f"ordinary unchosen: {int((~chosen & ~special).sum())}",
+        )
 
     @pytest.mark.claim(
         "mlm-80-10-10",
@@ -156,10 +183,17 @@ class TestMaskedLanguageModelling:
             return
         stats = measure_collator(default, big_batch)
         custom = measure_collator(
-            DataCollatorForLanguageModeling(words, mask_replace_prob=0.5, random_replace_prob=0.3,
-                                            seed=1), big_batch)
-        close = (abs(stats.mask_fraction - 0.8) < 0.02 and abs(stats.random_fraction - 0.1) < 0.02
-                 and abs(custom.mask_fraction - 0.5) < 0.02 and abs(custom.random_fraction - 0.3) < 0.02)
+            DataCollatorForLanguageModeling(
+                words, mask_replace_prob=0.5, random_replace_prob=0.3, seed=1
+            ),
+            big_batch,
+        )
+        close = (
+            abs(stats.mask_fraction - 0.8) < 0.02
+            and abs(stats.random_fraction - 0.1) < 0.02
+            and abs(custom.mask_fraction - 0.5) < 0.02
+            and abs(custom.random_fraction - 0.3) < 0.02
+        )
         claim.check(
             (default.mask_replace_prob, default.random_replace_prob) == (0.8, 0.1) and close,
             f"default split {stats.mask_fraction:.3f}/{stats.random_fraction:.3f}/"
@@ -184,7 +218,9 @@ class TestMaskedLanguageModelling:
             a = first(rows)
             torch.manual_seed(200 + call)
             b = second(rows)
-            same &= torch.equal(a["input_ids"], b["input_ids"]) and torch.equal(a["labels"], b["labels"])
+            same &= torch.equal(a["input_ids"], b["input_ids"]) and torch.equal(
+                a["labels"], b["labels"]
+            )
         claim.check(same, "3 calls compared")
 
     @pytest.mark.claim(
@@ -216,14 +252,21 @@ class TestMaskedLanguageModelling:
         """Two successive calls, same draws, for several settings."""
         p, mask, rand = probabilities
         rows = big_batch[:64]
-        collator = DataCollatorForLanguageModeling(words, mlm_probability=p, mask_replace_prob=mask,
-                                                   random_replace_prob=rand, seed=11)
+        collator = DataCollatorForLanguageModeling(
+            words, mlm_probability=p, mask_replace_prob=mask, random_replace_prob=rand, seed=11
+        )
         generator = torch.Generator().manual_seed(11)
         same = True
         for _ in range(2):
             batch = collator(rows.tolist())
-            inputs, labels = mask_tokens(rows, words, mlm_probability=p, mask_replace_prob=mask,
-                                         random_replace_prob=rand, generator=generator)
+            inputs, labels = mask_tokens(
+                rows,
+                words,
+                mlm_probability=p,
+                mask_replace_prob=mask,
+                random_replace_prob=rand,
+                generator=generator,
+            )
             same &= torch.equal(inputs, batch["input_ids"]) and torch.equal(labels, batch["labels"])
         claim.check(same, f"settings {probabilities}, 2 calls")
 
@@ -249,28 +292,39 @@ class TestMaskedLanguageModelling:
         page="notes/whole-word",
     )
     def test_whole_word_mask(self, claim):
-        """Over many calls, the pieces of each word are chosen or left together, always as [MASK]."""
+        """Over many calls, a word's pieces are chosen or left together, always as [MASK]."""
         tokenizer = bert_tokenizer(PIECES)
         # Same length: the offsets cannot be padded, so the examples must not need padding.
         texts = ["the cat sat unbelievably faster", "unbelievably the faster cat sat"]
         examples = [tokenizer(t, return_offsets_mapping=True) for t in texts]
-        collator = DataCollatorForLanguageModeling(tokenizer, whole_word_mask=True,
-                                                   mlm_probability=0.4, mask_replace_prob=1.0,
-                                                   random_replace_prob=0.0, seed=1)
+        collator = DataCollatorForLanguageModeling(
+            tokenizer,
+            whole_word_mask=True,
+            mlm_probability=0.4,
+            mask_replace_prob=1.0,
+            random_replace_prob=0.0,
+            seed=1,
+        )
         split, chosen_words, not_mask = 0, 0, 0
         for _ in range(50):
             batch = collator([dict(e) for e in examples])
             for row, example in enumerate(examples):
                 word_ids = example.word_ids()
                 chosen = (batch["labels"][row] != -100).tolist()
-                not_mask += int((batch["input_ids"][row][batch["labels"][row] != -100]
-                                 != tokenizer.mask_token_id).sum())
+                not_mask += int(
+                    (
+                        batch["input_ids"][row][batch["labels"][row] != -100]
+                        != tokenizer.mask_token_id
+                    ).sum()
+                )
                 for word in {w for w in word_ids if w is not None}:
-                    states = {c for c, w in zip(chosen, word_ids) if w == word}
+                    states = {c for c, w in zip(chosen, word_ids, strict=True) if w == word}
                     split += len(states) > 1
                     chosen_words += True in states
-        claim.check(split == 0 and chosen_words > 0 and not_mask == 0,
-                    f"words split: {split}, words chosen: {chosen_words}, chosen not [MASK]: {not_mask}")
+        claim.check(
+            split == 0 and chosen_words > 0 and not_mask == 0,
+            f"words split: {split}, words chosen: {chosen_words}, chosen not [MASK]: {not_mask}",
+        )
 
     @pytest.mark.claim(
         "mlm-whole-word-defaults",
@@ -292,9 +346,10 @@ class TestMaskedLanguageModelling:
             return
         warned = any("mask_replace_prob" in str(w.message) for w in caught)
         probabilities = (collator.mask_replace_prob, collator.random_replace_prob)
-        claim.check(warned and probabilities == (1, 0),
-                    f"warned: {warned}, mask/random replace prob {probabilities}")
-
+        claim.check(
+            warned and probabilities == (1, 0),
+            f"warned: {warned}, mask/random replace prob {probabilities}",
+        )
 
     @pytest.mark.claim(
         "mlm-whole-word-rates",
@@ -310,18 +365,24 @@ class TestMaskedLanguageModelling:
 
         tokenizer = bert_tokenizer(PIECES + [","])
         try:
-            result = compare_whole_word_masking(tokenizer, "the unbelievably faster, cat sat",
-                                                draws=3000)
+            result = compare_whole_word_masking(
+                tokenizer, "the unbelievably faster, cat sat", draws=3000
+            )
         except (TypeError, ValueError) as err:
             claim.check(False, f"{type(err).__name__}: {err}")
             return
         row = result.row("whole-word")
-        holds = (result.words == 5 and row["words split"] == 0.0
-                 and abs(row["words touched"] - 0.15) < 0.02
-                 and abs(row["chosen tokens"] - 0.15) < 0.02)
-        claim.check(holds, f"{result.words} words; words touched {row['words touched']:.3f}, "
-                           f"tokens chosen {row['chosen tokens']:.3f}, split {row['words split']}")
-
+        holds = (
+            result.words == 5
+            and row["words split"] == 0.0
+            and abs(row["words touched"] - 0.15) < 0.02
+            and abs(row["chosen tokens"] - 0.15) < 0.02
+        )
+        claim.check(
+            holds,
+            f"{result.words} words; words touched {row['words touched']:.3f}, "
+            f"tokens chosen {row['chosen tokens']:.3f}, split {row['words split']}",
+        )
 
     @pytest.mark.claim(
         "mlm-whole-word-collator-removed",
@@ -408,7 +469,9 @@ class TestCausalLanguageModelling:
         with torch.no_grad():
             out = model(input_ids=ids, labels=labels)
         ours = shifted_loss(out.logits, labels)
-        claim.check(torch.equal(out.loss, ours), f"{build}: {out.loss.item():.6f} vs {ours.item():.6f}")
+        claim.check(
+            torch.equal(out.loss, ours), f"{build}: {out.loss.item():.6f} vs {ours.item():.6f}"
+        )
 
 
 # --------------------------------------------------------------------------- encoder-decoder labels
@@ -443,9 +506,11 @@ class TestSeq2Seq:
         padded_with_minus_100 = labels[0, -2:].tolist() == [-100, -100]
         expected = decoder_input_ids_from_labels(labels, 1, 2)
         shifted = torch.equal(seq2seq_batch.get("decoder_input_ids", torch.empty(0)), expected)
-        claim.check(padded_with_minus_100 and shifted,
-                    f"labels {labels.tolist()}, decoder_input_ids "
-                    f"{seq2seq_batch.get('decoder_input_ids', torch.empty(0)).tolist()}")
+        claim.check(
+            padded_with_minus_100 and shifted,
+            f"labels {labels.tolist()}, decoder_input_ids "
+            f"{seq2seq_batch.get('decoder_input_ids', torch.empty(0)).tolist()}",
+        )
 
     @pytest.mark.claim(
         "seq2seq-loss-unshifted",
@@ -462,22 +527,28 @@ class TestSeq2Seq:
         model = tiny_bart_lm()
         with torch.no_grad():
             out = model(**seq2seq_batch)
-            alone = model(input_ids=seq2seq_batch["input_ids"],
-                          attention_mask=seq2seq_batch["attention_mask"],
-                          labels=seq2seq_batch["labels"])
+            alone = model(
+                input_ids=seq2seq_batch["input_ids"],
+                attention_mask=seq2seq_batch["attention_mask"],
+                labels=seq2seq_batch["labels"],
+            )
         ours = seq2seq_loss(out.logits, seq2seq_batch["labels"])
-        claim.check(torch.equal(out.loss, ours) and torch.equal(alone.loss, out.loss),
-                    f"model {out.loss.item():.6f}, labels only {alone.loss.item():.6f}, "
-                    f"seq2seq_loss {ours.item():.6f}")
+        claim.check(
+            torch.equal(out.loss, ours) and torch.equal(alone.loss, out.loss),
+            f"model {out.loss.item():.6f}, labels only {alone.loss.item():.6f}, "
+            f"seq2seq_loss {ours.item():.6f}",
+        )
 
 
 # --------------------------------------------------------------------------- instruction tuning
 
 
 class TestInstructionTuning:
-    TEMPLATE = ("{% for m in messages %}{% if m['role'] == 'assistant' %}"
-                "{% generation %}{{ m['content'] }} {% endgeneration %}"
-                "{% else %}{{ m['content'] }} {% endif %}{% endfor %}")
+    TEMPLATE = (
+        "{% for m in messages %}{% if m['role'] == 'assistant' %}"
+        "{% generation %}{{ m['content'] }} {% endgeneration %}"
+        "{% else %}{{ m['content'] }} {% endif %}{% endfor %}"
+    )
     CHAT = [{"role": "user", "content": "w10 w11"}, {"role": "assistant", "content": "w20 w21"}]
 
     @pytest.mark.claim(
@@ -493,13 +564,19 @@ class TestInstructionTuning:
 
         tokenizer = word_tokenizer()
         masks = []
-        for template in (self.TEMPLATE, self.TEMPLATE.replace("{% generation %}", "").replace(
-                "{% endgeneration %}", "")):
+        for template in (
+            self.TEMPLATE,
+            self.TEMPLATE.replace("{% generation %}", "").replace("{% endgeneration %}", ""),
+        ):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                out = tokenizer.apply_chat_template(self.CHAT, chat_template=template,
-                                                    tokenize=True, return_dict=True,
-                                                    return_assistant_tokens_mask=True)
+                out = tokenizer.apply_chat_template(
+                    self.CHAT,
+                    chat_template=template,
+                    tokenize=True,
+                    return_dict=True,
+                    return_assistant_tokens_mask=True,
+                )
             masks.append(list(out["assistant_masks"]))
         claim.check(masks == [[0, 0, 1, 1], [0, 0, 0, 0]], f"with, without: {masks}")
 
@@ -515,8 +592,12 @@ class TestInstructionTuning:
         from lmnotes.tiny import word_tokenizer
 
         tokenizer = word_tokenizer()
-        out = tokenizer.apply_chat_template(self.CHAT, chat_template=self.TEMPLATE.replace(
-            "{% generation %}", "").replace("{% endgeneration %}", ""))
+        out = tokenizer.apply_chat_template(
+            self.CHAT,
+            chat_template=self.TEMPLATE.replace("{% generation %}", "").replace(
+                "{% endgeneration %}", ""
+            ),
+        )
         claim.check(hasattr(out, "keys") and "input_ids" in out, type(out).__name__)
 
 
@@ -557,12 +638,17 @@ class TestLossNormalisation:
         from lmnotes.packing import padded_batch
 
         batch = padded_batch(self.EXAMPLES, 1)
-        trainer = Trainer(model=tiny_llama(), args=TrainingArguments(
-            output_dir=str(tmp_path), report_to="none", use_cpu=True))
+        trainer = Trainer(
+            model=tiny_llama(),
+            args=TrainingArguments(output_dir=str(tmp_path), report_to="none", use_cpu=True),
+        )
         count = int(trainer._get_num_items_in_batch([batch], torch.device("cpu")))
         shifted = int((batch["labels"][:, 1:] != -100).sum())
-        claim.check(count == shifted, f"Trainer counts {count}; shifted targets {shifted}, "
-                                      f"labels {int((batch['labels'] != -100).sum())}")
+        claim.check(
+            count == shifted,
+            f"Trainer counts {count}; shifted targets {shifted}, "
+            f"labels {int((batch['labels'] != -100).sum())}",
+        )
 
     @pytest.mark.claim(
         "loss-empty-mlm-batch",
@@ -581,10 +667,13 @@ class TestLossNormalisation:
         out = model(input_ids=ids, labels=labels)
         out.loss.backward()
         zero = all(bool((p.grad == 0).all()) for p in model.parameters() if p.grad is not None)
-        summed = fixed_cross_entropy(out.logits.detach().view(-1, 100), labels.view(-1),
-                                     num_items_in_batch=torch.tensor(7))
-        claim.check(bool(out.loss.isnan()) and zero and summed.item() == 0.0,
-                    f"loss {out.loss.item()}, gradients zero: {zero}, with num_items {summed.item()}")
+        summed = fixed_cross_entropy(
+            out.logits.detach().view(-1, 100), labels.view(-1), num_items_in_batch=torch.tensor(7)
+        )
+        claim.check(
+            bool(out.loss.isnan()) and zero and summed.item() == 0.0,
+            f"loss {out.loss.item()}, gradients zero: {zero}, with num_items {summed.item()}",
+        )
 
 
 # --------------------------------------------------------------------------- batched generation
@@ -625,8 +714,10 @@ class TestBatchedGeneration:
         model, tokenizer = tiny_llama(), word_tokenizer()
         result = batched_vs_alone(model, tokenizer, self.PROMPTS, max_new_tokens=6)
         warning = right_padding_warning(model, tokenizer, self.PROMPTS)
-        claim.check(result.all_equal and "right-padding" in warning,
-                    f"same tokens: {result.all_equal}, warning: {warning[:60]!r}")
+        claim.check(
+            result.all_equal and "right-padding" in warning,
+            f"same tokens: {result.all_equal}, warning: {warning[:60]!r}",
+        )
 
 
 # --------------------------------------------------------------------------- masks
@@ -673,10 +764,17 @@ class TestMasks:
         ids = torch.randint(3, 100, PADDED.shape, generator=torch.Generator().manual_seed(0))
         padded = capture_attention_mask(model, layer, input_ids=ids, attention_mask=PADDED)
         plain = capture_attention_mask(model, layer, input_ids=ids[2:], attention_mask=PADDED[2:])
-        holds = (padded is not None and padded.dtype == torch.bool
-                 and torch.equal(padded, causal_padding_mask(PADDED)) and plain is None)
-        claim.check(holds, f"padded: {None if padded is None else padded.dtype}, "
-                           f"unpadded: {None if plain is None else plain.dtype}")
+        holds = (
+            padded is not None
+            and padded.dtype == torch.bool
+            and torch.equal(padded, causal_padding_mask(PADDED))
+            and plain is None
+        )
+        claim.check(
+            holds,
+            f"padded: {None if padded is None else padded.dtype}, "
+            f"unpadded: {None if plain is None else plain.dtype}",
+        )
 
     @pytest.mark.claim(
         "mask-sdpa-encoder",
@@ -689,11 +787,17 @@ class TestMasks:
         """Tiny BERT and tiny BART under SDPA, padded inputs: the masks' dtypes."""
         bert = tiny_bert(attn_implementation="sdpa")
         ids = torch.randint(3, 100, PADDED.shape, generator=torch.Generator().manual_seed(0))
-        bert_mask = capture_attention_mask(bert, bert.bert.encoder.layer[0].attention.self,
-                                           input_ids=ids, attention_mask=PADDED)
+        bert_mask = capture_attention_mask(
+            bert, bert.bert.encoder.layer[0].attention.self, input_ids=ids, attention_mask=PADDED
+        )
         bart = tiny_bart(attn_implementation="sdpa")
-        bart_mask = capture_attention_mask(bart, bart.decoder.layers[0].encoder_attn, input_ids=ids,
-                                           attention_mask=PADDED, decoder_input_ids=ids[:, :3])
+        bart_mask = capture_attention_mask(
+            bart,
+            bart.decoder.layers[0].encoder_attn,
+            input_ids=ids,
+            attention_mask=PADDED,
+            decoder_input_ids=ids[:, :3],
+        )
         dtypes = (bert_mask.dtype, bart_mask.dtype)
         claim.check(dtypes == (torch.bool, torch.bool), f"BERT {dtypes[0]}, BART {dtypes[1]}")
 
@@ -708,9 +812,13 @@ class TestMasks:
         """The captured mask, read as booleans, equals cross_attention_mask."""
         model = tiny_bart(attn_implementation=impl)
         ids = torch.randint(3, 100, PADDED.shape, generator=torch.Generator().manual_seed(0))
-        received = capture_attention_mask(model, model.decoder.layers[0].encoder_attn,
-                                          input_ids=ids, attention_mask=PADDED,
-                                          decoder_input_ids=ids[:, :4])
+        received = capture_attention_mask(
+            model,
+            model.decoder.layers[0].encoder_attn,
+            input_ids=ids,
+            attention_mask=PADDED,
+            decoder_input_ids=ids[:, :4],
+        )
         expected = cross_attention_mask(PADDED, 4)
         holds = received is not None and torch.equal(as_boolean_mask(received), expected)
         claim.check(holds, f"{impl}: shape {None if received is None else tuple(received.shape)}")
@@ -724,11 +832,16 @@ class TestMasks:
     def test_left_padding(self, claim):
         """padding_probe on the tiny GPT-2."""
         result = padding_probe()
-        holds = (result.left_padding_mask_and_positions < 1e-5
-                 and result.left_padding_mask_default_positions > 1e-2
-                 and result.right_padding < 1e-5)
-        claim.check(holds, f"mask and positions {result.left_padding_mask_and_positions:.1e}, "
-                           f"mask only {result.left_padding_mask_default_positions:.1e}")
+        holds = (
+            result.left_padding_mask_and_positions < 1e-5
+            and result.left_padding_mask_default_positions > 1e-2
+            and result.right_padding < 1e-5
+        )
+        claim.check(
+            holds,
+            f"mask and positions {result.left_padding_mask_and_positions:.1e}, "
+            f"mask only {result.left_padding_mask_default_positions:.1e}",
+        )
 
     @pytest.mark.claim(
         "mask-empty-rows-finite",
@@ -757,16 +870,21 @@ class TestMasks:
         from transformers import T5Config
         from transformers.models.t5.modeling_t5 import T5Attention
 
-        t5 = T5Attention(T5Config(d_model=16, d_kv=8, num_heads=2, dropout_rate=0.0,
-                                  attn_implementation="eager")).eval()
+        t5 = T5Attention(
+            T5Config(d_model=16, d_kv=8, num_heads=2, dropout_rate=0.0, attn_implementation="eager")
+        ).eval()
         x = torch.randn(1, 5, 16, generator=torch.Generator().manual_seed(0))
         # 4.57 reads the query length from cache_position when no cache is given.
-        extra = ({"cache_position": torch.arange(5)}
-                 if "cache_position" in inspect.signature(t5.forward).parameters else {})
+        extra = (
+            {"cache_position": torch.arange(5)}
+            if "cache_position" in inspect.signature(t5.forward).parameters
+            else {}
+        )
         with torch.no_grad():
             q, k, v = (p(x).view(1, 5, 2, 8).transpose(1, 2) for p in (t5.q, t5.k, t5.v))
-            by_hand = t5.o((torch.softmax(q @ k.transpose(-2, -1), -1) @ v)
-                           .transpose(1, 2).reshape(1, 5, 16))
+            by_hand = t5.o(
+                (torch.softmax(q @ k.transpose(-2, -1), -1) @ v).transpose(1, 2).reshape(1, 5, 16)
+            )
             difference = float((by_hand - t5(x, **extra)[0]).abs().max())
         claim.check(difference < 1e-5, f"max difference to unscaled attention {difference:.1e}")
 
@@ -784,8 +902,10 @@ class TestMasks:
         eager = transformers_causal_mask(mask, "eager")
         sdpa_empty = sdpa is not None and not bool(sdpa[0, 0, :2].any())
         eager_min = bool((eager[0, 0, :2] == torch.finfo(eager.dtype).min).all())
-        claim.check(sdpa_empty and eager_min,
-                    f"SDPA pad rows empty: {sdpa_empty}, eager pad rows all finfo.min: {eager_min}")
+        claim.check(
+            sdpa_empty and eager_min,
+            f"SDPA pad rows empty: {sdpa_empty}, eager pad rows all finfo.min: {eager_min}",
+        )
 
 
 # --------------------------------------------------------------------------- packing
@@ -801,10 +921,13 @@ class TestPacking:
     def test_flattening(self, claim):
         """Two examples: one row, positions 0.. twice, -100 at each start."""
         batch = DataCollatorWithFlattening(return_tensors="pt")(
-            [{"input_ids": [5, 6, 7]}, {"input_ids": [8, 9]}])
-        holds = (batch["input_ids"].tolist() == [[5, 6, 7, 8, 9]]
-                 and batch["position_ids"].tolist() == [[0, 1, 2, 0, 1]]
-                 and batch["labels"].tolist() == [[-100, 6, 7, -100, 9]])
+            [{"input_ids": [5, 6, 7]}, {"input_ids": [8, 9]}]
+        )
+        holds = (
+            batch["input_ids"].tolist() == [[5, 6, 7, 8, 9]]
+            and batch["position_ids"].tolist() == [[0, 1, 2, 0, 1]]
+            and batch["labels"].tolist() == [[-100, 6, 7, -100, 9]]
+        )
         claim.check(holds, f"{ {k: v.tolist() for k, v in batch.items()} }")
 
     @pytest.mark.claim(
@@ -852,7 +975,7 @@ class TestApis:
         """The library class from a dict, against lmnotes.tiny.bert_tokenizer."""
         from transformers import BertTokenizer
 
-        vocab = dict(zip(PIECES, range(len(PIECES))))
+        vocab = dict(zip(PIECES, range(len(PIECES)), strict=True))
         try:
             tokenizer = BertTokenizer(vocab=vocab)
         except (TypeError, ValueError) as err:
@@ -872,8 +995,7 @@ class TestApis:
         import inspect
 
         parameters = inspect.signature(tiny_llama().forward).parameters
-        claim.check("cache" in parameters,
-                    "cache" if "cache" in parameters else "past_key_values")
+        claim.check("cache" in parameters, "cache" if "cache" in parameters else "past_key_values")
 
     @pytest.mark.claim(
         "generation-cache",
@@ -887,14 +1009,16 @@ class TestApis:
         from lmnotes.tiny import tiny_gpt2
 
         result = teacher_forcing_vs_generation(tiny_gpt2(), [5, 17, 42, 8], n_new=5)
-        claim.check(result.agree and result.max_logit_diff_cache < 1e-4,
-                    f"agree: {result.agree}, max logit diff {result.max_logit_diff_cache:.1e}")
+        claim.check(
+            result.agree and result.max_logit_diff_cache < 1e-4,
+            f"agree: {result.agree}, max logit diff {result.max_logit_diff_cache:.1e}",
+        )
 
     @pytest.mark.slow
     @pytest.mark.claim(
         "smollm2-paris",
-        "The pinned SmolLM2 (`lmnotes.assets.load_causal_lm`) continues \"The capital of France "
-        "is\" with \" Paris\", p = 0.77.",
+        'The pinned SmolLM2 (`lmnotes.assets.load_causal_lm`) continues "The capital of France '
+        'is" with " Paris", p = 0.77.',
         page="how-to/offline",
     )
     def test_smollm2_paris(self, claim):
@@ -906,5 +1030,9 @@ class TestApis:
         with torch.no_grad():
             probs = model(ids).logits[0, -1].softmax(-1)
         word, p = tokenizer.decode(probs.argmax()), probs.max().item()
-        claim.check(ids[0].tolist() == [504, 3575, 282, 4649, 314] and word == " Paris"
-                    and abs(p - 0.77) < 0.005, f"ids {ids[0].tolist()}, {word!r} p = {p:.3f}")
+        claim.check(
+            ids[0].tolist() == [504, 3575, 282, 4649, 314]
+            and word == " Paris"
+            and abs(p - 0.77) < 0.005,
+            f"ids {ids[0].tolist()}, {word!r} p = {p:.3f}",
+        )

@@ -1,4 +1,5 @@
-"""Tests for lmnotes.clm: the shifted loss, labels from the attention mask, the pad = eos pitfall."""
+"""Tests for lmnotes.clm: the shifted loss, labels from the attention mask, the pad = eos
+pitfall."""
 
 from __future__ import annotations
 
@@ -104,7 +105,8 @@ class TestShiftedLoss:
         seed=st.integers(0, 2**32 - 1),
     )
     def test_equals_library_loss_and_sliced_formula(self, batch, length, vocab, ignored, seed):
-        """Equal to ForCausalLMLoss bit for bit, and to CE(logits[:, :-1], labels[:, 1:]) numerically."""
+        """Equal to ForCausalLMLoss bit for bit, and to CE(logits[:, :-1], labels[:, 1:])
+        numerically."""
         generator = torch.Generator().manual_seed(seed)
         logits = torch.randn(batch, length, vocab, generator=generator)
         labels = torch.randint(0, vocab, (batch, length), generator=generator)
@@ -116,7 +118,8 @@ class TestShiftedLoss:
         torch.testing.assert_close(loss, sliced)
 
     def test_first_label_never_a_target_last_logit_never_scored(self):
-        """Changing labels[:, 0] or logits[:, -1] does not change the loss; changing labels[:, 1] does."""
+        """Changing labels[:, 0] or logits[:, -1] does not change the loss; changing labels[:, 1]
+        does."""
         generator = torch.Generator().manual_seed(0)
         logits = torch.randn(2, 5, 7, generator=generator)
         labels = torch.randint(0, 7, (2, 5), generator=generator)
@@ -189,7 +192,8 @@ class TestCausalLmLabels:
     @settings(max_examples=40, deadline=None)
     @given(lengths=st.lists(st.integers(1, 10), min_size=1, max_size=5), left=st.booleans())
     def test_minus_100_exactly_where_mask_is_zero(self, lengths, left):
-        """labels == input_ids where attention is 1 and -100 where it is 0, for either padding side."""
+        """labels == input_ids where attention is 1 and -100 where it is 0, for either padding
+        side."""
         width = max(lengths)
         generator = torch.Generator().manual_seed(sum(lengths))
         input_ids = torch.randint(0, 50, (len(lengths), width), generator=generator)
@@ -263,7 +267,8 @@ class TestHiddenEosLabels:
         return DataCollatorForLanguageModeling(tokenizer, mlm=False)(examples)
 
     def test_collator_with_pad_eos_hides_every_real_eos(self, gpt2_tokenizer):
-        """pad = eos: each example's final EOS is real (attention 1) and labelled -100 by the library."""
+        """pad = eos: each example's final EOS is real (attention 1) and labelled -100 by the
+        library."""
         tokenizer = GPT2TokenizerFast.from_pretrained(gpt2_tokenizer.name_or_path)
         tokenizer.pad_token = tokenizer.eos_token
         texts = ["def hello_world():", "import numpy as np", "x = [1, 2, 3]\nprint(x)", "pass"]
@@ -274,7 +279,8 @@ class TestHiddenEosLabels:
         assert str(count) == f"{len(texts)} of {len(texts)} real EOS tokens have label -100"
 
     def test_fixes_hide_none(self, gpt2_tokenizer):
-        """A distinct pad token, or labels from the attention mask, leave every real EOS labelled."""
+        """A distinct pad token, or labels from the attention mask, leave every real EOS
+        labelled."""
         distinct = GPT2TokenizerFast.from_pretrained(gpt2_tokenizer.name_or_path)
         distinct.add_special_tokens({"pad_token": "<|pad|>"})
         texts = ["def hello_world():", "import numpy as np", "pass"]
@@ -296,7 +302,8 @@ class TestHiddenEosLabels:
         assert hidden_eos_labels(batch, 9) == EosLabelCount(real_eos=1, hidden=1)
 
     def test_validation(self):
-        """A missing key or mismatched shapes raise ValueError, wrong types TypeError, naming them."""
+        """A missing key or mismatched shapes raise ValueError, wrong types TypeError, naming
+        them."""
         ok = {
             "input_ids": torch.zeros(1, 3, dtype=torch.long),
             "attention_mask": torch.ones(1, 3, dtype=torch.long),

@@ -45,8 +45,13 @@ class TestCreateCausalMask:
     @pytest.mark.parametrize("impl", ["eager", "sdpa"])
     def test_causal_and_padding(self, impl):
         """The library's mask equals causal_padding_mask (additive under eager)."""
-        config = LlamaConfig(hidden_size=8, num_attention_heads=2, num_hidden_layers=1,
-                             intermediate_size=16, attn_implementation=impl)
+        config = LlamaConfig(
+            hidden_size=8,
+            num_attention_heads=2,
+            num_hidden_layers=1,
+            intermediate_size=16,
+            attn_implementation=impl,
+        )
         attention_mask = torch.tensor([[1, 1, 1, 0], [0, 1, 1, 1]])
         mask = create_causal_mask(config, torch.zeros(2, 4, 8), attention_mask)
         expected = causal_padding_mask(attention_mask)
@@ -56,10 +61,16 @@ class TestCreateCausalMask:
 
     def test_packed_position_ids(self):
         """Without attention_mask, restarting position ids give a block-diagonal mask."""
-        config = LlamaConfig(hidden_size=8, num_attention_heads=2, num_hidden_layers=1,
-                             intermediate_size=16, attn_implementation="sdpa")
-        mask = create_causal_mask(config, torch.zeros(1, 4, 8), None,
-                                  position_ids=torch.tensor([[0, 1, 0, 1]]))
+        config = LlamaConfig(
+            hidden_size=8,
+            num_attention_heads=2,
+            num_hidden_layers=1,
+            intermediate_size=16,
+            attn_implementation="sdpa",
+        )
+        mask = create_causal_mask(
+            config, torch.zeros(1, 4, 8), None, position_ids=torch.tensor([[0, 1, 0, 1]])
+        )
         assert mask[0, 0].int().tolist() == [[1, 0, 0, 0], [1, 1, 0, 0], [0, 0, 1, 0], [0, 0, 1, 1]]
 
     def test_bad_embeds_raise(self):
@@ -71,7 +82,8 @@ class TestCreateCausalMask:
 class TestCacheArgument:
     @pytest.mark.parametrize("build", [tiny_gpt2, tiny_llama])
     def test_cache_is_used(self, build):
-        """Passing the cache under the returned name continues the sequence: logits equal a full pass."""
+        """Passing the cache under the returned name continues the sequence: logits equal a full
+        pass."""
         model = build()
         ids = torch.tensor([[5, 17, 42, 8]])
         name = cache_argument(model)

@@ -15,7 +15,9 @@ RESULTS = DOCS / "reference" / "compatibility.json"
 
 
 def _load_tool():
-    spec = importlib.util.spec_from_file_location("compat_report", DOCS / "_tools" / "compat_report.py")
+    spec = importlib.util.spec_from_file_location(
+        "compat_report", DOCS / "_tools" / "compat_report.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -38,8 +40,12 @@ def _claim_ids_in_tests() -> set[str]:
     """The first argument of every @pytest.mark.claim(...) in tests/test_claims.py."""
     ids = set()
     for node in ast.walk(ast.parse((ROOT / "tests" / "test_claims.py").read_text("utf-8"))):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and node.func.attr == "claim" and node.args):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "claim"
+            and node.args
+        ):
             ids.add(ast.literal_eval(node.args[0]))
     return ids
 
@@ -55,7 +61,8 @@ JUNIT = textwrap.dedent("""\
     <testcase classname="tests.test_claims.TestA" name="test_one[y]" time="0.1">
       <properties><property name="claim" value="a"/><property name="statement" value="A holds."/>
       <property name="since" value=""/><property name="page" value="notes/mlm"/>
-      <property name="outcome" value="differs"/><property name="evidence" value="y no"/></properties>
+      <property name="outcome" value="differs"/><property name="evidence" value="y no"/>
+      </properties>
       <failure message="claim 'a' is documented to hold">...</failure>
     </testcase>
     <testcase classname="tests.test_claims.TestB" name="test_two" time="0.1">
@@ -102,10 +109,17 @@ class TestTable:
                 {"id": "a", "statement": "A holds.", "since": None, "page": "notes/mlm"},
             ],
             "runs": [
-                {"transformers": "4.57.6", "torch": "2", "tokenizers": "0.22", "huggingface_hub": "0.36",
-                 "python": "3.11", "claims": {
-                     "a": {"outcome": "holds", "as_documented": True, "detail": ""},
-                     "b": {"outcome": "differs", "as_documented": False, "detail": ""}}},
+                {
+                    "transformers": "4.57.6",
+                    "torch": "2",
+                    "tokenizers": "0.22",
+                    "huggingface_hub": "0.36",
+                    "python": "3.11",
+                    "claims": {
+                        "a": {"outcome": "holds", "as_documented": True, "detail": ""},
+                        "b": {"outcome": "differs", "as_documented": False, "detail": ""},
+                    },
+                },
             ],
         }
         text = tool.table(data)
@@ -116,7 +130,11 @@ class TestTable:
 
     def test_version_order(self) -> None:
         """Releases sort numerically, not as text."""
-        assert sorted(["5.24.0", "4.57.6", "5.3.0"], key=tool._version_key) == ["4.57.6", "5.3.0", "5.24.0"]
+        assert sorted(["5.24.0", "4.57.6", "5.3.0"], key=tool._version_key) == [
+            "4.57.6",
+            "5.3.0",
+            "5.24.0",
+        ]
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import io
-import re
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -19,9 +19,9 @@ from transformers import DataCollatorForLanguageModeling
 
 from lmnotes.display import (
     DescribedFigure,
-    figure_svg,
     NextTokenTable,
     TokenTable,
+    figure_svg,
     next_token_table,
     plot_label_shift,
     plot_mask,
@@ -71,12 +71,11 @@ class TestTokenTable:
         assert [r[3] for r in table.rows] == mlm_batch["labels"][row].tolist()
 
     def test_label_token_is_the_original_token(self, bert_uncased, mlm_batch):
-        """At chosen positions the label token is the token of the unmasked text; elsewhere empty."""
+        """At chosen positions the label token is the token of the unmasked text; elsewhere
+        empty."""
         for row, text in enumerate(TEXTS):
             original = ["[CLS]", *bert_uncased.tokenize(text), "[SEP]"]
-            table = token_table(
-                mlm_batch["input_ids"], mlm_batch["labels"], bert_uncased, row=row
-            )
+            table = token_table(mlm_batch["input_ids"], mlm_batch["labels"], bert_uncased, row=row)
             for position, token, _, label, label_token in table.rows:
                 if position >= len(original):
                     assert token == "[PAD]" and label == -100
@@ -174,7 +173,11 @@ class TestNextTokenTable:
         html = next_token_table(ids, labels, logits, gpt2_tokenizer)._repr_html_()
         soup = bs4.BeautifulSoup(html, "html.parser")
         assert [th.get_text() for th in soup.find_all("th")] == [
-            "position", "token", "next label", "p(next)", "loss",
+            "position",
+            "token",
+            "next label",
+            "p(next)",
+            "loss",
         ]
         assert len(soup.find("tbody").find_all("tr")) == ids.shape[1]
         assert "&lt;|endoftext|&gt;" in html
@@ -226,7 +229,8 @@ class TestPlotMlmMasks:
         assert sum(counts) == ids.numel() and all(c > 0 for c in counts)
 
     def test_small_png_and_no_pyplot_figure(self, bert_uncased):
-        """A 64 x 128 batch renders 600 x 300 px, PNG under 120 KB, SVG under 180 KB; no pyplot figure is left open."""
+        """A 64 x 128 batch renders 600 x 300 px, PNG under 120 KB, SVG under 180 KB; no pyplot
+        figure is left open."""
         ids = torch.randint(1000, 30000, (64, 128), generator=torch.Generator().manual_seed(0))
         inputs, labels = mask_tokens(ids, bert_uncased, generator=torch.Generator())
         open_before = plt.get_fignums()
@@ -288,7 +292,8 @@ class TestPlotLabelShift:
         assert sorted(round(a.xy[0]) for a in arrows) == [1, 2]
 
     def test_inputs_before_ignored_labels_are_greyed(self):
-        """An input whose next label is ignored is not scored: its box is grey, like the last one."""
+        """An input whose next label is ignored is not scored: its box is grey, like the last
+        one."""
         fig = plot_label_shift(["a", "b", "<eos>", "<pad>"], ignored=[False, False, True, True])
         grey = to_rgba("#e6e6e6")
         greyed_inputs = sorted(
@@ -474,7 +479,8 @@ class TestFigureSvg:
         assert all(len(set(i)) == len(i) for i in ids)
 
     def test_colours_follow_the_theme(self):
-        """No black, white or palette colour is hard-coded: currentColor and CSS variables instead."""
+        """No black, white or palette colour is hard-coded: currentColor and CSS variables
+        instead."""
         svg = figure_svg(self._svgs()[1])
         for colour in ("#000000", "#ffffff", "#0072b2", "#e6e6e6"):
             assert f": {colour}" not in svg, colour
@@ -491,8 +497,9 @@ class TestFigureSvg:
     def test_mlm_outcomes_each_have_their_own_hatch(self, bert_uncased):
         """Every MLM outcome but unchosen has a distinct hatch; the alt text counts each outcome."""
         ids = torch.randint(1000, 30000, (4, 20), generator=torch.Generator().manual_seed(0))
-        inputs, labels = mask_tokens(ids, bert_uncased, mlm_probability=0.5,
-                                     generator=torch.Generator().manual_seed(1))
+        inputs, labels = mask_tokens(
+            ids, bert_uncased, mlm_probability=0.5, generator=torch.Generator().manual_seed(1)
+        )
         fig = plot_mlm_masks(inputs, labels, mask_token_id=bert_uncased.mask_token_id)
         hatches = [h.get_hatch() for h in fig.legends[0].legend_handles]
         assert hatches[0] is None and len(set(hatches[1:])) == 3 and None not in hatches[1:]

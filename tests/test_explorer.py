@@ -37,9 +37,13 @@ class TestExplorerData:
         """pad/eos/mask ids, special ids and len(tokenizer) are read from the real tokenizers."""
         bert = load_tokenizer("bert-base-cased")
         view = data["families"]["mlm"]["configs"]["pad"]
-        assert view == {"pad_token_id": bert.pad_token_id, "eos_token_id": None,
-                        "mask_token_id": bert.mask_token_id,
-                        "special_ids": sorted(set(bert.all_special_ids)), "vocab_size": len(bert)}
+        assert view == {
+            "pad_token_id": bert.pad_token_id,
+            "eos_token_id": None,
+            "mask_token_id": bert.mask_token_id,
+            "special_ids": sorted(set(bert.all_special_ids)),
+            "vocab_size": len(bert),
+        }
         assert view["vocab_size"] == 28996
         configs = data["families"]["clm"]["configs"]
         assert configs["eos"]["pad_token_id"] == configs["eos"]["eos_token_id"] == 50256
@@ -73,13 +77,16 @@ class TestExplorerData:
         assert data["families"]["mlm"]["examples"] == [{"text": "Hello", "ids": [101, 8667, 102]}]
         assert data["families"]["clm"]["examples"] == [{"text": "pass", "ids": [6603]}]
 
-    @pytest.mark.parametrize(("examples", "error", "match"), [
-        ([], TypeError, "examples must be a mapping"),
-        ({"mlm": ["a"]}, ValueError, "examples must have the key 'clm'"),
-        ({"mlm": "a", "clm": ["b"]}, TypeError, r"examples\['mlm'\] must be a sequence of str"),
-        ({"mlm": [], "clm": ["b"]}, ValueError, r"examples\['mlm'\] must not be empty"),
-        ({"mlm": ["a"], "clm": [3]}, TypeError, r"examples\['clm'\] must hold str"),
-    ])
+    @pytest.mark.parametrize(
+        ("examples", "error", "match"),
+        [
+            ([], TypeError, "examples must be a mapping"),
+            ({"mlm": ["a"]}, ValueError, "examples must have the key 'clm'"),
+            ({"mlm": "a", "clm": ["b"]}, TypeError, r"examples\['mlm'\] must be a sequence of str"),
+            ({"mlm": [], "clm": ["b"]}, ValueError, r"examples\['mlm'\] must not be empty"),
+            ({"mlm": ["a"], "clm": [3]}, TypeError, r"examples\['clm'\] must hold str"),
+        ],
+    )
     def test_bad_examples_are_refused(self, examples, error, match) -> None:
         """A wrong type is a TypeError, a wrong value a ValueError, each naming the argument."""
         with pytest.raises(error, match=match):
@@ -90,8 +97,11 @@ class TestExplorerHtml:
     def test_embeds_the_data_and_the_script(self, data) -> None:
         """The JSON in the page parses back to the data; the stylesheet and script follow it."""
         page = explorer_html(data)
-        payload = re.search(r'<script type="application/json" class="lmnotes-explorer-data">(.*?)</script>',
-                            page, re.DOTALL).group(1)
+        payload = re.search(
+            r'<script type="application/json" class="lmnotes-explorer-data">(.*?)</script>',
+            page,
+            re.DOTALL,
+        ).group(1)
         assert json.loads(payload) == data
         assert '<script src="../_static/explorer.js"></script>' in page
         assert '<link rel="stylesheet" href="../_static/explorer.css">' in page
@@ -108,11 +118,14 @@ class TestExplorerHtml:
         page = explorer_html({}, script="static/x.js")
         assert 'src="static/x.js"' in page and 'href="static/x.css"' in page
 
-    @pytest.mark.parametrize(("kwargs", "error", "match"), [
-        ({"data": []}, TypeError, "data must be a mapping"),
-        ({"data": {}, "script": 3}, TypeError, "script must be a str"),
-        ({"data": {}, "script": "x.css"}, ValueError, "script must be the URL of a .js file"),
-    ])
+    @pytest.mark.parametrize(
+        ("kwargs", "error", "match"),
+        [
+            ({"data": []}, TypeError, "data must be a mapping"),
+            ({"data": {}, "script": 3}, TypeError, "script must be a str"),
+            ({"data": {}, "script": "x.css"}, ValueError, "script must be the URL of a .js file"),
+        ],
+    )
     def test_bad_arguments_are_refused(self, kwargs, error, match) -> None:
         """A wrong type is a TypeError, a wrong value a ValueError, each naming the argument."""
         with pytest.raises(error, match=match):

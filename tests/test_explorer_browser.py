@@ -35,7 +35,9 @@ MULTIPLES = [None, None, 2, 3, 4, 8, 16]
 COMPUTE_MANY = """configs => configs.map(config => {
   const r = window.lmnotesExplorer.compute(config);
   const booleans = r.mask.every(rows => rows.every(row => row.every(b => typeof b === "boolean")));
-  return {...r, booleans, mask: r.mask.map(rows => rows.map(row => row.map(b => b ? "1" : "0").join("")))};
+  return {
+    ...r, booleans, mask: r.mask.map(rows => rows.map(row => row.map(b => b ? "1" : "0").join("")))
+  };
 })"""
 
 
@@ -46,20 +48,36 @@ def _open(context, url: str):
     """
     page = context.new_page()
     errors: list[str] = []
-    page.on("console", lambda msg: errors.append(msg.text)
-            if msg.type == "error" and not msg.text.startswith("Failed to load resource") else None)
+    page.on(
+        "console",
+        lambda msg: (
+            errors.append(msg.text)
+            if msg.type == "error" and not msg.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("response", lambda response: errors.append(f"{response.status} {response.url}")
-            if response.status >= 400 and not response.url.endswith("/favicon.ico") else None)
+    page.on(
+        "response",
+        lambda response: (
+            errors.append(f"{response.status} {response.url}")
+            if response.status >= 400 and not response.url.endswith("/favicon.ico")
+            else None
+        ),
+    )
     page.goto(url, wait_until="networkidle")
     return page, errors
 
 
 def _view(tokenizer) -> dict:
     """The ``config.tokenizer`` of the contract, read from a transformers tokenizer."""
-    return {"pad_token_id": tokenizer.pad_token_id, "eos_token_id": tokenizer.eos_token_id,
-            "mask_token_id": tokenizer.mask_token_id,
-            "special_ids": sorted(set(tokenizer.all_special_ids)), "vocab_size": len(tokenizer)}
+    return {
+        "pad_token_id": tokenizer.pad_token_id,
+        "eos_token_id": tokenizer.eos_token_id,
+        "mask_token_id": tokenizer.mask_token_id,
+        "special_ids": sorted(set(tokenizer.all_special_ids)),
+        "vocab_size": len(tokenizer),
+    }
 
 
 def _codegen(pad: str):
@@ -74,7 +92,11 @@ def _codegen(pad: str):
 @pytest.fixture(scope="module")
 def tokenizers() -> dict:
     """CodeGen with pad = EOS and with a distinct <|pad|>; bert-base-cased for MLM."""
-    return {"eos": _codegen("eos"), "pad": _codegen("pad"), "mlm": load_tokenizer("bert-base-cased")}
+    return {
+        "eos": _codegen("eos"),
+        "pad": _codegen("pad"),
+        "mlm": load_tokenizer("bert-base-cased"),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +110,10 @@ def page(browser_context, server):  # noqa: F811
 
 def _random_ids(rng: random.Random, length: int, vocab: int, frequent: list[int]) -> list[int]:
     """Random ids; about one in eight is one of ``frequent`` (EOS, pad, special ids)."""
-    return [rng.choice(frequent) if rng.random() < 0.125 else rng.randrange(vocab) for _ in range(length)]
+    return [
+        rng.choice(frequent) if rng.random() < 0.125 else rng.randrange(vocab)
+        for _ in range(length)
+    ]
 
 
 def _random_batch(rng: random.Random, vocab: int, frequent: list[int]) -> list[list[int]]:
@@ -105,8 +130,11 @@ def _padded_configs(rng: random.Random, collator: str, tokenizers: dict, n: int)
             tokenizer = tokenizers["eos" if i % 2 == 0 else "pad"]
         frequent = sorted(set(tokenizer.all_special_ids))
         config = {
-            "collator": collator, "tokenizer": _view(tokenizer),
-            "examples": _random_batch(rng, 50257 if collator != "mlm" else len(tokenizer), frequent),
+            "collator": collator,
+            "tokenizer": _view(tokenizer),
+            "examples": _random_batch(
+                rng, 50257 if collator != "mlm" else len(tokenizer), frequent
+            ),
             "padding_side": "right" if (i // 2) % 2 == 0 else "left",
             "pad_to_multiple_of": rng.choice(MULTIPLES),
             "seed": rng.randrange(2**31),
@@ -117,8 +145,9 @@ def _padded_configs(rng: random.Random, collator: str, tokenizers: dict, n: int)
 
 def _library_padded(config: dict, tokenizer, *, mlm: bool) -> dict[str, list]:
     tokenizer.padding_side = config["padding_side"]
-    collator = DataCollatorForLanguageModeling(tokenizer, mlm=mlm,
-                                               pad_to_multiple_of=config["pad_to_multiple_of"], seed=0)
+    collator = DataCollatorForLanguageModeling(
+        tokenizer, mlm=mlm, pad_to_multiple_of=config["pad_to_multiple_of"], seed=0
+    )
     batch = collator([{"input_ids": ids} for ids in config["examples"]])
     return {key: value.tolist() for key, value in batch.items()}
 
@@ -129,7 +158,8 @@ def _mask_strings(mask: torch.Tensor) -> list[str]:
 
 class TestComputeClm:
     def test_matches_the_collator_on_random_batches(self, page, tokenizers) -> None:
-        """input_ids, attention_mask and labels equal DataCollatorForLanguageModeling(mlm=False)'s."""
+        """input_ids, attention_mask and labels equal
+        DataCollatorForLanguageModeling(mlm=False)'s."""
         pairs = _padded_configs(random.Random(16), "clm", tokenizers, CONFIGS)
         results = page.evaluate(COMPUTE_MANY, [config for config, _ in pairs])
         hidden_eos = 0
@@ -139,9 +169,13 @@ class TestComputeClm:
             for key in expected:
                 assert result[key] == expected[key], (key, config)
             eos = config["tokenizer"]["eos_token_id"]
-            hidden_eos += sum(i == eos and a == 1 and l == -100 for ids, am, labels in
-                              zip(result["input_ids"], result["attention_mask"], result["labels"])
-                              for i, a, l in zip(ids, am, labels))
+            hidden_eos += sum(
+                i == eos and a == 1 and lab == -100
+                for ids, am, labels in zip(
+                    result["input_ids"], result["attention_mask"], result["labels"], strict=True
+                )
+                for i, a, lab in zip(ids, am, labels, strict=True)
+            )
         sides = {config["padding_side"] for config, _ in pairs}
         pads = {config["tokenizer"]["pad_token_id"] for config, _ in pairs}
         multiples = {config["pad_to_multiple_of"] for config, _ in pairs}
@@ -160,24 +194,29 @@ class TestComputeClm:
             causal = torch.ones(length, length, dtype=torch.bool).tril()
             for row in range(am.shape[0]):
                 assert result["mask"][row] == _mask_strings(causal & am[row][None, :])
-            # As transformers' generate() computes them (GenerationMixin._prepare_position_ids_for_generation).
+            # As transformers' generate() computes them
+            # (GenerationMixin._prepare_position_ids_for_generation).
             positions = (am.long().cumsum(-1) - 1).masked_fill(~am, 0)
             assert result["position_ids"] == positions.tolist()
 
 
 class TestComputeFlattening:
     def test_matches_the_collator_on_random_batches(self, page, tokenizers) -> None:
-        """input_ids, labels and position_ids equal DataCollatorWithFlattening()'s; no attention_mask."""
+        """input_ids, labels and position_ids equal DataCollatorWithFlattening()'s; no
+        attention_mask."""
         rng = random.Random(1629)
         configs = []
         for i in range(CONFIGS):
             tokenizer = tokenizers["eos" if i % 2 == 0 else "pad"]
-            configs.append({
-                "collator": "flattening", "tokenizer": _view(tokenizer),
-                "examples": _random_batch(rng, 50257, [tokenizer.eos_token_id]),
-                "padding_side": rng.choice(["right", "left"]),
-                "pad_to_multiple_of": rng.choice(MULTIPLES),
-            })
+            configs.append(
+                {
+                    "collator": "flattening",
+                    "tokenizer": _view(tokenizer),
+                    "examples": _random_batch(rng, 50257, [tokenizer.eos_token_id]),
+                    "padding_side": rng.choice(["right", "left"]),
+                    "pad_to_multiple_of": rng.choice(MULTIPLES),
+                }
+            )
         results = page.evaluate(COMPUTE_MANY, configs)
         collator = DataCollatorWithFlattening()
         for config, result in zip(configs, results, strict=True):
@@ -194,15 +233,18 @@ class TestComputeFlattening:
     def test_empty_examples_are_dropped_as_the_collator_does(self, page) -> None:
         """Empty examples are left out; a batch of empty examples is refused, as by the library."""
         examples = [[5, 6], [], [7]]
-        result = page.evaluate("c => window.lmnotesExplorer.compute(c)",
-                               {"collator": "flattening", "examples": examples})
+        result = page.evaluate(
+            "c => window.lmnotesExplorer.compute(c)",
+            {"collator": "flattening", "examples": examples},
+        )
         expected = DataCollatorWithFlattening()([{"input_ids": ids} for ids in examples])
         assert result["input_ids"] == expected["input_ids"].tolist()
         assert result["labels"] == expected["labels"].tolist()
         with pytest.raises(ValueError):
             DataCollatorWithFlattening()([{"input_ids": []}])
         error = page.evaluate("""() => { try { window.lmnotesExplorer.compute(
-            {collator: "flattening", examples: [[]]}); return null; } catch (e) { return e.message; } }""")
+            {collator: "flattening", examples: [[]]}); return null; }
+            catch (e) { return e.message; } }""")
         assert error is not None and "empty" in error
 
 
@@ -215,28 +257,36 @@ def runs(page, tokenizers):
 
 class TestComputeMlm:
     def test_padding_and_attention_mask_match_the_collator(self, runs) -> None:
-        """attention_mask equals the collator's; the unmasked ids (labels put back) equal its padded ids."""
+        """attention_mask equals the collator's; the unmasked ids (labels put back) equal its padded
+        ids."""
         pairs, results = runs
         for (config, tokenizer), result in zip(pairs, results, strict=True):
             expected = _library_padded(config, tokenizer, mlm=True)
             assert result["attention_mask"] == expected["attention_mask"]
-            ours = [[l if l != -100 else i for i, l in zip(ids, labels)]
-                    for ids, labels in zip(result["input_ids"], result["labels"])]
-            theirs = [[l if l != -100 else i for i, l in zip(ids, labels)]
-                      for ids, labels in zip(expected["input_ids"], expected["labels"])]
+            ours = [
+                [lab if lab != -100 else i for i, lab in zip(ids, labels, strict=True)]
+                for ids, labels in zip(result["input_ids"], result["labels"], strict=True)
+            ]
+            theirs = [
+                [lab if lab != -100 else i for i, lab in zip(ids, labels, strict=True)]
+                for ids, labels in zip(expected["input_ids"], expected["labels"], strict=True)
+            ]
             assert ours == theirs
 
     def test_labels_and_chosen_inputs_follow_the_rule(self, runs) -> None:
-        """Specials and padding are never chosen; labels are -100 or the original id; a chosen input is
-        [MASK], an id below vocab_size, or unchanged; an unchosen input is unchanged; the mask hides padded keys."""
+        """Specials and padding are never chosen; labels are -100 or the original id; a chosen
+        input is [MASK], an id below vocab_size, or unchanged; an unchosen input is unchanged; the
+        mask hides padded keys."""
         pairs, results = runs
         chosen = 0
         for (config, tokenizer), result in zip(pairs, results, strict=True):
             padded = _library_padded(config, tokenizer, mlm=False)
             view = config["tokenizer"]
             special = set(view["special_ids"])
-            for r, (original, am) in enumerate(zip(padded["input_ids"], padded["attention_mask"])):
-                for i, (token, bit) in enumerate(zip(original, am)):
+            for r, (original, am) in enumerate(
+                zip(padded["input_ids"], padded["attention_mask"], strict=True)
+            ):
+                for i, (token, bit) in enumerate(zip(original, am, strict=True)):
                     label, now = result["labels"][r][i], result["input_ids"][r][i]
                     if label == -100:
                         assert now == token
@@ -250,15 +300,25 @@ class TestComputeMlm:
         assert chosen > 100
 
     @pytest.mark.parametrize(("p", "mask_p", "random_p"), [(0.15, 0.8, 0.1), (0.4, 0.5, 0.3)])
-    def test_rates_match_the_probabilities_over_many_seeds(self, page, tokenizers, p, mask_p, random_p) -> None:
-        """Over 400 seeds the chosen share and the [MASK] / random / unchanged split are within 5 sigma."""
+    def test_rates_match_the_probabilities_over_many_seeds(
+        self, page, tokenizers, p, mask_p, random_p
+    ) -> None:
+        """Over 400 seeds the chosen share and the [MASK] / random / unchanged split are within 5
+        sigma."""
         bert = tokenizers["mlm"]
         rng = random.Random(35251)
         words = [[rng.randrange(1000, 28000) for _ in range(30)] for _ in range(8)]
         examples = [[bert.cls_token_id, *row, bert.sep_token_id] for row in words]
-        base = {"collator": "mlm", "examples": examples, "tokenizer": _view(bert),
-                "mlm_probability": p, "mask_replace_prob": mask_p, "random_replace_prob": random_p}
-        counts = page.evaluate("""base => {
+        base = {
+            "collator": "mlm",
+            "examples": examples,
+            "tokenizer": _view(bert),
+            "mlm_probability": p,
+            "mask_replace_prob": mask_p,
+            "random_replace_prob": random_p,
+        }
+        counts = page.evaluate(
+            """base => {
           const c = {eligible: 0, chosen: 0, mask: 0, same: 0, other: 0, high: 0};
           for (let seed = 0; seed < 400; seed++) {
             const r = window.lmnotesExplorer.compute({...base, seed});
@@ -274,7 +334,9 @@ class TestComputeMlm:
             }));
           }
           return c;
-        }""", base)
+        }""",
+            base,
+        )
 
         def within(hits: int, n: int, q: float) -> bool:
             return abs(hits / n - q) <= 5 * (q * (1 - q) / n) ** 0.5 + 1e-9
@@ -292,7 +354,9 @@ class TestComputeMlm:
         bert = tokenizers["mlm"]
         examples = [bert("Hello, I'm a single sentence!")["input_ids"] * 3]
         config = {"collator": "mlm", "examples": examples, "tokenizer": _view(bert), "seed": 7}
-        first, again = (page.evaluate("c => window.lmnotesExplorer.compute(c)", config) for _ in range(2))
+        first, again = (
+            page.evaluate("c => window.lmnotesExplorer.compute(c)", config) for _ in range(2)
+        )
         other = page.evaluate("c => window.lmnotesExplorer.compute(c)", {**config, "seed": 8})
         assert first == again
         assert (first["input_ids"], first["labels"]) != (other["input_ids"], other["labels"])
@@ -311,33 +375,47 @@ class TestComputeMlm:
             " documentElement: {lang: 'en'}, querySelectorAll: () => []};"
             f"require({json.dumps(str(script))});"
             "const configs = JSON.parse(require('fs').readFileSync(0, 'utf8'));"
-            "process.stdout.write(JSON.stringify(configs.map(c => window.lmnotesExplorer.compute(c))));"
+            "process.stdout.write(JSON.stringify("
+            "configs.map(c => window.lmnotesExplorer.compute(c))));"
         )
-        out = subprocess.run([node, "-e", program], input=json.dumps(configs), capture_output=True,
-                             text=True, check=True).stdout
+        out = subprocess.run(
+            [node, "-e", program],
+            input=json.dumps(configs),
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         in_chromium = page.evaluate("cs => cs.map(c => window.lmnotesExplorer.compute(c))", configs)
         assert json.loads(out) == in_chromium
 
     def test_arguments_are_checked(self, page, tokenizers) -> None:
-        """Bad probabilities, a missing mask id or an unknown collator are refused, naming the argument."""
+        """Bad probabilities, a missing mask id or an unknown collator are refused, naming the
+        argument."""
         view = _view(tokenizers["mlm"])
-        cases = [({"mlm_probability": 1.5}, "mlm_probability"),
-                 ({"mask_replace_prob": 0.8, "random_replace_prob": 0.3}, "mask_replace_prob"),
-                 ({"tokenizer": {**view, "mask_token_id": None}}, "mask_token_id"),
-                 ({"collator": "seq2seq"}, "collator"),
-                 ({"padding_side": "top"}, "padding_side"),
-                 ({"pad_to_multiple_of": 0}, "pad_to_multiple_of")]
+        cases = [
+            ({"mlm_probability": 1.5}, "mlm_probability"),
+            ({"mask_replace_prob": 0.8, "random_replace_prob": 0.3}, "mask_replace_prob"),
+            ({"tokenizer": {**view, "mask_token_id": None}}, "mask_token_id"),
+            ({"collator": "seq2seq"}, "collator"),
+            ({"padding_side": "top"}, "padding_side"),
+            ({"pad_to_multiple_of": 0}, "pad_to_multiple_of"),
+        ]
         for change, name in cases:
             config = {"collator": "mlm", "examples": [[101, 5, 102]], "tokenizer": view, **change}
-            message = page.evaluate("""c => { try { window.lmnotesExplorer.compute(c); return null; }
-                                       catch (e) { return e.message; } }""", config)
+            message = page.evaluate(
+                """c => { try { window.lmnotesExplorer.compute(c); return null; }
+                                       catch (e) { return e.message; } }""",
+                config,
+            )
             assert message is not None and name in message, (change, message)
 
 
 class TestPageData:
     def test_page_data_is_what_the_tokenizers_say(self, page, tokenizers) -> None:
         """The data embedded in the page gives the tokenizer views the library's tokenizers have."""
-        data = page.evaluate("JSON.parse(document.querySelector('script.lmnotes-explorer-data').textContent)")
+        data = page.evaluate(
+            "JSON.parse(document.querySelector('script.lmnotes-explorer-data').textContent)"
+        )
         assert data["families"]["mlm"]["configs"]["pad"] == _view(tokenizers["mlm"])
         assert data["families"]["clm"]["configs"]["eos"] == _view(tokenizers["eos"])
         assert data["families"]["clm"]["configs"]["pad"] == _view(tokenizers["pad"])
@@ -347,14 +425,18 @@ def _tab_to(page, selector: str, *, limit: int = 80, key: str = "Tab") -> None:
     """Press Tab until the focused element matches ``selector``."""
     for _ in range(limit):
         page.keyboard.press(key)
-        if page.evaluate("s => document.activeElement && document.activeElement.matches(s)", selector):
+        if page.evaluate(
+            "s => document.activeElement && document.activeElement.matches(s)", selector
+        ):
             return
     raise AssertionError(f"{selector} not reached with {key}")
 
 
 def _notices(page) -> list[tuple[str, str]]:
     return page.eval_on_selector_all(
-        ".lmx-notices li", "lis => lis.map(li => [li.textContent, li.querySelector('a').getAttribute('href')])")
+        ".lmx-notices li",
+        "lis => lis.map(li => [li.textContent, li.querySelector('a').getAttribute('href')])",
+    )
 
 
 class TestInterface:
@@ -364,16 +446,23 @@ class TestInterface:
             page, errors = _open(browser_context, f"{server}/{lang}/{PAGE}")
             page.wait_for_selector(".lmx-row")
             return page, errors
+
         return open_page
 
     def test_keyboard_only(self, fresh, site: Path) -> None:
-        """With the keyboard alone: pick collators, shorten an example, pad left, choose a distinct pad;
-        the batch, the notices and their links follow, and every linked anchor exists."""
+        """With the keyboard alone: pick collators, shorten an example, pad left, choose a
+        distinct pad; the batch, the notices and their links follow, and every linked anchor
+        exists."""
         page, errors = fresh()
-        rows = lambda: page.locator(".lmx-row").count()
+
+        def rows() -> int:
+            return page.locator(".lmx-row").count()
+
         # Default: CLM, the notes' two lines + EOS, pad = EOS: both EOS labels hidden.
         notices = _notices(page)
-        assert any("2 real EOS" in text and href == "clm.html#clm-pad-eos" for text, href in notices)
+        assert any(
+            "2 real EOS" in text and href == "clm.html#clm-pad-eos" for text, href in notices
+        )
         _tab_to(page, 'input[data-field="collator"]')
         page.keyboard.press("ArrowDown")  # padding-free
         assert page.locator('input[value="flattening"]').is_checked() and rows() == 1
@@ -388,7 +477,10 @@ class TestInterface:
         _tab_to(page, 'button[data-action="drop"][data-index="1"]')
         page.keyboard.press("Enter")
         page.keyboard.press("Enter")
-        assert page.locator('input[data-field="ids"][data-index="1"]').input_value() == "11748 299 32152"
+        assert (
+            page.locator('input[data-field="ids"][data-index="1"]').input_value()
+            == "11748 299 32152"
+        )
         assert page.locator(".lmx-row").nth(1).locator("td.lmx-pad").count() > 0
         # Left padding: the pad query rows of row 2 attend to nothing.
         _tab_to(page, 'input[data-field="side"]')
@@ -407,13 +499,20 @@ class TestInterface:
         _tab_to(page, 'input[data-field="ids"][data-index="0"]', key="Shift+Tab", limit=40)
         page.keyboard.press("End")
         page.keyboard.type(" x")
-        assert page.locator('input[data-field="ids"][data-index="0"]').get_attribute("aria-invalid") == "true"
+        assert (
+            page.locator('input[data-field="ids"][data-index="0"]').get_attribute("aria-invalid")
+            == "true"
+        )
         assert page.locator(".lmx-status.lmx-error").count() == 1
         page.keyboard.press("Backspace")
         page.keyboard.press("Backspace")
         assert page.locator(".lmx-row").count() == 2
         # Every notice link of the page's collators points to an existing anchor.
-        for href in hrefs + ["clm.html#clm-pad-eos", "packing.html#packing-batch", "mlm.html#mlm-80-10-10"]:
+        for href in hrefs + [
+            "clm.html#clm-pad-eos",
+            "packing.html#packing-batch",
+            "mlm.html#mlm-80-10-10",
+        ]:
             name, anchor = href.split("#")
             assert f'id="{anchor}"' in (site / "en" / "notes" / name).read_text("utf-8"), href
         page.close()
@@ -431,9 +530,13 @@ class TestInterface:
         prose = page.eval_on_selector_all(
             ".lmx-explorer :is(legend, label, li, h3, h4, p, caption)",
             "nodes => nodes.map(n => { const c = n.cloneNode(true);"
-            " c.querySelectorAll('code, .lmx-tokens').forEach(x => x.remove()); return c.textContent; })")
+            " c.querySelectorAll('code, .lmx-tokens').forEach(x => x.remove());"
+            " return c.textContent; })",
+        )
         assert len(prose) > 20
-        assert [m for p in prose for m in re.findall(r"\S{0,12}(?<![\u00a0\u202f])[:;!?](?=\s|$)", p)] == []
+        assert [
+            m for p in prose for m in re.findall(r"\S{0,12}(?<![\u00a0\u202f])[:;!?](?=\s|$)", p)
+        ] == []
         page.close()
         assert errors == []
 
@@ -445,12 +548,15 @@ class TestInterface:
         for collator in ("clm", "flattening", "mlm"):
             page.locator(f'input[data-field="collator"][value="{collator}"]').focus()
             page.keyboard.press("Space")
-            overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            overflow = page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
             assert overflow <= 0, (collator, overflow)
         page.close()
 
     def test_mlm_outcomes_and_labels_are_not_told_by_colour_alone(self, fresh) -> None:
-        """MLM rows name each draw (mask / random / unchanged) in text; -100 and trained labels differ in style."""
+        """MLM rows name each draw (mask / random / unchanged) in text; -100 and trained labels
+        differ in style."""
         page, _ = fresh()
         _tab_to(page, 'input[data-field="collator"]')
         page.keyboard.press("ArrowUp")
@@ -469,8 +575,9 @@ class TestInterface:
 class TestAxe:
     @pytest.mark.parametrize("lang", ["en", "fr"])
     @pytest.mark.parametrize("theme", ["light", "dark"])
-    def test_explorer_has_no_axe_violation(self, browser_context, server, axe_source, lang,
-                                           theme) -> None:  # noqa: F811
+    def test_explorer_has_no_axe_violation(
+        self, browser_context, server, axe_source, lang, theme
+    ) -> None:  # noqa: F811
         """axe-core finds no violation of any impact in the explorer, for each collator."""
         page, _ = _open(browser_context, f"{server}/{lang}/index.html")
         page.evaluate(f"localStorage.setItem('theme', '{theme}')")
@@ -478,7 +585,8 @@ class TestAxe:
         page.add_script_tag(content=axe_source)
         for collator in ("clm", "flattening", "mlm"):
             page.locator(f'input[data-field="collator"][value="{collator}"]').check()
-            violations = page.evaluate("""async () => (await axe.run(document.querySelector('.lmnotes-explorer')))
+            violations = page.evaluate("""async () =>
+                (await axe.run(document.querySelector('.lmnotes-explorer')))
                 .violations.map(v => v.id + ': ' + v.nodes.length)""")
             assert violations == [], (collator, violations)
         page.close()

@@ -16,7 +16,6 @@ from pathlib import Path
 import polib
 import pytest
 from bs4 import BeautifulSoup
-
 from conftest import DOCS, page_names
 
 sys.path.insert(0, str(DOCS / "_ext"))
@@ -26,12 +25,14 @@ LOCALES = DOCS / "locales" / "fr" / "LC_MESSAGES"
 
 #: English words allowed on the French site: identifiers, names of libraries, models,
 #: people and sources, and abbreviations French uses as they are.
-ALLOWED = frozenset("""
+ALLOWED = frozenset(
+    """
 tensor dtype torch device cpu cuda true false none nan inf eager sdpa flash attn mask
 bart bert gpt smollm llama codegen pythia mlm clm python pytorch numpy transformers trl
 hugging face hub github furo sphinx pradyunsg myst nb jupyter linux intel amd arm
 max min id ids sqrt log softmax logits token mit apache xeon processor
-""".split())
+""".split()
+)
 
 WORD = re.compile(r"[A-Za-z][A-Za-z'\u2019]+")
 
@@ -65,8 +66,9 @@ def _text_output_words(text: str) -> set[str]:
 def evidence_words(html: str) -> set[str]:
     """Words a reader sees in the outputs, figures, alt texts and theme of one page."""
     soup = BeautifulSoup(html, "html.parser")
-    for tag in soup.select("code, g.lmnotes-code, script, style, .lmnotes-references, "
-                           ".lmnotes-docstrings, [lang=en]"):
+    for tag in soup.select(
+        "code, g.lmnotes-code, script, style, .lmnotes-references, .lmnotes-docstrings, [lang=en]"
+    ):
         tag.decompose()  # code, tokens, and what is marked English (the language switcher)
     words: set[str] = set()
     for pre in soup.select("div.cell_output pre"):
@@ -82,8 +84,10 @@ def evidence_words(html: str) -> set[str]:
     article = soup.find("article")
     if article is not None:
         article.decompose()
-    for tag in soup.select("nav.sidebar-tree, .sidebar-tree, .toc-tree, .related-pages .title, "
-                           "title, .sidebar-brand-text"):
+    for tag in soup.select(
+        "nav.sidebar-tree, .sidebar-tree, .toc-tree, .related-pages .title, "
+        "title, .sidebar-brand-text"
+    ):
         tag.decompose()  # page titles: prose, checked with the catalogs of the pages
     words |= _words(soup.get_text(" "))
     return words
@@ -116,7 +120,8 @@ class TestFrenchEvidence:
 
     @pytest.mark.parametrize("name", page_names())
     def test_figures_have_alt_text_in_the_page_language(self, site: Path, name: str) -> None:
-        """Every figure is an inline SVG with role=img and an aria-label that differs by language."""
+        """Every figure is an inline SVG with role=img and an aria-label that differs by
+        language."""
         en = BeautifulSoup((site / "en" / f"{name}.html").read_text("utf-8"), "html.parser")
         fr = BeautifulSoup((site / "fr" / f"{name}.html").read_text("utf-8"), "html.parser")
         en_svgs, fr_svgs = en.select("svg.lmnotes-figure"), fr.select("svg.lmnotes-figure")
@@ -129,9 +134,15 @@ class TestFrenchEvidence:
     def test_theme_words_are_french(self, site: Path) -> None:
         """furo's words on a French page: skip link, back to top, toggles, footer."""
         page = (site / "fr" / "notes" / "mlm.html").read_text("utf-8")
-        for french in ("Aller au contenu", "Retour en haut", "Sur cette page", "Fait avec",
-                       "Afficher ou masquer la navigation du site", "<title>Sommaire</title>",
-                       "Changer de thème"):
+        for french in (
+            "Aller au contenu",
+            "Retour en haut",
+            "Sur cette page",
+            "Fait avec",
+            "Afficher ou masquer la navigation du site",
+            "<title>Sommaire</title>",
+            "Changer de thème",
+        ):
             assert french in page, french
         for english in ("Skip to content", "Back to top", "Toggle ", "Made with", "'s\n"):
             assert english not in page, english
@@ -144,8 +155,12 @@ class TestFrenchEvidence:
 
     def test_glued_numbers_in_french_form(self, site: Path) -> None:
         """Glued speeds and ratios on the French packing page use French separators."""
-        soup = BeautifulSoup((site / "fr" / "notes" / "packing.html").read_text("utf-8"),
-                             "html.parser")
+        soup = BeautifulSoup(
+            (site / "fr" / "notes" / "packing.html").read_text("utf-8"), "html.parser"
+        )
         pasted = [s.get_text() for s in soup.select("span.pasted-text")]
-        assert pasted and all("." not in p and not re.search(r"\d,\d{3}", p)
-                              for p in pasted if re.fullmatch(r"[\d.,\u202f]+", p))
+        assert pasted and all(
+            "." not in p and not re.search(r"\d,\d{3}", p)
+            for p in pasted
+            if re.fullmatch(r"[\d.,\u202f]+", p)
+        )

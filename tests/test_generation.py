@@ -43,9 +43,13 @@ class TestGreedyGenerate:
         model = tiny_llama(seed=2)
         ids = torch.tensor([PROMPT])
         expected = model.generate(
-            ids, max_new_tokens=5, min_new_tokens=5, do_sample=False, use_cache=use_cache,
+            ids,
+            max_new_tokens=5,
+            min_new_tokens=5,
+            do_sample=False,
+            use_cache=use_cache,
             pad_token_id=1,
-        )[0, len(PROMPT):].tolist()
+        )[0, len(PROMPT) :].tolist()
         assert list(greedy_generate(model, ids, 5, use_cache=use_cache).new_ids) == expected
 
     def test_argmax_of_logits_is_the_chosen_token(self):

@@ -9,8 +9,10 @@ from transformers import DataCollatorForSeq2Seq
 from lmnotes.instruct import LossSplit, completion_only_example, loss_split
 from lmnotes.tiny import tiny_llama, word_tokenizer
 
-TEMPLATE = ("{% for m in messages %}{{ m['content'] }} {% endfor %}"
-            "{% if add_generation_prompt %}w3 {% endif %}")
+TEMPLATE = (
+    "{% for m in messages %}{{ m['content'] }} {% endfor %}"
+    "{% if add_generation_prompt %}w3 {% endif %}"
+)
 CHAT = [{"role": "user", "content": "w10 w11"}, {"role": "assistant", "content": "w3 w20 w21"}]
 
 
@@ -32,15 +34,21 @@ class TestCompletionOnlyExample:
 
     def test_several_turns(self, tokenizer):
         """Only the last turn is scored; earlier assistant turns are prompt."""
-        chat = [*CHAT, {"role": "user", "content": "w12"}, {"role": "assistant", "content": "w3 w30"}]
+        chat = [
+            *CHAT,
+            {"role": "user", "content": "w12"},
+            {"role": "assistant", "content": "w3 w30"},
+        ]
         example = completion_only_example(tokenizer, chat)
-        scored = [i for i, label in zip(example["input_ids"], example["labels"]) if label != -100]
+        scored = [i for i, label in zip(example["input_ids"], example["labels"], strict=True) if label != -100]
         assert scored == [30]
 
     def test_template_not_a_prefix(self, tokenizer):
         """A template that renders the prompt differently from the conversation is a ValueError."""
-        tokenizer.chat_template = ("{% for m in messages %}{{ m['content'] }} {% endfor %}"
-                                   "{% if add_generation_prompt %}w4 {% endif %}")
+        tokenizer.chat_template = (
+            "{% for m in messages %}{{ m['content'] }} {% endfor %}"
+            "{% if add_generation_prompt %}w4 {% endif %}"
+        )
         with pytest.raises(ValueError, match="prefix"):
             completion_only_example(tokenizer, [CHAT[0], {"role": "assistant", "content": "w5"}])
 
@@ -60,9 +68,16 @@ class TestLossSplit:
     @pytest.fixture
     def batch(self, tokenizer):
         """Two chats of different lengths, padded by DataCollatorForSeq2Seq."""
-        chats = [CHAT, [{"role": "user", "content": "w40 w41 w42 w43"},
-                        {"role": "assistant", "content": "w3 w50"}]]
-        return DataCollatorForSeq2Seq(tokenizer)([completion_only_example(tokenizer, c) for c in chats])
+        chats = [
+            CHAT,
+            [
+                {"role": "user", "content": "w40 w41 w42 w43"},
+                {"role": "assistant", "content": "w3 w50"},
+            ],
+        ]
+        return DataCollatorForSeq2Seq(tokenizer)(
+            [completion_only_example(tokenizer, c) for c in chats]
+        )
 
     def test_answer_only_is_the_model_loss(self, batch):
         """answer_only equals the model's loss on the completion-only labels."""
@@ -78,8 +93,9 @@ class TestLossSplit:
         model = tiny_llama()
         labels = causal_lm_labels(batch["input_ids"], batch["attention_mask"])
         with torch.no_grad():
-            expected = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
-                             labels=labels).loss.item()
+            expected = model(
+                input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], labels=labels
+            ).loss.item()
         split = loss_split(model, batch)
         assert split.everything == pytest.approx(expected, abs=1e-5)
         real = int(batch["attention_mask"].sum()) - batch["input_ids"].shape[0]

@@ -33,24 +33,38 @@ ARCHIVE = "https://web.archive.org/web/2026/"
 PERMANENT = ("https://arxiv.org/abs/", "https://doi.org/", "https://aclanthology.org/")
 #: Keys the pages rely on (facts.md): papers, pull requests, issues, sources of the notes.
 REQUIRED_KEYS = {
-    "vaswani2017attention", "devlin2019bert", "radford2019language", "liu2019roberta",
-    "nijkamp2023codegen", "kundu2024packing", "rush2018annotated", "dao2023flashattention2",
+    "vaswani2017attention",
+    "devlin2019bert",
+    "radford2019language",
+    "liu2019roberta",
+    "nijkamp2023codegen",
+    "kundu2024packing",
+    "rush2018annotated",
+    "dao2023flashattention2",
     "wolf2020transformers",
     *(f"hf_transformers_issue{n}" for n in (26357, 28573, 23530, 3021, 18478)),
     *(f"hf_transformers_pr{n}" for n in (34191, 37866, 35251, 36497, 39485, 31629, 7552)),
-    "hf_trl_issue976", "hf_trl_pr992", "hf_trl_pr550", "hf_trl_issue4497",
-    "hf_blog_issue1302", "hf_tokenizers_issue1794", "hf_docs_datacollatorforlm",
-    "hf_transformers_src_data_collator", "hf_transformers_src_masking_utils",
-    "hf_transformers_src_loss_utils", "medium_mlm_clm", "youtube_agRyKPhsqJ4",
+    "hf_trl_issue976",
+    "hf_trl_pr992",
+    "hf_trl_pr550",
+    "hf_trl_issue4497",
+    "hf_blog_issue1302",
+    "hf_tokenizers_issue1794",
+    "hf_docs_datacollatorforlm",
+    "hf_transformers_src_data_collator",
+    "hf_transformers_src_masking_utils",
+    "hf_transformers_src_loss_utils",
+    "medium_mlm_clm",
+    "youtube_agRyKPhsqJ4",
     "datascience_se126187",
 }
 #: The sources that the learner's notes cite (seed/notes-mlm-clm.md, "Sources").
 NOTES_SOURCES = {
     "medium_mlm_clm": "https://medium.com/data-science/understanding-masked-language-models-mlm-and-"
-                      "causal-language-models-clm-in-nlp-194c15f56a5",
+    "causal-language-models-clm-in-nlp-194c15f56a5",
     "youtube_agRyKPhsqJ4": "https://www.youtube.com/watch?v=agRyKPhsqJ4",
     "datascience_se126187": "https://datascience.stackexchange.com/questions/126187/"
-                            "cross-attention-mask-in-transformers",
+    "cross-attention-mask-in-transformers",
     "vaswani2017attention": "https://arxiv.org/abs/1706.03762",
 }
 
@@ -82,7 +96,8 @@ class TestBibliography:
 
     @pytest.mark.parametrize("key", sorted(BIB.entries))
     def test_web_pages_have_an_archived_copy(self, key: str) -> None:
-        """A web page (not an arXiv or DOI paper) has exactly one archived copy: the Wayback form of its URL."""
+        """A web page (not an arXiv or DOI paper) has exactly one archived copy: the Wayback form of
+        its URL."""
         entry = BIB.entries[key]
         url = entry.fields["url"]
         expected = [ARCHIVE + url] if _is_web_page(url) else []
@@ -97,13 +112,16 @@ class TestBibliography:
             assert entry.fields.get("doi") or entry.fields.get("eprint"), key
 
     def test_github_threads_are_issues_or_pulls_as_their_key_says(self) -> None:
-        """A key ``..._issueN`` points to ``/issues/N``, ``..._prN`` to ``/pull/N`` (else GitHub redirects)."""
+        """A key ``..._issueN`` points to ``/issues/N``, ``..._prN`` to ``/pull/N`` (else GitHub
+        redirects)."""
         for key, entry in BIB.entries.items():
             match = re.fullmatch(r"hf_(\w+?)_(issue|pr)(\d+)", key)
             if match:
                 repo, kind, number = match.groups()
                 path = "issues" if kind == "issue" else "pull"
-                assert entry.fields["url"] == f"https://github.com/huggingface/{repo}/{path}/{number}", key
+                assert (
+                    entry.fields["url"] == f"https://github.com/huggingface/{repo}/{path}/{number}"
+                ), key
 
 
 class TestLinkcheckSettings:
@@ -113,8 +131,11 @@ class TestLinkcheckSettings:
 
         conf = runpy.run_path(str(DOCS / "conf.py"))
         from_conf = {k: v for k, v in conf.items() if k.startswith("linkcheck_")}
-        from_module = {k: getattr(linkcheck_settings, k)
-                       for k in dir(linkcheck_settings) if k.startswith("linkcheck_")}
+        from_module = {
+            k: getattr(linkcheck_settings, k)
+            for k in dir(linkcheck_settings)
+            if k.startswith("linkcheck_")
+        }
         assert from_conf == from_module
 
     def test_limits_are_set(self) -> None:
@@ -127,7 +148,8 @@ class TestLinkcheckSettings:
         assert s.linkcheck_report_timeouts_as_broken and s.linkcheck_anchors
 
     def test_every_ignored_host_has_a_reason(self) -> None:
-        """Each ignored pattern compiles and comes with a sentence saying why the host is not checked."""
+        """Each ignored pattern compiles and comes with a sentence saying why the host is not
+        checked."""
         assert linkcheck_settings.linkcheck_ignore == list(linkcheck_settings.REFUSING_HOSTS)
         for pattern, reason in linkcheck_settings.REFUSING_HOSTS.items():
             re.compile(pattern)
@@ -146,13 +168,18 @@ class TestLinkcheckSettings:
     def test_local_and_main_sources_are_checked(self) -> None:
         """The ignore list spares 127.0.0.1, arXiv, GitHub, Hugging Face and the Wayback Machine."""
         patterns = [re.compile(p) for p in linkcheck_settings.linkcheck_ignore]
-        for url in ("http://127.0.0.1:8000/x.html", "https://arxiv.org/abs/1706.03762",
-                    "https://github.com/huggingface/transformers/pull/37866",
-                    "https://huggingface.co/blog/packing-with-FA2", ARCHIVE + "https://medium.com/x"):
+        for url in (
+            "http://127.0.0.1:8000/x.html",
+            "https://arxiv.org/abs/1706.03762",
+            "https://github.com/huggingface/transformers/pull/37866",
+            "https://huggingface.co/blog/packing-with-FA2",
+            ARCHIVE + "https://medium.com/x",
+        ):
             assert not any(p.match(url) for p in patterns), url
 
     def test_request_headers_name_a_user_agent(self) -> None:
-        """Each host entry in linkcheck_request_headers sets a User-Agent; keys are scheme://host or *."""
+        """Each host entry in linkcheck_request_headers sets a User-Agent; keys are scheme://host or
+        *."""
         for host, headers in linkcheck_settings.linkcheck_request_headers.items():
             assert host == "*" or re.fullmatch(r"https://[a-z0-9.-]+", host), host
             assert headers.get("User-Agent"), host
@@ -244,16 +271,32 @@ class TestLinkcheckOffline:
         env = {**os.environ, "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
         start = time.monotonic()
         result = subprocess.run(
-            [sys.executable, "-m", "sphinx", "-b", "linkcheck", "-E",
-             str(tmp_path / "src"), str(tmp_path / "out")],
-            capture_output=True, text=True, env=env, timeout=120, check=False,
+            [
+                sys.executable,
+                "-m",
+                "sphinx",
+                "-b",
+                "linkcheck",
+                "-E",
+                str(tmp_path / "src"),
+                str(tmp_path / "out"),
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
         )
         elapsed = time.monotonic() - start
         lines = (tmp_path / "out" / "output.json").read_text(encoding="utf-8").splitlines()
         status = {json.loads(line)["uri"]: json.loads(line)["status"] for line in lines}
         assert {name: status.get(url) for name, url in links.items()} == {
-            "good": "working", "anchor": "working", "busy": "working",
-            "missing": "broken", "no-anchor": "broken", "refused": "broken",
+            "good": "working",
+            "anchor": "working",
+            "busy": "working",
+            "missing": "broken",
+            "no-anchor": "broken",
+            "refused": "broken",
         }, result.stdout[-3000:] + result.stderr[-3000:]
         assert hits["/busy.html"] >= 2, "the 429 answer was not retried"
         assert result.returncode == 1, "broken links must fail the build"
@@ -263,11 +306,17 @@ class TestLinkcheckOffline:
 # -- Internal links and anchors of the built site --------------------------------------
 
 _EXTERNAL = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|//)", re.IGNORECASE)
-_ATTRIBUTES = (("a", "href"), ("link", "href"), ("img", "src"), ("script", "src"), ("iframe", "src"),
-               ("source", "src"))
+_ATTRIBUTES = (
+    ("a", "href"),
+    ("link", "href"),
+    ("img", "src"),
+    ("script", "src"),
+    ("iframe", "src"),
+    ("source", "src"),
+)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _ids(path: Path) -> frozenset[str]:
     soup = BeautifulSoup(path.read_text("utf-8"), "html.parser")
     found = {tag["id"] for tag in soup.find_all(id=True)}
@@ -296,7 +345,9 @@ def internal_link_problems(site: Path, language: str) -> tuple[int, list[str]]:
                 where = f"{page.relative_to(site)}: {link}"
                 if not target.is_file():
                     problems.append(f"{where} (no file)")
-                elif fragment and target.suffix == ".html" and unquote(fragment) not in _ids(target):
+                elif (
+                    fragment and target.suffix == ".html" and unquote(fragment) not in _ids(target)
+                ):
                     problems.append(f"{where} (no anchor)")
     return checked, problems
 
@@ -305,7 +356,8 @@ def internal_link_problems(site: Path, language: str) -> tuple[int, list[str]]:
 class TestInternalLinks:
     @pytest.mark.parametrize("language", LANGUAGES)
     def test_no_broken_internal_link_or_anchor(self, site: Path, language: str) -> None:
-        """Every relative href/src of every page resolves to a file, and every #anchor to an id in it."""
+        """Every relative href/src of every page resolves to a file, and every #anchor to an id in
+        it."""
         checked, problems = internal_link_problems(site, language)
         assert checked > 0
         assert problems == []
@@ -319,7 +371,8 @@ class TestInternalLinkChecker:
         (pages / "a.html").write_text(
             '<p id="top"><a href="b.html#here">ok</a> <a href="b.html#gone">anchor</a>'
             ' <a href="c.html">file</a> <a href="#top">self</a> <a href="https://x.org">ext</a></p>',
-            encoding="utf-8")
+            encoding="utf-8",
+        )
         (pages / "b.html").write_text('<h1 id="here">B</h1>', encoding="utf-8")
         checked, problems = internal_link_problems(tmp_path, "en")
         assert checked == 4

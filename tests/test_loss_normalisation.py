@@ -70,8 +70,14 @@ class TestAccumulationGradients:
         with pytest.raises(ValueError, match="steps"):
             accumulation_gradients(tiny_llama(), padded_batch(EXAMPLES, 1), steps=3)
         with pytest.raises(ValueError, match="labels"):
-            accumulation_gradients(tiny_llama(), {"input_ids": torch.ones(2, 2, dtype=torch.long),
-                                                  "attention_mask": torch.ones(2, 2)}, steps=1)
+            accumulation_gradients(
+                tiny_llama(),
+                {
+                    "input_ids": torch.ones(2, 2, dtype=torch.long),
+                    "attention_mask": torch.ones(2, 2),
+                },
+                steps=1,
+            )
 
 
 class TestSummedLoss:

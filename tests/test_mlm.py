@@ -78,7 +78,8 @@ class TestMaskTokensParity:
         as_dicts,
         with_special_mask,
     ):
-        """Two successive calls with one seeded generator equal two calls of one collator built with that seed."""
+        """Two successive calls with one seeded generator equal two calls of one collator built with
+        that seed."""
         mask_replace_prob, random_replace_prob = replace
         rows = data.draw(examples(bert_uncased.all_special_ids))
         special_masks = None
@@ -102,7 +103,7 @@ class TestMaskTokensParity:
             if as_dicts:
                 features = [{"input_ids": r} for r in rows]
                 if special_masks is not None:
-                    for feature, m in zip(features, special_masks):
+                    for feature, m in zip(features, special_masks, strict=True):
                         feature["special_tokens_mask"] = m
             else:
                 features = rows
@@ -134,7 +135,8 @@ class TestMaskTokensParity:
 
     @pytest.mark.parametrize("seed", [0, 1, 1234])
     def test_global_rng_parity_without_seed(self, bert_uncased, seed):
-        """With generator=None both draw from the global torch RNG: same global seed, same result."""
+        """With generator=None both draw from the global torch RNG: same global seed, same
+        result."""
         rows = [
             [101, 7592, 1010, 2023, 2003, 102],
             [101, 2023, 2003, 1037, 2503, 102],
@@ -144,9 +146,7 @@ class TestMaskTokensParity:
         torch.manual_seed(seed)
         batch = collator([{"input_ids": r} for r in rows])
         torch.manual_seed(seed)
-        inputs, labels = mask_tokens(
-            _pad(bert_uncased, rows), bert_uncased, mlm_probability=0.5
-        )
+        inputs, labels = mask_tokens(_pad(bert_uncased, rows), bert_uncased, mlm_probability=0.5)
         assert torch.equal(inputs, batch["input_ids"]) and torch.equal(labels, batch["labels"])
 
 
@@ -169,7 +169,8 @@ class TestMaskTokensBehaviour:
         assert inputs.data_ptr() != batch.data_ptr() and labels.data_ptr() != batch.data_ptr()
 
     def test_labels_hold_original_ids_at_chosen_positions_only(self, bert_uncased, batch):
-        """labels equal the original ids where chosen and -100 elsewhere; unchosen inputs are unchanged."""
+        """labels equal the original ids where chosen and -100 elsewhere; unchosen inputs are
+        unchanged."""
         inputs, labels = mask_tokens(
             batch, bert_uncased, mlm_probability=0.3, generator=torch.Generator()
         )
@@ -209,7 +210,8 @@ class TestMaskTokensBehaviour:
         assert (inputs[chosen] == bert_uncased.mask_token_id).all()
 
     def test_no_mask_only_random(self, bert_uncased, batch):
-        """mask_replace_prob=0, random_replace_prob=1: chosen inputs are random ids, almost never the original."""
+        """mask_replace_prob=0, random_replace_prob=1: chosen inputs are random ids, almost never
+        the original."""
         inputs, labels = mask_tokens(
             batch,
             bert_uncased,
@@ -232,7 +234,8 @@ class TestMaskTokensBehaviour:
         assert inputs.dtype == labels.dtype == torch.int32
 
     def test_same_seed_same_mask_one_generator_new_mask(self, bert_uncased, batch):
-        """A fresh generator with the same seed repeats the mask; reusing one generator redraws it."""
+        """A fresh generator with the same seed repeats the mask; reusing one generator redraws
+        it."""
         first = mask_tokens(batch, bert_uncased, generator=torch.Generator().manual_seed(5))[1]
         again = mask_tokens(batch, bert_uncased, generator=torch.Generator().manual_seed(5))[1]
         generator = torch.Generator().manual_seed(5)
@@ -326,7 +329,8 @@ class TestMeasureMasking:
     """measure_masking reports the rates the settings predict on a large batch."""
 
     def test_default_rates(self, bert_uncased, large_batch):
-        """About 15 % chosen, split 80/10/10, no special token chosen, 2p(1-p) redrawn (5-sigma bounds)."""
+        """About 15 % chosen, split 80/10/10, no special token chosen, 2p(1-p) redrawn (5-sigma
+        bounds)."""
         stats = measure_masking(
             large_batch, bert_uncased, generator=torch.Generator().manual_seed(2)
         )
@@ -433,25 +437,37 @@ class TestMeasureCollator:
     def test_equals_measure_masking_with_the_same_seed(self, bert_uncased, large_batch):
         """Same seed, same draws: the collator's stats equal those of mask_tokens."""
         collator = DataCollatorForLanguageModeling(
-            bert_uncased, mlm_probability=0.3, mask_replace_prob=0.6, random_replace_prob=0.3,
+            bert_uncased,
+            mlm_probability=0.3,
+            mask_replace_prob=0.6,
+            random_replace_prob=0.3,
             seed=5,
         )
         from_collator = measure_collator(collator, large_batch)
         from_mask_tokens = measure_masking(
-            large_batch, bert_uncased, mlm_probability=0.3, mask_replace_prob=0.6,
-            random_replace_prob=0.3, generator=torch.Generator().manual_seed(5),
+            large_batch,
+            bert_uncased,
+            mlm_probability=0.3,
+            mask_replace_prob=0.6,
+            random_replace_prob=0.3,
+            generator=torch.Generator().manual_seed(5),
         )
         assert from_collator == from_mask_tokens
 
     def test_settings_read_from_the_collator(self, bert_uncased, large_batch):
         """The expected values come from the collator's own probabilities."""
         collator = DataCollatorForLanguageModeling(
-            bert_uncased, mlm_probability=0.4, mask_replace_prob=0.5, random_replace_prob=0.2,
+            bert_uncased,
+            mlm_probability=0.4,
+            mask_replace_prob=0.5,
+            random_replace_prob=0.2,
             seed=1,
         )
         stats = measure_collator(collator, large_batch[:64])
         assert (stats.mlm_probability, stats.mask_replace_prob, stats.random_replace_prob) == (
-            0.4, 0.5, 0.2,
+            0.4,
+            0.5,
+            0.2,
         )
 
     def test_validation(self, bert_uncased, gpt2_tokenizer):
@@ -516,8 +532,13 @@ class TestMaskedTokenLosses:
 
         torch.manual_seed(0)
         model = BertForMaskedLM(
-            BertConfig(vocab_size=len(bert_uncased), hidden_size=16, num_hidden_layers=1,
-                       num_attention_heads=2, intermediate_size=32)
+            BertConfig(
+                vocab_size=len(bert_uncased),
+                hidden_size=16,
+                num_hidden_layers=1,
+                num_attention_heads=2,
+                intermediate_size=32,
+            )
         ).eval()
         collator = DataCollatorForLanguageModeling(bert_uncased, mlm_probability=0.5, seed=1)
         batch = collator([bert_uncased("the cat has four paws"), bert_uncased("hello there")])

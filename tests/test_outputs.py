@@ -7,12 +7,11 @@ import sys
 
 import polib
 import pytest
+from conftest import DOCS
 from docutils import nodes
-from docutils.utils import new_document
 from docutils.frontend import get_default_settings
 from docutils.parsers.rst import Parser
-
-from conftest import DOCS
+from docutils.utils import new_document
 
 sys.path.insert(0, str(DOCS / "_ext"))
 import lmnotes_cite  # noqa: E402
@@ -22,19 +21,30 @@ CATALOG = DOCS / "locales" / "fr" / "LC_MESSAGES" / "outputs.po"
 
 
 def _catalog(**extra: str) -> out.Catalog:
-    return out.Catalog({
-        "position": "position", "token": "jeton", "input id": "id d'entrée", "label": "étiquette",
-        "label token": "jeton de l'étiquette", "model's loss": "perte du modèle",
-        "same tokens": "mêmes jetons", "unchosen ({0})": "non choisi ({0})",
-        "with the mask": "avec le masque", "pads": "remplissage", **extra,
-    })
+    return out.Catalog(
+        {
+            "position": "position",
+            "token": "jeton",
+            "input id": "id d'entrée",
+            "label": "étiquette",
+            "label token": "jeton de l'étiquette",
+            "model's loss": "perte du modèle",
+            "same tokens": "mêmes jetons",
+            "unchosen ({0})": "non choisi ({0})",
+            "with the mask": "avec le masque",
+            "pads": "remplissage",
+            **extra,
+        }
+    )
 
 
 class TestNumbers:
     def test_template_replaces_numbers_by_placeholders(self) -> None:
         """Numbers become {0}, {1}... in order; braces of the text are doubled."""
-        assert out.template("3 new queries, 4 cached keys") == ("{0} new queries, {1} cached keys",
-                                                                ["3", "4"])
+        assert out.template("3 new queries, 4 cached keys") == (
+            "{0} new queries, {1} cached keys",
+            ["3", "4"],
+        )
         assert out.template("x {a} 0.5") == ("x {{a}} {0}", ["0.5"])
 
     def test_identifiers_and_versions_are_not_numbers(self) -> None:
@@ -44,7 +54,8 @@ class TestNumbers:
     def test_french_form(self) -> None:
         """Decimal comma, narrow no-break space for thousands and before %."""
         assert out.french_numbers("92,197 tokens/s, ratio 1.20, 12.5%, -100") == (
-            "92\u202f197 tokens/s, ratio 1,20, 12,5\u202f%, -100")
+            "92\u202f197 tokens/s, ratio 1,20, 12,5\u202f%, -100"
+        )
 
 
 class TestCatalog:
@@ -79,13 +90,20 @@ class TestCatalog:
 class TestText:
     def test_ruled_table_is_realigned(self) -> None:
         """A text table keeps its columns aligned after its header is translated; tokens stay."""
-        text = ("position  token   input id  label  label token\n"
-                "--------  ------  --------  -----  -----------\n"
-                "       0  [CLS]          2   -100\n"
-                "       4  [MASK]         4      8  four")
+        text = (
+            "position  token   input id  label  label token\n"
+            "--------  ------  --------  -----  -----------\n"
+            "       0  [CLS]          2   -100\n"
+            "       4  [MASK]         4      8  four"
+        )
         lines = out.translate_text(text, _catalog()).split("\n")
-        assert re.split(r"\s{2,}", lines[0]) == ["position", "jeton", "id d'entrée", "étiquette",
-                                                 "jeton de l'étiquette"]
+        assert re.split(r"\s{2,}", lines[0]) == [
+            "position",
+            "jeton",
+            "id d'entrée",
+            "étiquette",
+            "jeton de l'étiquette",
+        ]
         assert "[CLS]" in lines[2] and lines[3].endswith("four")
         ends = {line.index("2") for line in lines[2:3]} | {lines[3].index("4", 10)}
         assert len(ends) == 1  # the "input id" column stays right-aligned
@@ -97,14 +115,18 @@ class TestText:
         catalog = _catalog()
         text = "model's loss:   2.345 same tokens: True\ntensor([[0.1, 0.2]]) 'the cat'"
         assert out.translate_text(text, catalog) == (
-            "perte du modèle\u00a0:   2,345 mêmes jetons\u00a0: True\ntensor([[0.1, 0.2]]) 'the cat'")
+            "perte du modèle\u00a0:   2,345 mêmes jetons\u00a0: True\n"
+            "tensor([[0.1, 0.2]]) 'the cat'"
+        )
         assert catalog.missing == set()
 
     def test_columns_of_a_hand_made_table_are_realigned(self) -> None:
         """Cells between blank gutters are translated; right-aligned columns stay right-aligned."""
-        text = ("pads  with the mask  no mask\n"
-                "   1        2.4e-07  1.7e-01\n"
-                "  10        3.6e-07  4.6e-01")
+        text = (
+            "pads  with the mask  no mask\n"
+            "   1        2.4e-07  1.7e-01\n"
+            "  10        3.6e-07  4.6e-01"
+        )
         catalog = _catalog(**{"no mask": "sans masque"})
         lines = out.translate_text(text, catalog).split("\n")
         assert lines[0] == "remplissage  avec le masque  sans masque"
@@ -122,13 +144,16 @@ class TestHtml:
     def test_text_nodes_and_labels_translated_code_kept(self) -> None:
         """Text nodes and aria-label are translated; <code> and lmnotes-code groups are not."""
         catalog = _catalog()
-        markup = ('<svg aria-label="unchosen (3)"><text>unchosen (3)</text>'
-                  '<g class="lmnotes-code"><text>token</text></g></svg>'
-                  '<table><th>label</th><td><code>label</code></td></table>')
+        markup = (
+            '<svg aria-label="unchosen (3)"><text>unchosen (3)</text>'
+            '<g class="lmnotes-code"><text>token</text></g></svg>'
+            "<table><th>label</th><td><code>label</code></td></table>"
+        )
         assert out.translate_html(markup, catalog) == (
             '<svg aria-label="non choisi (3)"><text>non choisi (3)</text>'
             '<g class="lmnotes-code"><text>token</text></g></svg>'
-            '<table><th>étiquette</th><td><code>label</code></td></table>')
+            "<table><th>étiquette</th><td><code>label</code></td></table>"
+        )
 
 
 class TestDoctree:
@@ -143,9 +168,12 @@ class TestDoctree:
         output = nodes.container(classes=["cell_output"])
         output += nodes.literal_block("same tokens: True", "same tokens: True")
         document += output
-        document += nodes.paragraph("", "", nodes.inline("92,197", "92,197", classes=["pasted-text"]))
-        document += nodes.paragraph("", "", nodes.inline("Python 3.11", "Python 3.11",
-                                                         classes=["pasted-text"]))
+        document += nodes.paragraph(
+            "", "", nodes.inline("92,197", "92,197", classes=["pasted-text"])
+        )
+        document += nodes.paragraph(
+            "", "", nodes.inline("Python 3.11", "Python 3.11", classes=["pasted-text"])
+        )
         document += nodes.math_block("p = 0.15", "p = 0.15")
         document += nodes.literal_block("same tokens", "same tokens")  # code, not an output
         missing: list[str] = []
@@ -171,7 +199,12 @@ class TestGlossaryOrder:
         """Accents and case do not decide the order: écart before étiquette before lot."""
         terms = ["lot", "Masque", "étiquette", "écart", "assembleur de données"]
         assert sorted(terms, key=out.collation_key) == [
-            "assembleur de données", "écart", "étiquette", "lot", "Masque"]
+            "assembleur de données",
+            "écart",
+            "étiquette",
+            "lot",
+            "Masque",
+        ]
 
 
 class TestPot:
@@ -186,15 +219,22 @@ class TestPot:
 class TestTheme:
     def test_hard_coded_theme_words(self) -> None:
         """furo's icon titles, aria-labels and footer possessive are translated."""
-        page = ('<title>Contents</title><input aria-label="Toggle site navigation sidebar">'
-                '<input aria-label="Toggle navigation of Notes &amp; more">'
-                'Copyright &#169; 2026, The lmnotes authors\n'
-                'Made with <a href="https://www.sphinx-doc.org/">Sphinx</a> and '
-                '<a class="muted-link" href="https://pradyunsg.me">@pradyunsg</a>\'s\n  \n'
-                '<a href="https://github.com/pradyunsg/furo">Furo</a>')
-        fr = {"Contents": "Sommaire", "Toggle site navigation sidebar": "Navigation",
-              "Made with": "Fait avec", "and": "et", "The lmnotes authors": "les auteurs",
-              "Toggle navigation of %(title)s": "Navigation de %(title)s"}
+        page = (
+            '<title>Contents</title><input aria-label="Toggle site navigation sidebar">'
+            '<input aria-label="Toggle navigation of Notes &amp; more">'
+            "Copyright &#169; 2026, The lmnotes authors\n"
+            'Made with <a href="https://www.sphinx-doc.org/">Sphinx</a> and '
+            '<a class="muted-link" href="https://pradyunsg.me">@pradyunsg</a>\'s\n  \n'
+            '<a href="https://github.com/pradyunsg/furo">Furo</a>'
+        )
+        fr = {
+            "Contents": "Sommaire",
+            "Toggle site navigation sidebar": "Navigation",
+            "Made with": "Fait avec",
+            "and": "et",
+            "The lmnotes authors": "les auteurs",
+            "Toggle navigation of %(title)s": "Navigation de %(title)s",
+        }
         new = out.translate_theme(page, lambda s: fr.get(s, s))
         assert "<title>Sommaire</title>" in new and 'aria-label="Navigation"' in new
         assert 'aria-label="Navigation de Notes &amp; more"' in new
@@ -203,15 +243,22 @@ class TestTheme:
 
 
 class TestBibliographyAnnotations:
-    @pytest.mark.parametrize(("english", "french"), [
-        ("Archived copy: ", "Copie archivée\u00a0: "),
-        ("n.d.", "s.\u00a0d."),
-        ("GitHub pull request huggingface/trl#550", "Demande de fusion (pull request) GitHub "
-                                                     "huggingface/trl#550"),
-        ("Cited by the original notes (MLM versus CLM).",
-         "Cité par les notes d'origine (MLM contre CLM)."),
-        ("Adds a and b (transformers 4.49.0).", "Ajoute a et b (transformers 4.49.0)."),
-    ])
+    @pytest.mark.parametrize(
+        ("english", "french"),
+        [
+            ("Archived copy: ", "Copie archivée\u00a0: "),
+            ("n.d.", "s.\u00a0d."),
+            (
+                "GitHub pull request huggingface/trl#550",
+                "Demande de fusion (pull request) GitHub huggingface/trl#550",
+            ),
+            (
+                "Cited by the original notes (MLM versus CLM).",
+                "Cité par les notes d'origine (MLM contre CLM).",
+            ),
+            ("Adds a and b (transformers 4.49.0).", "Ajoute a et b (transformers 4.49.0)."),
+        ],
+    )
     def test_annotations_in_french(self, english: str, french: str) -> None:
         """Each kind of annotation of references.bib has its French form."""
         assert lmnotes_cite.translate_annotations(english, "fr") == french
@@ -226,7 +273,8 @@ class TestOutputCatalog:
         assert [e.msgid for e in po.untranslated_entries() + po.fuzzy_entries()] == []
         for entry in po:
             assert sorted(out._PLACEHOLDER.findall(entry.msgstr)) == sorted(
-                out._PLACEHOLDER.findall(entry.msgid)), entry.msgid
+                out._PLACEHOLDER.findall(entry.msgid)
+            ), entry.msgid
 
 
 class TestOutputsCatalogTool:

@@ -16,7 +16,9 @@ import pytest
 
 import lmnotes
 
-MODULES = sorted(m.name for m in pkgutil.iter_modules(lmnotes.__path__) if not m.name.startswith("_"))
+MODULES = sorted(
+    m.name for m in pkgutil.iter_modules(lmnotes.__path__) if not m.name.startswith("_")
+)
 
 
 class TestModules:
@@ -29,10 +31,16 @@ class TestModules:
             obj = getattr(mod, name)
             if inspect.isfunction(obj) or inspect.isclass(obj):
                 assert obj.__module__ == mod.__name__, f"{module}.{name}"
-        defined = {name for name, obj in vars(mod).items() if not name.startswith("_")
-                   and (inspect.isfunction(obj) or inspect.isclass(obj))
-                   and obj.__module__ == mod.__name__}
-        assert defined <= set(mod.__all__), f"public but not in __all__: {defined - set(mod.__all__)}"
+        defined = {
+            name
+            for name, obj in vars(mod).items()
+            if not name.startswith("_")
+            and (inspect.isfunction(obj) or inspect.isclass(obj))
+            and obj.__module__ == mod.__name__
+        }
+        assert defined <= set(mod.__all__), (
+            f"public but not in __all__: {defined - set(mod.__all__)}"
+        )
 
     def test_no_module_imports_another_modules_private_names(self) -> None:
         """Only the _-prefixed helper modules are shared: no ``from lmnotes.x import _y``."""
@@ -41,8 +49,11 @@ class TestModules:
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
                 if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("lmnotes"):
                     if not node.module.rsplit(".", 1)[-1].startswith("_"):
-                        bad += [f"{path.name}: {a.name} from {node.module}"
-                                for a in node.names if a.name.startswith("_")]
+                        bad += [
+                            f"{path.name}: {a.name} from {node.module}"
+                            for a in node.names
+                            if a.name.startswith("_")
+                        ]
         assert bad == []
 
     def test_the_index_names_every_module(self) -> None:
@@ -53,7 +64,9 @@ class TestModules:
     def test_import_is_lazy(self) -> None:
         """``import lmnotes`` loads neither torch nor transformers."""
         code = "import sys, lmnotes; print('torch' in sys.modules, 'transformers' in sys.modules)"
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
         assert out.stdout.split() == ["False", "False"]
 
     def test_version_has_one_source(self) -> None:
@@ -92,14 +105,15 @@ def _free_names(source: str) -> set[str]:
 
 
 class TestDocstringExamples:
-    @pytest.mark.parametrize("module", sorted(
-        m.name for m in pkgutil.iter_modules(lmnotes.__path__)
-    ))
+    @pytest.mark.parametrize(
+        "module", sorted(m.name for m in pkgutil.iter_modules(lmnotes.__path__))
+    )
     def test_examples_import_what_they_use(self, module: str) -> None:
         """Every docstring example imports each name it uses (it runs pasted in a fresh session)."""
         mod = importlib.import_module(f"lmnotes.{module}")
-        missing = {name: sorted(free) for name, source in _examples(mod)
-                   if (free := _free_names(source))}
+        missing = {
+            name: sorted(free) for name, source in _examples(mod) if (free := _free_names(source))
+        }
         assert missing == {}
 
     def test_the_check_catches_a_missing_import(self) -> None:

@@ -38,14 +38,32 @@ def page_text(html: str) -> str:
 def _offline_prefix() -> list[str]:
     """A command prefix that runs in a new network namespace with only loopback up."""
     unshare, ip = shutil.which("unshare"), shutil.which("ip") or "/usr/sbin/ip"
-    probe = subprocess.run([unshare or "unshare", "--net", "--map-root-user", ip, "link", "set", "lo", "up"],
-                           capture_output=True, text=True, check=False) if unshare else None
+    probe = (
+        subprocess.run(
+            [unshare or "unshare", "--net", "--map-root-user", ip, "link", "set", "lo", "up"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if unshare
+        else None
+    )
     if probe is None or probe.returncode != 0:
-        reason = "cannot create a network namespace (unshare --net): " + (probe.stderr if probe else "no unshare")
+        reason = "cannot create a network namespace (unshare --net): " + (
+            probe.stderr if probe else "no unshare"
+        )
         if os.environ.get("CI"):
             pytest.fail(reason)
         pytest.skip(reason)
-    return [unshare, "--net", "--map-root-user", "sh", "-c", f'"{ip}" link set lo up && exec "$@"', "sh"]
+    return [
+        unshare,
+        "--net",
+        "--map-root-user",
+        "sh",
+        "-c",
+        f'"{ip}" link set lo up && exec "$@"',
+        "sh",
+    ]
 
 
 class TestColdRebuild:
@@ -53,11 +71,25 @@ class TestColdRebuild:
         """A cold English build with no network and an empty cache reproduces every page's text."""
         outdir = tmp_path / "en"
         env = {**os.environ, "LMNOTES_NB_CACHE": str(tmp_path / "cache"), "HF_HUB_OFFLINE": "1"}
-        command = [*_offline_prefix(), sys.executable, "-m", "sphinx", "-b", "html", "-D", "language=en",
-                   *STRICT, str(DOCS), str(outdir)]
+        command = [
+            *_offline_prefix(),
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-b",
+            "html",
+            "-D",
+            "language=en",
+            *STRICT,
+            str(DOCS),
+            str(outdir),
+        ]
         result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
         assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-        differ = [name for name in page_names()
-                  if page_text((outdir / f"{name}.html").read_text("utf-8"))
-                  != page_text((site / "en" / f"{name}.html").read_text("utf-8"))]
+        differ = [
+            name
+            for name in page_names()
+            if page_text((outdir / f"{name}.html").read_text("utf-8"))
+            != page_text((site / "en" / f"{name}.html").read_text("utf-8"))
+        ]
         assert differ == []

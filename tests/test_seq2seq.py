@@ -34,7 +34,8 @@ class TestDecoderInputIdsFromLabels:
         labels = torch.tensor([[7, 8, -100]])
         assert decoder_input_ids_from_labels(labels, 1, 2).tolist() == [[2, 7, 8]]
         assert decoder_input_ids_from_labels(torch.tensor([[7, -100, -100]]), 0, 5).tolist() == [
-            [5, 7, 0]]
+            [5, 7, 0]
+        ]
 
     def test_labels_not_modified(self):
         """The input tensor is left as it was."""

@@ -15,15 +15,21 @@ pytestmark = pytest.mark.site
 class TestBuiltSite:
     def test_every_page_exists_in_both_languages(self, site: Path) -> None:
         """Each source page has an HTML page in English and in French."""
-        missing = [f"{lang}/{name}.html" for lang in LANGUAGES for name in page_names()
-                   if not (site / lang / f"{name}.html").is_file()]
+        missing = [
+            f"{lang}/{name}.html"
+            for lang in LANGUAGES
+            for name in page_names()
+            if not (site / lang / f"{name}.html").is_file()
+        ]
         assert not missing
 
     def test_html_lang_attribute(self, site: Path) -> None:
         """The French pages declare lang="fr" and the English ones lang="en"."""
         for lang in LANGUAGES:
             for name in page_names():
-                soup = BeautifulSoup((site / lang / f"{name}.html").read_text("utf-8"), "html.parser")
+                soup = BeautifulSoup(
+                    (site / lang / f"{name}.html").read_text("utf-8"), "html.parser"
+                )
                 assert soup.html["lang"] == lang, name
 
     def test_language_switcher_points_to_the_same_page(self, site: Path) -> None:
@@ -76,7 +82,9 @@ class TestFailingCell:
             "def deep():\n    raise RuntimeError('lmnotes-fixture-boom')\n\ndeep()\n```\n",
             encoding="utf-8",
         )
-        result = sphinx_build(src, tmp_path / "html", env={"LMNOTES_NB_CACHE": str(tmp_path / "cache")})
+        result = sphinx_build(
+            src, tmp_path / "html", env={"LMNOTES_NB_CACHE": str(tmp_path / "cache")}
+        )
         output = result.stdout + result.stderr
         assert result.returncode != 0
         assert "lmnotes-fixture-boom" in output
@@ -93,7 +101,8 @@ class TestPageWeight:
                 soup = BeautifulSoup(page.read_text("utf-8"), "html.parser")
                 size = page.stat().st_size + sum(
                     (page.parent / img["src"]).stat().st_size
-                    for img in soup.find_all("img") if (page.parent / img.get("src", "")).is_file()
+                    for img in soup.find_all("img")
+                    if (page.parent / img.get("src", "")).is_file()
                 )
                 if size >= 500_000:
                     heavy[f"{lang}/{name}"] = size

@@ -146,7 +146,10 @@ class TestWordTokenizer:
         """bos, pad and eos ids are those of tiny_bart and tiny_llama."""
         tokenizer, config = word_tokenizer(), tiny_bart().config
         assert (tokenizer.bos_token_id, tokenizer.pad_token_id, tokenizer.eos_token_id) == (
-            config.bos_token_id, config.pad_token_id, config.eos_token_id)
+            config.bos_token_id,
+            config.pad_token_id,
+            config.eos_token_id,
+        )
 
     def test_pads_on_the_right(self):
         """A batch of two lengths is padded with id 1 after the shorter text."""

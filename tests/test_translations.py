@@ -15,7 +15,21 @@ CATALOGS = sorted(LOCALES.rglob("*.po"))
 #: Catalogs that belong to no page: the words of cell outputs and the theme's words.
 SITE_CATALOGS = {"outputs", "sphinx"}
 EN_WORDS = {"the", "is", "and", "of", "to", "that", "which", "with", "are", "this", "each", "what"}
-FR_WORDS = {"le", "la", "les", "des", "est", "une", "du", "et", "dans", "pour", "que", "qui", "sont"}
+FR_WORDS = {
+    "le",
+    "la",
+    "les",
+    "des",
+    "est",
+    "une",
+    "du",
+    "et",
+    "dans",
+    "pour",
+    "que",
+    "qui",
+    "sont",
+}
 
 
 def _catalog_id(path: Path) -> str:
@@ -40,17 +54,21 @@ class TestCatalogs:
 
 
 def _visible_blocks(html: str) -> list[str]:
-    """Prose of the article: paragraphs, list items, headings, table cells; code and outputs left out.
+    """Prose of the article: paragraphs, list items, headings, table cells; no code or outputs.
 
     The learner's French notes (``.lmnotes-original``) are the same in both languages by design.
     """
     soup = BeautifulSoup(html, "html.parser")
     article = soup.find("article") or soup
-    for tag in article.select("pre, code, div.cell_output, div.output, .highlight, script, style, "
-                              ".lmnotes-docstrings, .lmnotes-references, .lmnotes-original"):
+    for tag in article.select(
+        "pre, code, div.cell_output, div.output, .highlight, script, style, "
+        ".lmnotes-docstrings, .lmnotes-references, .lmnotes-original"
+    ):
         tag.decompose()
     blocks = []
-    for tag in article.find_all(["p", "li", "h1", "h2", "h3", "dt", "dd", "th", "td", "figcaption"]):
+    for tag in article.find_all(
+        ["p", "li", "h1", "h2", "h3", "dt", "dd", "th", "td", "figcaption"]
+    ):
         text = re.sub(r"\s+", " ", tag.get_text(" ")).replace("¶", "").replace("#", "").strip()
         if text:
             blocks.append(text)
@@ -61,7 +79,7 @@ def _visible_blocks(html: str) -> list[str]:
 class TestFrenchPages:
     @pytest.mark.parametrize("name", page_names())
     def test_french_page_is_not_an_english_fallback(self, site: Path, name: str) -> None:
-        """No prose block of six words or more is identical in both languages, and French words dominate."""
+        """No prose block of six words or more is the same in both languages; French words dominate."""
         en = _visible_blocks((site / "en" / f"{name}.html").read_text("utf-8"))
         fr = _visible_blocks((site / "fr" / f"{name}.html").read_text("utf-8"))
         same = sorted({b for b in set(en) & set(fr) if len(b.split()) >= 6})
@@ -98,7 +116,7 @@ def markup(text: str) -> dict[str, list[str]]:
 
 
 def prose(text: str) -> str:
-    """A message without its roles, links, math, inline code and URLs: what typography applies to."""
+    """A message without roles, links, math, inline code and URLs: what typography applies to."""
     for pattern in (_ROLE, _LINK, _MATH, _CODE, re.compile(r"https?://\S+")):
         text = pattern.sub(" ", text)
     return text
@@ -113,9 +131,15 @@ def _entries():
 class TestMarkupHelpers:
     def test_markup_finds_each_kind(self) -> None:
         """Roles, links, math and code spans are told apart, and a role keeps its target."""
-        found = markup("See {term}`mask <attention mask>`, $a+b$, `x[0]`, [doc](https://e.org) and :ref:`y`.")
-        assert found == {"roles": ["ref:y", "term:attention mask"], "links": ["https://e.org"],
-                         "math": ["a+b"], "code": ["x[0]"]}
+        found = markup(
+            "See {term}`mask <attention mask>`, $a+b$, `x[0]`, [doc](https://e.org) and :ref:`y`."
+        )
+        assert found == {
+            "roles": ["ref:y", "term:attention mask"],
+            "links": ["https://e.org"],
+            "math": ["a+b"],
+            "code": ["x[0]"],
+        }
 
     def test_typography_rule(self) -> None:
         """A colon after a plain space or glued to the word is a French typography error."""
@@ -132,7 +156,7 @@ def _typography_errors(msgstr: str) -> list[str]:
 @pytest.mark.parametrize(("msgid", "msgstr"), list(_entries()))
 class TestEntries:
     def test_markup_survives(self, msgid: str, msgstr: str) -> None:
-        """Every role target, link target, math expression and code span of the msgid is in the msgstr."""
+        """Every role target, link target, math expression and code span of the msgid is kept."""
         assert markup(msgstr) == markup(msgid)
 
     def test_french_typography(self, msgid: str, msgstr: str) -> None:
@@ -145,6 +169,17 @@ def test_sphinx_lint_on_catalogs() -> None:
     import subprocess
     import sys
 
-    result = subprocess.run([sys.executable, "-m", "sphinxlint", "--disable", "python-syntax,missing-space-before-default-role", str(LOCALES)],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sphinxlint",
+            "--disable",
+            "python-syntax,missing-space-before-default-role",
+            str(LOCALES),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr

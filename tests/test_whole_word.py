@@ -9,8 +9,21 @@ from transformers import DataCollatorForLanguageModeling
 from lmnotes.tiny import bert_tokenizer
 from lmnotes.whole_word import compare_whole_word_masking, word_ids_from_offsets
 
-VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "un", "##believ", "##ably",
-         "fast", "##er", ","]
+VOCAB = [
+    "[PAD]",
+    "[UNK]",
+    "[CLS]",
+    "[SEP]",
+    "[MASK]",
+    "the",
+    "cat",
+    "un",
+    "##believ",
+    "##ably",
+    "fast",
+    "##er",
+    ",",
+]
 TEXT = "the unbelievably faster, cat"
 
 
@@ -24,20 +37,40 @@ class TestWordIdsFromOffsets:
     def test_pieces_and_glued_punctuation(self, tokenizer):
         """## pieces share a word, and so does a comma glued to the word before it."""
         e = tokenizer(TEXT, return_offsets_mapping=True, return_special_tokens_mask=True)
-        ids = word_ids_from_offsets(torch.tensor([e["offset_mapping"]]),
-                                    torch.tensor([e["special_tokens_mask"]]))
+        ids = word_ids_from_offsets(
+            torch.tensor([e["offset_mapping"]]), torch.tensor([e["special_tokens_mask"]])
+        )
         assert tokenizer.convert_ids_to_tokens(e["input_ids"]) == [
-            "[CLS]", "the", "un", "##believ", "##ably", "fast", "##er", ",", "cat", "[SEP]"]
+            "[CLS]",
+            "the",
+            "un",
+            "##believ",
+            "##ably",
+            "fast",
+            "##er",
+            ",",
+            "cat",
+            "[SEP]",
+        ]
         assert ids.tolist() == [[-1, 0, 1, 1, 1, 2, 2, 2, 3, -1]]
 
     def test_same_groups_as_the_collator(self, tokenizer):
         """With probability 1 on a word's first token, the collator chooses exactly its words."""
         e = tokenizer(TEXT, return_offsets_mapping=True, return_special_tokens_mask=True)
-        ids = word_ids_from_offsets(torch.tensor([e["offset_mapping"]]),
-                                    torch.tensor([e["special_tokens_mask"]]))
-        collator = DataCollatorForLanguageModeling(tokenizer, whole_word_mask=True, mlm_probability=0.5,
-                                                   mask_replace_prob=1.0, random_replace_prob=0.0, seed=3)
-        batch = collator([{"input_ids": e["input_ids"], "offset_mapping": e["offset_mapping"]}] * 50)
+        ids = word_ids_from_offsets(
+            torch.tensor([e["offset_mapping"]]), torch.tensor([e["special_tokens_mask"]])
+        )
+        collator = DataCollatorForLanguageModeling(
+            tokenizer,
+            whole_word_mask=True,
+            mlm_probability=0.5,
+            mask_replace_prob=1.0,
+            random_replace_prob=0.0,
+            seed=3,
+        )
+        batch = collator(
+            [{"input_ids": e["input_ids"], "offset_mapping": e["offset_mapping"]}] * 50
+        )
         chosen = batch["labels"] != -100
         for word in range(int(ids.max()) + 1):
             states = chosen[:, ids[0] == word]
@@ -46,7 +79,9 @@ class TestWordIdsFromOffsets:
     def test_errors(self):
         """Offsets of the wrong shape are a ValueError, a list a TypeError."""
         with pytest.raises(ValueError, match="offsets"):
-            word_ids_from_offsets(torch.zeros(1, 3, 3, dtype=torch.long), torch.zeros(1, 3, dtype=torch.long))
+            word_ids_from_offsets(
+                torch.zeros(1, 3, 3, dtype=torch.long), torch.zeros(1, 3, dtype=torch.long)
+            )
         with pytest.raises(TypeError, match="offsets"):
             word_ids_from_offsets([[0, 1]], torch.zeros(1, 1, dtype=torch.long))
 

@@ -1,4 +1,5 @@
-"""Citations generated at build time: the knowledge base from ``CITATION.cff``, a page from its title.
+"""Citations generated at build time: the knowledge base from ``CITATION.cff``, a page from
+its title.
 
 The ``cite-this`` directive writes a BibTeX entry or an APA reference as a
 literal block (so the copy button works), computed when the site is built.
@@ -79,12 +80,49 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 FORMATS = ("bibtex", "apa")
-_MONTHS_BIBTEX = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTHS_BIBTEX = (
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "may",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "oct",
+    "nov",
+    "dec",
+)
 _MONTHS = {
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December"),
-    "fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-           "septembre", "octobre", "novembre", "décembre"),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
+    "fr": (
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ),
 }
 #: APA words that change with the language of the page.
 _APA_WORDS = {
@@ -124,8 +162,10 @@ def load_citation(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise ValueError(f"path: {path} lacks {', '.join(missing)}")
     second = [key for key in ("version", "date-released") if key in data]
     if second:
-        raise ValueError(f"path: {path} has {', '.join(second)}: the version comes from the "
-                         "package (the Sphinx release) and the date from the build")
+        raise ValueError(
+            f"path: {path} has {', '.join(second)}: the version comes from the "
+            "package (the Sphinx release) and the date from the build"
+        )
     return data
 
 
@@ -142,7 +182,7 @@ def build_date(environ: dict[str, str] | None = None) -> dt.date:
     epoch = environ.get("SOURCE_DATE_EPOCH")
     if epoch:
         try:
-            return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc).date()
+            return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).date()
         except ValueError as err:
             raise ValueError(f"SOURCE_DATE_EPOCH: {epoch!r} is not a number of seconds") from err
     return dt.date.today()
@@ -158,8 +198,16 @@ def bibtex_escape(text: str) -> str:
     mask\_replace\_prob \& 80 \%
     """
     replacements = {
-        "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "&": r"\&", "%": r"\%",
-        "$": r"\$", "#": r"\#", "_": r"\_", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+        "\\": r"\textbackslash{}",
+        "{": r"\{",
+        "}": r"\}",
+        "&": r"\&",
+        "%": r"\%",
+        "$": r"\$",
+        "#": r"\#",
+        "_": r"\_",
+        "~": r"\textasciitilde{}",
+        "^": r"\textasciicircum{}",
     }
     return "".join(replacements.get(char, char) for char in text)
 
@@ -241,37 +289,58 @@ def _link(cff: dict[str, Any]) -> str:
     return str(cff.get("url") or cff.get("repository-code", ""))
 
 
-def kb_bibtex(cff: dict[str, Any], *, version: str, built: dt.date, title: str | None = None,
-              key: str = "lmnotes") -> str:
+def kb_bibtex(
+    cff: dict[str, Any],
+    *,
+    version: str,
+    built: dt.date,
+    title: str | None = None,
+    key: str = "lmnotes",
+) -> str:
     """BibTeX ``@software`` entry for the knowledge base.
 
     Authors, URL, DOI and licence from ``CITATION.cff``; ``version`` (the site's
     release) and ``built`` (the build date) from the build; ``title`` defaults
     to the CFF's.
     """
-    return _fields("software", key, [
-        ("author", "{" + bibtex_authors(cff["authors"]) + "}"),
-        ("title", "{{" + bibtex_escape(str(title or cff["title"])) + "}}"),
-        ("version", "{" + bibtex_escape(str(version)) + "}"),
-        ("date", "{" + built.isoformat() + "}"),
-        ("year", "{" + str(built.year) + "}"),
-        ("month", _MONTHS_BIBTEX[built.month - 1]),
-        ("doi", "{" + str(cff["doi"]) + "}" if cff.get("doi") else None),
-        ("url", "{" + str(cff["url"]) + "}" if cff.get("url") else None),
-        ("repository", "{" + str(cff["repository-code"]) + "}" if cff.get("repository-code") else None),
-        ("license", "{" + str(cff["license"]) + "}" if cff.get("license") else None),
-    ])
+    return _fields(
+        "software",
+        key,
+        [
+            ("author", "{" + bibtex_authors(cff["authors"]) + "}"),
+            ("title", "{{" + bibtex_escape(str(title or cff["title"])) + "}}"),
+            ("version", "{" + bibtex_escape(str(version)) + "}"),
+            ("date", "{" + built.isoformat() + "}"),
+            ("year", "{" + str(built.year) + "}"),
+            ("month", _MONTHS_BIBTEX[built.month - 1]),
+            ("doi", "{" + str(cff["doi"]) + "}" if cff.get("doi") else None),
+            ("url", "{" + str(cff["url"]) + "}" if cff.get("url") else None),
+            (
+                "repository",
+                "{" + str(cff["repository-code"]) + "}" if cff.get("repository-code") else None,
+            ),
+            ("license", "{" + str(cff["license"]) + "}" if cff.get("license") else None),
+        ],
+    )
 
 
-def kb_apa(cff: dict[str, Any], *, version: str, built: dt.date, title: str | None = None,
-           language: str = "en") -> str:
+def kb_apa(
+    cff: dict[str, Any],
+    *,
+    version: str,
+    built: dt.date,
+    title: str | None = None,
+    language: str = "en",
+) -> str:
     """APA 7 reference for the knowledge base (software); sources as :func:`kb_bibtex`.
 
     ``language`` (``en`` or ``fr``) sets the bracketed description.
     """
     words = _APA_WORDS.get(language, _APA_WORDS["en"])
-    return (f"{_end(apa_authors(cff['authors']))} ({built.year}). {title or cff['title']} "
-            f"(Version {version}) [{words['software']}]. {_link(cff)}")
+    return (
+        f"{_end(apa_authors(cff['authors']))} ({built.year}). {title or cff['title']} "
+        f"(Version {version}) [{words['software']}]. {_link(cff)}"
+    )
 
 
 def page_key(pagename: str, prefix: str = "lmnotes") -> str:
@@ -286,8 +355,9 @@ def page_key(pagename: str, prefix: str = "lmnotes") -> str:
     return prefix + "-" + re.sub(r"[^A-Za-z0-9]+", "-", pagename).strip("-")
 
 
-def page_url(*, pagename: str, language: str, version_slug: str, html_baseurl: str = "",
-             site_url: str = "") -> str:
+def page_url(
+    *, pagename: str, language: str, version_slug: str, html_baseurl: str = "", site_url: str = ""
+) -> str:
     """The public URL of a page, in the version it was built from.
 
     ``html_baseurl`` is the root of this language's site (Sphinx's meaning);
@@ -312,8 +382,9 @@ def page_url(*, pagename: str, language: str, version_slug: str, html_baseurl: s
     return site_url.rstrip("/") + f"/{language}/{version_slug}/{pagename}.html"
 
 
-def url_version(*, release: str, configured: str = "",
-                environ: dict[str, str] | None = None) -> str:
+def url_version(
+    *, release: str, configured: str = "", environ: dict[str, str] | None = None
+) -> str:
     """The version part of page URLs: configured, else a Read the Docs tag's slug, else the release.
 
     Examples
@@ -331,38 +402,62 @@ def url_version(*, release: str, configured: str = "",
     environ = os.environ if environ is None else environ
     if configured:
         return configured
-    if environ.get("READTHEDOCS") and environ.get("READTHEDOCS_VERSION_TYPE") == "tag" \
-            and environ.get("READTHEDOCS_VERSION"):
+    if (
+        environ.get("READTHEDOCS")
+        and environ.get("READTHEDOCS_VERSION_TYPE") == "tag"
+        and environ.get("READTHEDOCS_VERSION")
+    ):
         return environ["READTHEDOCS_VERSION"]
     if not release:
         raise ValueError("release: empty; set release in conf.py or lmnotes_cite_url_version")
     return release
 
 
-def page_bibtex(cff: dict[str, Any], *, pagename: str, title: str, url: str, version: str,
-                built: dt.date, language: str = "en", site_title: str | None = None) -> str:
+def page_bibtex(
+    cff: dict[str, Any],
+    *,
+    pagename: str,
+    title: str,
+    url: str,
+    version: str,
+    built: dt.date,
+    language: str = "en",
+    site_title: str | None = None,
+) -> str:
     """BibTeX ``@misc`` entry for one page: its title and URL, the site version, the build date.
 
     ``site_title`` (default: the CFF's title) names the knowledge base the page is in.
     """
     langid = {"en": "english", "fr": "french"}.get(language)
     site_title = site_title or str(cff["title"])
-    return _fields("misc", page_key(pagename), [
-        ("author", "{" + bibtex_authors(cff["authors"]) + "}"),
-        ("title", "{{" + bibtex_escape(title) + "}}"),
-        ("howpublished", "{" + bibtex_escape(f"{site_title}, version {version}") + "}"),
-        ("version", "{" + bibtex_escape(version) + "}"),
-        ("date", "{" + built.isoformat() + "}"),
-        ("year", "{" + str(built.year) + "}"),
-        ("month", _MONTHS_BIBTEX[built.month - 1]),
-        ("url", "{" + url + "}"),
-        ("urldate", "{" + built.isoformat() + "}"),
-        ("langid", "{" + langid + "}" if langid else None),
-    ])
+    return _fields(
+        "misc",
+        page_key(pagename),
+        [
+            ("author", "{" + bibtex_authors(cff["authors"]) + "}"),
+            ("title", "{{" + bibtex_escape(title) + "}}"),
+            ("howpublished", "{" + bibtex_escape(f"{site_title}, version {version}") + "}"),
+            ("version", "{" + bibtex_escape(version) + "}"),
+            ("date", "{" + built.isoformat() + "}"),
+            ("year", "{" + str(built.year) + "}"),
+            ("month", _MONTHS_BIBTEX[built.month - 1]),
+            ("url", "{" + url + "}"),
+            ("urldate", "{" + built.isoformat() + "}"),
+            ("langid", "{" + langid + "}" if langid else None),
+        ],
+    )
 
 
-def page_apa(cff: dict[str, Any], *, title: str, url: str, version: str, built: dt.date,
-             language: str = "en", site_title: str | None = None) -> str:
+def page_apa(
+    cff: dict[str, Any],
+    *,
+    title: str,
+    url: str,
+    version: str,
+    built: dt.date,
+    language: str = "en",
+    site_title: str | None = None,
+) -> str:
     """APA 7 reference for one page of the knowledge base (a page within a website)."""
     words = _APA_WORDS.get(language, _APA_WORDS["en"])
     months = _MONTHS.get(language, _MONTHS["en"])
@@ -370,8 +465,10 @@ def page_apa(cff: dict[str, Any], *, title: str, url: str, version: str, built: 
         when = f"{built.year}, {built.day} {months[built.month - 1]}"
     else:
         when = f"{built.year}, {months[built.month - 1]} {built.day}"
-    return (f"{_end(apa_authors(cff['authors']))} ({when}). {_end(title)} "
-            f"{words['in']} {site_title or cff['title']} (Version {version}). {url}")
+    return (
+        f"{_end(apa_authors(cff['authors']))} ({when}). {_end(title)} "
+        f"{words['in']} {site_title or cff['title']} (Version {version}). {url}"
+    )
 
 
 # -- Sphinx glue ---------------------------------------------------------------
@@ -430,27 +527,48 @@ class ResolveCiteThis(SphinxPostTransform):
         language = config.language or "en"
         site_title = str(config.html_title or cff["title"])
         if language == "en" and site_title != str(cff["title"]):
-            raise ValueError(f"the site title {site_title!r} differs from the CITATION.cff title "
-                             f"{cff['title']!r}")
+            raise ValueError(
+                f"the site title {site_title!r} differs from the CITATION.cff title "
+                f"{cff['title']!r}"
+            )
         built = build_date()
         if "page" not in node:
             if node["format"] == "bibtex":
                 return kb_bibtex(cff, version=version, built=built, title=site_title), "bibtex"
-            return kb_apa(cff, version=version, built=built, title=site_title,
-                          language=language), "text"
+            return kb_apa(
+                cff, version=version, built=built, title=site_title, language=language
+            ), "text"
         pagename = node["page"]
         if pagename not in self.env.titles:
             raise ValueError(f"no page named {pagename!r}")
         title = self.env.titles[pagename].astext()
-        url = page_url(pagename=pagename, language=language, html_baseurl=config.html_baseurl,
-                       site_url=str(cff.get("url") or ""),
-                       version_slug=url_version(release=version,
-                                                configured=config.lmnotes_cite_url_version))
+        url = page_url(
+            pagename=pagename,
+            language=language,
+            html_baseurl=config.html_baseurl,
+            site_url=str(cff.get("url") or ""),
+            version_slug=url_version(release=version, configured=config.lmnotes_cite_url_version),
+        )
         if node["format"] == "bibtex":
-            return page_bibtex(cff, pagename=pagename, title=title, url=url, version=version,
-                               built=built, language=language, site_title=site_title), "bibtex"
-        return page_apa(cff, title=title, url=url, version=version, built=built,
-                        language=language, site_title=site_title), "text"
+            return page_bibtex(
+                cff,
+                pagename=pagename,
+                title=title,
+                url=url,
+                version=version,
+                built=built,
+                language=language,
+                site_title=site_title,
+            ), "bibtex"
+        return page_apa(
+            cff,
+            title=title,
+            url=url,
+            version=version,
+            built=built,
+            language=language,
+            site_title=site_title,
+        ), "text"
 
 
 class MarkReferences(SphinxPostTransform):
@@ -466,7 +584,10 @@ class MarkReferences(SphinxPostTransform):
         from sphinxcontrib.bibtex.nodes import bibliography
 
         for bib in list(self.document.findall(bibliography)):
-            if isinstance(bib.parent, nodes.container) and "lmnotes-references" in bib.parent["classes"]:
+            if (
+                isinstance(bib.parent, nodes.container)
+                and "lmnotes-references" in bib.parent["classes"]
+            ):
                 continue
             wrapper = nodes.container(classes=["lmnotes-references", "language-en"])
             bib.replace_self(wrapper)
@@ -480,15 +601,18 @@ ANNOTATIONS = {
         (r"Archived copy:", "Copie archivée\u00a0:"),
         (r"\bn\.d\.", "s.\u00a0d."),
         (r"Transformers documentation", "Documentation de Transformers"),
-        (r"Living documentation \(the latest release\)\.",
-         "Documentation vivante (la dernière version)."),
+        (
+            r"Living documentation \(the latest release\)\.",
+            "Documentation vivante (la dernière version).",
+        ),
         (r"Source code, transformers", "Code source, transformers"),
         (r"GitHub issue (?=\S)", "Ticket GitHub "),
         (r"GitHub pull request (?=\S)", "Demande de fusion (pull request) GitHub "),
-        (r"Who opened the issue was not checked\.",
-         "L'auteur du ticket n'a pas été vérifié."),
-        (r"Who opened the pull request was not checked\.",
-         "L'auteur de la demande de fusion n'a pas été vérifié."),
+        (r"Who opened the issue was not checked\.", "L'auteur du ticket n'a pas été vérifié."),
+        (
+            r"Who opened the pull request was not checked\.",
+            "L'auteur de la demande de fusion n'a pas été vérifié.",
+        ),
         (r"Adds (\S+) and (\S+) \((transformers [\d.]+)\)\.", r"Ajoute \1 et \2 (\3)."),
         (r"Adds (\S+) \((transformers [\d.]+)\)\.", r"Ajoute \1 (\2)."),
         (r"Introduces (\S+(?: \(\S+\))?) \((transformers [\d.]+)\)\.", r"Introduit \1 (\2)."),
@@ -496,19 +620,31 @@ ANNOTATIONS = {
         (r"Title shown without its leading emoji\.", "Titre montré sans son émoji initial."),
         (r"About TRL's own (\S+) \(([^)]+)\)\.", r"À propos du \1 propre à TRL (\2)."),
         (r"Hugging Face blog", "Blog de Hugging Face"),
-        (r"The individual authors were not checked\.",
-         "Les auteurs individuels n'ont pas été vérifiés."),
+        (
+            r"The individual authors were not checked\.",
+            "Les auteurs individuels n'ont pas été vérifiés.",
+        ),
         (r"Towards Data Science, on Medium", "Towards Data Science, sur Medium"),
-        (r"Cited by the original notes \(MLM versus CLM\)\.",
-         "Cité par les notes d'origine (MLM contre CLM)."),
-        (r"Cited by the original notes \(cross-attention\)\.",
-         "Cité par les notes d'origine (attention croisée)."),
-        (r"Title as in the URL; author and date not checked \(the page could not be opened "
-         r"offline\)\.", "Titre tel que dans l'URL\u00a0; auteur et date non vérifiés (la page "
-         "n'a pas pu être ouverte hors ligne)."),
-        (r"Neutral title: the video's real title, author and date could not be checked "
-         r"offline\.", "Titre neutre\u00a0: le vrai titre, l'auteur et la date de la vidéo n'ont "
-         "pas pu être vérifiés hors ligne."),
+        (
+            r"Cited by the original notes \(MLM versus CLM\)\.",
+            "Cité par les notes d'origine (MLM contre CLM).",
+        ),
+        (
+            r"Cited by the original notes \(cross-attention\)\.",
+            "Cité par les notes d'origine (attention croisée).",
+        ),
+        (
+            r"Title as in the URL; author and date not checked \(the page could not be opened "
+            r"offline\)\.",
+            "Titre tel que dans l'URL\u00a0; auteur et date non vérifiés (la page "
+            "n'a pas pu être ouverte hors ligne).",
+        ),
+        (
+            r"Neutral title: the video's real title, author and date could not be checked "
+            r"offline\.",
+            "Titre neutre\u00a0: le vrai titre, l'auteur et la date de la vidéo n'ont "
+            "pas pu être vérifiés hors ligne.",
+        ),
         (r"Data Science Stack Exchange, question", "Data Science Stack Exchange, question"),
         (r"Author and date not checked\.", "Auteur et date non vérifiés."),
     ],
@@ -546,8 +682,9 @@ class TranslateAnnotations(SphinxPostTransform):
             for text in list(container.findall(nodes.Text)):
                 new = translate_annotations(str(text), language)
                 if new != str(text):
-                    text.parent.replace(text, nodes.inline(new, new,
-                                                           classes=[f"language-{language}"]))
+                    text.parent.replace(
+                        text, nodes.inline(new, new, classes=[f"language-{language}"])
+                    )
 
 
 @functools.lru_cache(maxsize=4)

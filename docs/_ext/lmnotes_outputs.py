@@ -124,8 +124,13 @@ class Catalog:
             self.missing.add(msgid)
             return text
         shown = [french_number(n) if numbers_in_french else n for n in numbers]
-        return _PLACEHOLDER.sub(lambda m: shown[int(m.group(1))], msgstr.replace("{{", "\x00")
-                                .replace("}}", "\x01")).replace("\x00", "{").replace("\x01", "}")
+        return (
+            _PLACEHOLDER.sub(
+                lambda m: shown[int(m.group(1))], msgstr.replace("{{", "\x00").replace("}}", "\x01")
+            )
+            .replace("\x00", "{")
+            .replace("\x01", "}")
+        )
 
 
 def _is_code(msgid: str) -> bool:
@@ -186,8 +191,9 @@ def _inside(pos: int, spans: list[tuple[int, int]]) -> bool:
     return any(a <= pos < b for a, b in spans)
 
 
-def translate_line(line: str, catalog: Catalog, protected: list[tuple[int, int]] | None = None,
-                   offset: int = 0) -> str:
+def translate_line(
+    line: str, catalog: Catalog, protected: list[tuple[int, int]] | None = None, offset: int = 0
+) -> str:
     """One line of printed text with its runs of words translated and its numbers in French form.
 
     The run of spaces after a translated run (or before it, for a right-aligned one)
@@ -199,11 +205,11 @@ def translate_line(line: str, catalog: Catalog, protected: list[tuple[int, int]]
     for match in PHRASE.finditer(line):
         if _inside(offset + match.start(), protected):
             continue
-        if line[match.end():match.end() + 1] in {"'", "\u2019"}:  # start of a quoted word
+        if line[match.end() : match.end() + 1] in {"'", "\u2019"}:  # start of a quoted word
             continue
         new = catalog.message(match.group(0))
         if new != match.group(0):
-            if catalog.translate and line[match.end():match.end() + 1] in {":", ";", "?", "!"}:
+            if catalog.translate and line[match.end() : match.end() + 1] in {":", ";", "?", "!"}:
                 new += "\u00a0"  # French typography: a no-break space before the colon
             pieces.append((match.start(), match.end(), new))
     if catalog.translate:
@@ -244,26 +250,29 @@ def _translate_ruled_table(lines: list[str], catalog: Catalog) -> list[str]:
 
     def cut(line: str) -> list[str]:
         cells = []
-        for k, (a, b) in enumerate(spans):
+        for k, (a, _) in enumerate(spans):
             end = spans[k + 1][0] if k + 1 < len(spans) else None
             cells.append(line[a:end].strip() if end is not None else line[a:].strip())
         return cells
 
     rows = [cut(line) for line in lines[2:]]
     right = []
-    for k, (a, b) in enumerate(spans):
+    for a, b in spans:
         flush = [len(line) >= b and line[b - 1] != " " for line in lines[2:] if line[a:b].strip()]
         right.append(bool(flush) and all(flush))
     # Headers are messages; the rows hold tokens (code) and numbers.
     header = [catalog.message(cell) if cell else cell for cell in cut(lines[0])]
     if catalog.translate:
-        rows = [[cell if re.search(r"[A-Za-z]", cell) else french_numbers(cell) for cell in row]
-                for row in rows]
+        rows = [
+            [cell if re.search(r"[A-Za-z]", cell) else french_numbers(cell) for cell in row]
+            for row in rows
+        ]
     widths = [max(len(r[k]) for r in [header, *rows]) for k in range(len(spans))]
 
     def join(cells: list[str]) -> str:
-        return "  ".join(c.rjust(w) if r else c.ljust(w)
-                         for c, w, r in zip(cells, widths, right, strict=True)).rstrip()
+        return "  ".join(
+            c.rjust(w) if r else c.ljust(w) for c, w, r in zip(cells, widths, right, strict=True)
+        ).rstrip()
 
     return [join(header), "  ".join("-" * w for w in widths), *[join(r) for r in rows]]
 
@@ -304,8 +313,14 @@ def _translate_aligned_block(lines: list[str], catalog: Catalog) -> list[str] | 
         width = max((len(c) for c in column), default=0)
         body = [row[k].strip() for row in cells[1:] if row[k].strip()]
         numbers = bool(body) and all(NUMBER.fullmatch(c) for c in body)
-        right.append(numbers or (bool(column) and any(c.startswith(" ") for c in column)
-                                 and all(c.rstrip() == c and len(c) == width for c in column)))
+        right.append(
+            numbers
+            or (
+                bool(column)
+                and any(c.startswith(" ") for c in column)
+                and all(c.rstrip() == c and len(c) == width for c in column)
+            )
+        )
     new = [[translate_line(c.strip(), catalog) for c in row] for row in cells]
     widths = [max(len(row[k]) for row in new) for k in range(len(spans))]
     gaps = [b - a for a, b in gutters]
@@ -340,8 +355,10 @@ def translate_text(text: str, catalog: Catalog) -> str:
             i = j
             continue
         j = i
-        while j < len(lines) and lines[j].strip() and not (
-            j + 1 < len(lines) and _RULE.match(lines[j + 1])
+        while (
+            j < len(lines)
+            and lines[j].strip()
+            and not (j + 1 < len(lines) and _RULE.match(lines[j + 1]))
         ):
             j += 1
         block = lines[i:j]
@@ -349,8 +366,10 @@ def translate_text(text: str, catalog: Catalog) -> str:
         aligned = None
         if len(block) >= 2 and not any(a < offset + size and b > offset for a, b in protected):
             aligned = _translate_aligned_block(block, catalog)
-        if aligned is None and len(block) >= 3 and not any(
-            a < offset + size and b > offset + len(block[0]) for a, b in protected
+        if (
+            aligned is None
+            and len(block) >= 3
+            and not any(a < offset + size and b > offset + len(block[0]) for a, b in protected)
         ):  # a title line, then the table
             rest = _translate_aligned_block(block[1:], catalog)
             if rest is not None:
@@ -360,7 +379,7 @@ def translate_text(text: str, catalog: Catalog) -> str:
             offset += size
             i = j
             continue
-        for line in block or lines[i:i + 1]:
+        for line in block or lines[i : i + 1]:
             out.append(translate_line(line, catalog, protected, offset))
             offset += len(line) + 1
         i = max(j, i + 1)
@@ -370,7 +389,8 @@ def translate_text(text: str, catalog: Catalog) -> str:
 # -- HTML and inline SVG -----------------------------------------------------------------
 
 _SKIP = re.compile(
-    r"<(code|style|script|pre)\b.*?</\1>|<g class=\"lmnotes-code\">.*?</g>", re.DOTALL | re.IGNORECASE
+    r"<(code|style|script|pre)\b.*?</\1>|<g class=\"lmnotes-code\">.*?</g>",
+    re.DOTALL | re.IGNORECASE,
 )
 _TEXT_NODE = re.compile(r">([^<>]+)<")
 _LABEL_ATTR = re.compile(r"\b(aria-label|alt|title)=\"([^\"]*)\"")
@@ -380,7 +400,7 @@ def translate_html(markup: str, catalog: Catalog) -> str:
     """An HTML output with its text nodes and ``aria-label``/``alt``/``title`` values translated."""
     out, pos = [], 0
     for skip in _SKIP.finditer(markup):
-        out.append(_translate_html_part(markup[pos:skip.start()], catalog))
+        out.append(_translate_html_part(markup[pos : skip.start()], catalog))
         out.append(skip.group(0))
         pos = skip.end()
     out.append(_translate_html_part(markup[pos:], catalog))
@@ -398,7 +418,7 @@ def _translate_html_part(part: str, catalog: Catalog) -> str:
         if new == core:
             return match.group(0)
         lead = text[: len(text) - len(text.lstrip())]
-        trail = text[len(text.rstrip()):]
+        trail = text[len(text.rstrip()) :]
         return ">" + html.escape(lead + new + trail, quote=False) + "<"
 
     def attr(match: re.Match[str]) -> str:
@@ -423,8 +443,9 @@ def _is_output(node: nodes.Element) -> bool:
     return False
 
 
-def translate_doctree(doctree: nodes.document, catalog: Catalog,
-                      warn: Callable[[str, nodes.Node], None] | None = None) -> int:
+def translate_doctree(
+    doctree: nodes.document, catalog: Catalog, warn: Callable[[str, nodes.Node], None] | None = None
+) -> int:
     """Translate the outputs, glued values and math of one page; return the messages met."""
     before = set(catalog.missing)
     count = 0
@@ -486,8 +507,9 @@ def _doctree_resolved(app: Any, doctree: nodes.document, docname: str) -> None:
     translate_doctree(
         doctree,
         catalog,
-        lambda message, node: logger.warning(message, location=docname, type="lmnotes",
-                                             subtype="output"),
+        lambda message, node: logger.warning(
+            message, location=docname, type="lmnotes", subtype="output"
+        ),
     )
 
 
@@ -559,9 +581,11 @@ THEME_STRINGS = (
 )
 #: furo's footer: "Made with Sphinx and @pradyunsg's Furo" (an English possessive between
 #: two links), and the copyright holder of conf.py.
-_FOOTER = re.compile(r'Made with (<a href="https://www.sphinx-doc.org/">Sphinx</a>) and '
-                     r'(<a class="muted-link" href="https://pradyunsg.me">@pradyunsg</a>)\'s\s*'
-                     r'(<a href="https://github.com/pradyunsg/furo">Furo</a>)')
+_FOOTER = re.compile(
+    r'Made with (<a href="https://www.sphinx-doc.org/">Sphinx</a>) and '
+    r'(<a class="muted-link" href="https://pradyunsg.me">@pradyunsg</a>)\'s\s*'
+    r'(<a href="https://github.com/pradyunsg/furo">Furo</a>)'
+)
 _HOLDER = "The lmnotes authors"
 
 
@@ -586,7 +610,11 @@ def translate_theme(page: str, gettext: Callable[[str], str]) -> str:
 
 
 def _translate_written_pages(app: Any, exception: Exception | None) -> None:
-    if exception is not None or app.builder.format != "html" or (app.config.language or "en") == "en":
+    if (
+        exception is not None
+        or app.builder.format != "html"
+        or (app.config.language or "en") == "en"
+    ):
         return
     for path in Path(app.outdir).rglob("*.html"):
         page = path.read_text("utf-8")
@@ -597,9 +625,18 @@ def _translate_written_pages(app: Any, exception: Exception | None) -> None:
 
 #: MyST-NB's HTML choice of output formats, for the gettext builder too: the messages
 #: are collected from the outputs the HTML pages show (inline SVG, HTML tables).
-HTML_MIME_PRIORITY = ("application/vnd.jupyter.widget-view+json", "application/javascript",
-                      "text/html", "image/svg+xml", "image/png", "image/gif", "image/jpeg",
-                      "text/markdown", "text/latex", "text/plain")
+HTML_MIME_PRIORITY = (
+    "application/vnd.jupyter.widget-view+json",
+    "application/javascript",
+    "text/html",
+    "image/svg+xml",
+    "image/png",
+    "image/gif",
+    "image/jpeg",
+    "text/markdown",
+    "text/latex",
+    "text/plain",
+)
 
 
 def _gettext_sees_html_outputs(app: Any, config: Any) -> None:

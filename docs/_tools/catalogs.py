@@ -35,7 +35,9 @@ def status() -> int:
         po = polib.pofile(str(path))
         todo = po.untranslated_entries() + po.fuzzy_entries()
         missing += len(todo)
-        print(f"{path.relative_to(LOCALES)}: {po.percent_translated()}% translated, {len(todo)} to do")
+        print(
+            f"{path.relative_to(LOCALES)}: {po.percent_translated()}% translated, {len(todo)} to do"
+        )
         for entry in todo:
             print(f"    {entry.msgid[:90]!r}")
     return 1 if missing else 0

@@ -89,19 +89,25 @@ def read_junit(path: Path) -> dict:
             outcome = "skipped"
         else:
             outcome = props.get("outcome", "error")
-        entry = claims.setdefault(props["claim"], {
-            "statement": props.get("statement", ""),
-            "since": props.get("since") or None,
-            "page": props.get("page") or None,
-            "cases": [],
-        })
-        entry["cases"].append({
-            "test": nodeid,
-            "outcome": outcome,
-            "as_documented": problem is None,
-            "detail": (skipped.get("message", "") if skipped is not None
-                       else props.get("evidence", "")),
-        })
+        entry = claims.setdefault(
+            props["claim"],
+            {
+                "statement": props.get("statement", ""),
+                "since": props.get("since") or None,
+                "page": props.get("page") or None,
+                "cases": [],
+            },
+        )
+        entry["cases"].append(
+            {
+                "test": nodeid,
+                "outcome": outcome,
+                "as_documented": problem is None,
+                "detail": (
+                    skipped.get("message", "") if skipped is not None else props.get("evidence", "")
+                ),
+            }
+        )
     return {"counts": counts, "seconds": round(seconds, 1), "claims": claims, "failed": failed}
 
 
@@ -129,8 +135,12 @@ def update(junit: Path, keep: list[str]) -> int:
     data = json.loads(RESULTS.read_text("utf-8")) if RESULTS.exists() else {}
     claims = {c["id"]: c for c in data.get("claims", [])}
     for claim_id, found in run["claims"].items():  # this run's test file is the newest
-        claims[claim_id] = {"id": claim_id, "statement": found["statement"],
-                            "since": found["since"], "page": found["page"]}
+        claims[claim_id] = {
+            "id": claim_id,
+            "statement": found["statement"],
+            "since": found["since"],
+            "page": found["page"],
+        }
     order = list(run["claims"]) + [c for c in claims if c not in run["claims"]]
     entry = {
         **installed,
@@ -147,14 +157,16 @@ def update(junit: Path, keep: list[str]) -> int:
     checked = {cid for r in runs for cid in r["claims"]}
     data = {
         "about": "Written by `nox -s compat` (docs/_tools/compat_report.py); "
-                 "rendered in docs/reference/compatibility.md.",
+        "rendered in docs/reference/compatibility.md.",
         "claims": [claims[cid] for cid in order if cid in checked],
         "runs": runs,
     }
     RESULTS.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", "utf-8")
     PAGE.write_text(_with_table(PAGE.read_text("utf-8"), data), "utf-8")
-    print(f"transformers {installed['transformers']}: {run['counts']['tests']} tests in "
-          f"{run['seconds']} s, {len(run['failed'])} failed; wrote {RESULTS.name} and {PAGE.name}")
+    print(
+        f"transformers {installed['transformers']}: {run['counts']['tests']} tests in "
+        f"{run['seconds']} s, {len(run['failed'])} failed; wrote {RESULTS.name} and {PAGE.name}"
+    )
     for nodeid in run["failed"]:
         print(f"  FAILED {nodeid}")
     return 1 if run["failed"] else 0
@@ -186,15 +198,23 @@ def table(data: dict) -> str:
         ]
         for claim in claims:
             cells = [_cell(r["claims"].get(claim["id"])) for r in runs]
-            lines.append(f"| {_escape(claim['statement'])} | " + " | ".join(cells)
-                         + f" | {claim['since'] or '—'} |")
+            lines.append(
+                f"| {_escape(claim['statement'])} | "
+                + " | ".join(cells)
+                + f" | {claim['since'] or '—'} |"
+            )
         lines.append("")
-    lines += ["Environments:", "",
-              "| transformers | torch | tokenizers | huggingface_hub | Python |",
-              "|---|---|---|---|---|"]
+    lines += [
+        "Environments:",
+        "",
+        "| transformers | torch | tokenizers | huggingface_hub | Python |",
+        "|---|---|---|---|---|",
+    ]
     for r in runs:
-        lines.append(f"| {r['transformers']} | {r['torch']} | {r['tokenizers']} | "
-                     f"{r['huggingface_hub']} | {r['python']} |")
+        lines.append(
+            f"| {r['transformers']} | {r['torch']} | {r['tokenizers']} | "
+            f"{r['huggingface_hub']} | {r['python']} |"
+        )
     return "\n".join(lines)
 
 
@@ -216,8 +236,10 @@ def check() -> int:
     data = json.loads(RESULTS.read_text("utf-8"))
     page = PAGE.read_text("utf-8")
     if _with_table(page, data) != page:
-        print(f"{PAGE.name} is not up to date with {RESULTS.name}: run "
-              "`python docs/_tools/compat_report.py render`")
+        print(
+            f"{PAGE.name} is not up to date with {RESULTS.name}: run "
+            "`python docs/_tools/compat_report.py render`"
+        )
         return 1
     return 0
 

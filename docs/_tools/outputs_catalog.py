@@ -5,7 +5,7 @@ which ``nox -s gettext`` merges with ``sphinx-intl update`` like the catalogs of
 pages. This tool does the same merge for the outputs catalog alone (no other catalog is
 touched), and reports::
 
-    python docs/_tools/outputs_catalog.py merge [POT]   # new messages empty, old ones obsolete-dropped
+    python docs/_tools/outputs_catalog.py merge [POT]   # new messages empty, obsolete ones dropped
     python docs/_tools/outputs_catalog.py status        # exit 1 if a message has no French
 
 A message is English with ``{0}``, ``{1}``... for its numbers; its msgstr keeps them.
@@ -29,7 +29,9 @@ PLACEHOLDER = re.compile(r"\{\d+\}")
 def merge(pot_path: Path = POT, po_path: Path = CATALOG) -> tuple[int, int]:
     """Add the new messages (empty) and drop those no output produces any more."""
     pot = polib.pofile(str(pot_path))
-    po = polib.pofile(str(po_path), wrapwidth=79) if po_path.exists() else polib.POFile(wrapwidth=79)
+    po = (
+        polib.pofile(str(po_path), wrapwidth=79) if po_path.exists() else polib.POFile(wrapwidth=79)
+    )
     wanted = {entry.msgid for entry in pot}
     old = {entry.msgid: entry for entry in po if not entry.obsolete}
     added = removed = 0
@@ -42,15 +44,17 @@ def merge(pot_path: Path = POT, po_path: Path = CATALOG) -> tuple[int, int]:
             po.remove(entry)
             removed += 1
     po.sort(key=lambda entry: entry.msgid)
-    po.metadata.update({
-        "Project-Id-Version": "lmnotes",
-        "Language": "fr",
-        "Language-Team": "French <lmnotes>",
-        "Last-Translator": "The lmnotes authors",
-        "MIME-Version": "1.0",
-        "Content-Type": "text/plain; charset=UTF-8",
-        "Content-Transfer-Encoding": "8bit",
-    })
+    po.metadata.update(
+        {
+            "Project-Id-Version": "lmnotes",
+            "Language": "fr",
+            "Language-Team": "French <lmnotes>",
+            "Last-Translator": "The lmnotes authors",
+            "MIME-Version": "1.0",
+            "Content-Type": "text/plain; charset=UTF-8",
+            "Content-Transfer-Encoding": "8bit",
+        }
+    )
     po.metadata_is_fuzzy = False
     po_path.parent.mkdir(parents=True, exist_ok=True)
     po.save(str(po_path))
@@ -62,8 +66,11 @@ def problems(po_path: Path = CATALOG) -> list[str]:
     po = polib.pofile(str(po_path))
     found = [f"untranslated: {e.msgid!r}" for e in po.untranslated_entries()]
     found += [f"fuzzy: {e.msgid!r}" for e in po.fuzzy_entries()]
-    found += [f"placeholders differ: {e.msgid!r}" for e in po.translated_entries()
-              if sorted(PLACEHOLDER.findall(e.msgid)) != sorted(PLACEHOLDER.findall(e.msgstr))]
+    found += [
+        f"placeholders differ: {e.msgid!r}"
+        for e in po.translated_entries()
+        if sorted(PLACEHOLDER.findall(e.msgid)) != sorted(PLACEHOLDER.findall(e.msgstr))
+    ]
     return found
 
 

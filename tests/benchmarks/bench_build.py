@@ -63,8 +63,9 @@ def floor(srcdir: Path) -> float:
     return time.perf_counter() - start
 
 
-def build(srcdir: Path, outdir: Path, language: str, cache: Path, *, fresh: bool,
-          warm: bool = True) -> tuple[float, int]:
+def build(
+    srcdir: Path, outdir: Path, language: str, cache: Path, *, fresh: bool, warm: bool = True
+) -> tuple[float, int]:
     """Run sphinx-build; return the wall time and the number of cells it executed.
 
     ``warm``: pages that miss the cache run in one kernel (docs/_ext/lmnotes_execute.py);
@@ -73,9 +74,15 @@ def build(srcdir: Path, outdir: Path, language: str, cache: Path, *, fresh: bool
     args = [sys.executable, "-m", "sphinx", "-b", "html", "-D", f"language={language}", "-n"]
     if fresh:
         args.append("-E")
-    env = {**os.environ, "LMNOTES_NB_CACHE": str(cache), "LMNOTES_WARM_KERNEL": "1" if warm else "0"}
+    env = {
+        **os.environ,
+        "LMNOTES_NB_CACHE": str(cache),
+        "LMNOTES_WARM_KERNEL": "1" if warm else "0",
+    }
     start = time.perf_counter()
-    result = subprocess.run([*args, str(srcdir), str(outdir)], capture_output=True, text=True, env=env, check=False)
+    result = subprocess.run(
+        [*args, str(srcdir), str(outdir)], capture_output=True, text=True, env=env, check=False
+    )
     elapsed = time.perf_counter() - start
     if result.returncode:
         sys.exit(result.stdout[-3000:] + result.stderr[-3000:])
@@ -114,8 +121,13 @@ def scenario(src: Path, tmp: Path, floor_s: float, *, warm: bool) -> list[tuple[
     rows.append(("cold build, English", t_en, f"{cells_en} cells executed"))
     rows.append(("French after English", t_fr, f"{cells_fr} cells executed (target 0)"))
     cold = t_en + t_fr
-    rows.append(("cold build, both languages", cold,
-                 f"{cold / floor_s:.2f} x floor (target <= 2, stretch 1.5)"))
+    rows.append(
+        (
+            "cold build, both languages",
+            cold,
+            f"{cold / floor_s:.2f} x floor (target <= 2, stretch 1.5)",
+        )
+    )
     for language in ("en", "fr"):
         t, cells = build(src, out / language, language, cache, fresh=False, warm=warm)
         rows.append((f"no-change rebuild, {language}", t, f"{cells} cells (target <= 3 s)"))
@@ -124,8 +136,10 @@ def scenario(src: Path, tmp: Path, floor_s: float, *, warm: bool) -> list[tuple[
     page.write_text(text + "\nA sentence added by the benchmark.\n", "utf-8")
     t, cells = build(src, out / "en", "en", cache, fresh=False, warm=warm)
     rows.append((f"prose-only edit ({page.name}), en", t, f"{cells} cells executed"))
-    page.write_text(text.replace("```{code-cell} ipython3\n",
-                                 "```{code-cell} ipython3\n# benchmark edit\n", 1), "utf-8")
+    page.write_text(
+        text.replace("```{code-cell} ipython3\n", "```{code-cell} ipython3\n# benchmark edit\n", 1),
+        "utf-8",
+    )
     t, cells = build(src, out / "en", "en", cache, fresh=False, warm=warm)
     rows.append((f"code edit ({page.name}), en", t, f"{cells} cells executed (target <= 4 s)"))
     page.write_text(text, "utf-8")
@@ -144,21 +158,40 @@ def main() -> None:
         warm = scenario(src, tmp, t_floor, warm=True)
 
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "pytest", "-q", "--doctest-modules",
-                        str(ROOT / "lmnotes"), "-p", "no:cacheprovider"],
-                       cwd=ROOT, check=True, capture_output=True)
-        subprocess.run([sys.executable, "-m", "sphinx", "-b", "doctest", "-q", str(src),
-                        str(tmp / "doctest")],
-                       env={**os.environ, "LMNOTES_NB_CACHE": str(tmp / "cache-warm")},
-                       check=True, capture_output=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-q",
+                "--doctest-modules",
+                str(ROOT / "lmnotes"),
+                "-p",
+                "no:cacheprovider",
+            ],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run(
+            [sys.executable, "-m", "sphinx", "-b", "doctest", "-q", str(src), str(tmp / "doctest")],
+            env={**os.environ, "LMNOTES_NB_CACHE": str(tmp / "cache-warm")},
+            check=True,
+            capture_output=True,
+        )
         t_doctests = time.perf_counter() - start
 
-        weights = {f"{lang}/{k}": v for lang in ("en", "fr")
-                   for k, v in page_weights(tmp / "html-warm" / lang).items()}
+        weights = {
+            f"{lang}/{k}": v
+            for lang in ("en", "fr")
+            for k, v in page_weights(tmp / "html-warm" / lang).items()
+        }
 
     width = max(len(r[0]) for r in alone)
     print(f"\nfloor (all pages' code once, one process): {t_floor:.1f} s")
-    print(f"\n{'step':{width}}  {'one kernel per page':>19}  {'warm kernel':>11}  notes (warm kernel)")
+    print(
+        f"\n{'step':{width}}  {'one kernel per page':>19}  {'warm kernel':>11}  notes (warm kernel)"
+    )
     for (step, t_alone, _), (_, t_warm, note) in zip(alone, warm, strict=True):
         print(f"{step:{width}}  {t_alone:17.1f} s  {t_warm:9.1f} s  {note}")
     print(f"{'doctests (docstrings + pages)':{width}}  {'':>19}  {t_doctests:9.1f} s")
@@ -166,8 +199,10 @@ def main() -> None:
     for name, size in sorted(weights.items(), key=lambda kv: -kv[1]):
         flag = "  OVER 500 KB" if size > 500_000 else ""
         print(f"{name:44} {size / 1000:8.1f}{flag}")
-    print(f"\nheaviest page: {max(weights.values()) / 1000:.1f} KB; "
-          f"machine: {os.cpu_count()} cores, {sys.platform}")
+    print(
+        f"\nheaviest page: {max(weights.values()) / 1000:.1f} KB; "
+        f"machine: {os.cpu_count()} cores, {sys.platform}"
+    )
 
 
 if __name__ == "__main__":
