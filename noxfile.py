@@ -194,7 +194,7 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(venv_backend="none", default=False)
 def linkcheck(session: nox.Session) -> None:
-    """Check external links of both languages (network); ``-- internal``: internal links, anchors."""
+    """Check external links in both languages (network); ``-- internal``: links and anchors."""
     env = _shared_env(session)
     if session.posargs[:1] == ["internal"]:
         # Offline: build the site, then resolve every relative link and #anchor of every page.

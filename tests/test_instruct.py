@@ -40,7 +40,11 @@ class TestCompletionOnlyExample:
             {"role": "assistant", "content": "w3 w30"},
         ]
         example = completion_only_example(tokenizer, chat)
-        scored = [i for i, label in zip(example["input_ids"], example["labels"], strict=True) if label != -100]
+        scored = [
+            i
+            for i, label in zip(example["input_ids"], example["labels"], strict=True)
+            if label != -100
+        ]
         assert scored == [30]
 
     def test_template_not_a_prefix(self, tokenizer):

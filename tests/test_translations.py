@@ -79,7 +79,7 @@ def _visible_blocks(html: str) -> list[str]:
 class TestFrenchPages:
     @pytest.mark.parametrize("name", page_names())
     def test_french_page_is_not_an_english_fallback(self, site: Path, name: str) -> None:
-        """No prose block of six words or more is the same in both languages; French words dominate."""
+        """No prose block of six words or more is the same in both languages; French dominates."""
         en = _visible_blocks((site / "en" / f"{name}.html").read_text("utf-8"))
         fr = _visible_blocks((site / "fr" / f"{name}.html").read_text("utf-8"))
         same = sorted({b for b in set(en) & set(fr) if len(b.split()) >= 6})
