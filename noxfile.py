@@ -302,6 +302,8 @@ def compat(session: nox.Session, transformers: str) -> None:
         *selected,
         "--doctest-modules",
         "lmnotes",
+        "-m",
+        "not site",
         "-p",
         "no:cacheprovider",
         f"--junitxml={junit}",
