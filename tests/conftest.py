@@ -61,6 +61,30 @@ def page_names() -> list[str]:
     return names
 
 
+#: Front matter that makes MyST-NB execute a page.
+NOTEBOOK_FRONT_MATTER = (
+    "---\njupytext:\n  text_representation:\n    format_name: myst\n"
+    "kernelspec:\n  name: python3\n  display_name: Python 3\n---\n\n"
+)
+
+
+def fixture_project(tmp_path: Path, pages: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Build a small project with the site's configuration and ``pages`` (name -> MyST body).
+
+    Each page gets the notebook front matter; the build is strict, with an execution cache of
+    its own in ``tmp_path``.
+    """
+    src = tmp_path / "docs"
+    src.mkdir()
+    for name in ("conf.py", "references.bib"):
+        shutil.copy(DOCS / name, src / name)
+    for name in ("_templates", "_static", "_ext"):
+        shutil.copytree(DOCS / name, src / name)
+    for name, body in pages.items():
+        (src / f"{name}.md").write_text(NOTEBOOK_FRONT_MATTER + body, encoding="utf-8")
+    return sphinx_build(src, tmp_path / "html", env={"LMNOTES_NB_CACHE": str(tmp_path / "cache")})
+
+
 @pytest.fixture(scope="session")
 def site() -> Path:
     """The built HTML site: ``LMNOTES_SITE`` (set by ``nox -s tests``) or a fresh strict build."""

@@ -114,31 +114,15 @@ class TestRenumber:
 class TestWarmBuild:
     def test_pages_run_in_one_kernel_and_myst_nb_reads_the_cache(self, tmp_path: Path) -> None:
         """Two pages: both executed by the warm kernel, MyST-NB executes neither (cache hits)."""
-        import shutil
+        from conftest import fixture_project
 
-        from conftest import sphinx_build
-
-        src = tmp_path / "docs"
-        src.mkdir()
-        for name in ("conf.py", "references.bib"):
-            shutil.copy(DOCS / name, src / name)
-        for name in ("_templates", "_static", "_ext"):
-            shutil.copytree(DOCS / name, src / name)
-        front = (
-            "---\njupytext:\n  text_representation:\n    format_name: myst\n"
-            "kernelspec:\n  name: python3\n  display_name: Python 3\n---\n\n"
-        )
-        (src / "index.md").write_text(
-            front + "# Fixture\n\n```{toctree}\nother\n```\n\n```{code-cell} ipython3\n"
-            "x = 41\nprint(x + 1)\n```\n",
-            encoding="utf-8",
-        )
-        (src / "other.md").write_text(
-            front + "# Other\n\n```{code-cell} ipython3\nprint('x' in dir())\n```\n",
-            encoding="utf-8",
-        )
-        result = sphinx_build(
-            src, tmp_path / "html", env={"LMNOTES_NB_CACHE": str(tmp_path / "cache")}
+        result = fixture_project(
+            tmp_path,
+            {
+                "index": "# Fixture\n\n```{toctree}\nother\n```\n\n```{code-cell} ipython3\n"
+                "x = 41\nprint(x + 1)\n```\n",
+                "other": "# Other\n\n```{code-cell} ipython3\nprint('x' in dir())\n```\n",
+            },
         )
         log = result.stdout + result.stderr
         assert result.returncode == 0, log[-3000:]

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import DOCS, LANGUAGES, page_names, sphinx_build
+from conftest import LANGUAGES, fixture_project, page_names
 
 pytestmark = pytest.mark.site
 
@@ -69,21 +68,14 @@ class TestBuiltSite:
 class TestFailingCell:
     def test_a_raising_cell_fails_the_strict_build_with_its_traceback(self, tmp_path: Path) -> None:
         """A page whose code cell raises fails ``sphinx-build -W`` and the traceback is printed."""
-        src = tmp_path / "docs"
-        src.mkdir()
-        for name in ("conf.py", "references.bib"):
-            shutil.copy(DOCS / name, src / name)
-        for name in ("_templates", "_static", "_ext"):
-            shutil.copytree(DOCS / name, src / name)
-        (src / "index.md").write_text(
-            "---\njupytext:\n  text_representation:\n    format_name: myst\n"
-            "kernelspec:\n  name: python3\n  display_name: Python 3\n---\n\n"
-            "# Fixture\n\n```{code-cell} ipython3\n"
-            "def deep():\n    raise RuntimeError('lmnotes-fixture-boom')\n\ndeep()\n```\n",
-            encoding="utf-8",
-        )
-        result = sphinx_build(
-            src, tmp_path / "html", env={"LMNOTES_NB_CACHE": str(tmp_path / "cache")}
+        result = fixture_project(
+            tmp_path,
+            {
+                "index": (
+                    "# Fixture\n\n```{code-cell} ipython3\n"
+                    "def deep():\n    raise RuntimeError('lmnotes-fixture-boom')\n\ndeep()\n```\n"
+                )
+            },
         )
         output = result.stdout + result.stderr
         assert result.returncode != 0
