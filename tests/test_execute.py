@@ -36,9 +36,21 @@ def _pages() -> list[Path]:
 
 
 def _outputs(cell) -> list[dict]:
-    """A cell's outputs without what differs between two runs of the same code."""
-    kept = []
+    """A cell's outputs as the site shows them.
+
+    stderr is removed (``nb_output_stderr``) and consecutive stdout chunks are merged
+    (``nb_merge_streams``): how a kernel happens to split a stream is not an output.
+    """
+    kept: list[dict] = []
     for output in cell.get("outputs", []):
+        if output.get("output_type") == "stream":
+            if output.get("name") == "stderr":
+                continue
+            if kept and kept[-1].get("output_type") == "stream":
+                kept[-1] = {**kept[-1], "text": kept[-1]["text"] + output["text"]}
+                continue
+            kept.append({"output_type": "stream", "name": output["name"], "text": output["text"]})
+            continue
         output = dict(output)
         output.pop("metadata", None)
         kept.append(output)
