@@ -227,6 +227,9 @@ def gettext(session: nox.Session) -> None:
     """Regenerate the .pot files, update docs/locales/fr/LC_MESSAGES/*.po (one catalog per page)."""
     env = _shared_env(session)
     _sphinx(session, env, "gettext", BUILD / "gettext", *session.posargs)
+    # sphinx.po translates the theme's own strings (furo's "Skip to content", ...), which the
+    # gettext builder does not extract: it is kept by hand, never updated from sphinx.pot.
+    (BUILD / "gettext" / "sphinx.pot").unlink(missing_ok=True)
     _run(
         session,
         env,
