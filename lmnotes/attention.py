@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import torch
 
 from lmnotes._checks import check_floating, check_int
+from lmnotes._tables import Table
 from lmnotes.masks import causal_padding_mask, to_additive
 
 __all__ = [
@@ -25,6 +26,9 @@ __all__ = [
     "MASKINGS",
     "StackedRow",
     "stacked_attention",
+    "EmptyRowOutcome",
+    "EmptyRowOutcomes",
+    "empty_row_outcomes",
 ]
 
 
@@ -407,3 +411,177 @@ def stacked_attention(
                 )
             )
     return rows
+
+
+# ------------------------------------------------------------- empty rows in half precision
+
+
+@dataclass(frozen=True)
+class EmptyRowOutcome:
+    """What a fully masked row becomes, for one dtype and one row of scores.
+
+    Attributes
+    ----------
+    dtype : torch.dtype
+        Dtype of the scores, of the mask and of the SDPA inputs.
+    scores : tuple of float
+        The row's scores before masking (``q . k`` already scaled).
+    neg_inf : int
+        Entries of ``scores + torch.finfo(dtype).min`` (sum computed in ``dtype``) that
+        overflowed to ``-inf``.
+    softmax_in_dtype : tuple of float
+        Softmax of that sum, computed in ``dtype``.
+    softmax_float32 : tuple of float
+        Softmax of the same sum computed in float32
+        (``softmax(..., dtype=torch.float32)``, as transformers' eager attention does).
+    sdpa : tuple of float
+        Weights :func:`torch.nn.functional.scaled_dot_product_attention` gives the row
+        with a boolean mask that is all ``False`` there (its output with the identity as
+        values, so one weight per key).
+    """
+
+    dtype: torch.dtype
+    scores: tuple[float, ...]
+    neg_inf: int
+    softmax_in_dtype: tuple[float, ...]
+    softmax_float32: tuple[float, ...]
+    sdpa: tuple[float, ...]
+
+
+def _numbers(values: Sequence[float]) -> str:
+    return " ".join(f"{v:.3g}" for v in values)
+
+
+@dataclass(frozen=True)
+class EmptyRowOutcomes(Table):
+    """The rows of :func:`empty_row_outcomes`, printable as a table."""
+
+    rows: tuple[EmptyRowOutcome, ...]
+
+    columns = (
+        "dtype",
+        "scores",
+        "-inf after + min",
+        "softmax in dtype",
+        "softmax in float32",
+        "SDPA, bool mask",
+    )
+    numeric = (False, False, True, False, False, False)
+    code = (True, False, False, False, False, False)
+
+    def cells(self) -> list[tuple[str, ...]]:
+        """One line per dtype and row of scores; weights to 3 significant digits."""
+        return [
+            (
+                str(r.dtype).removeprefix("torch."),
+                _numbers(r.scores),
+                f"{r.neg_inf}/{len(r.scores)}",
+                _numbers(r.softmax_in_dtype),
+                _numbers(r.softmax_float32),
+                _numbers(r.sdpa),
+            )
+            for r in self.rows
+        ]
+
+
+def empty_row_outcomes(
+    dtypes: Sequence[torch.dtype] = (torch.float32, torch.bfloat16, torch.float16),
+    scores: Sequence[Sequence[float]] = (
+        (0.0, 0.0, 0.0, 0.0),
+        (-4.0, -12.0, -20.0, -28.0),
+        (-20.0, -30.0, -40.0, -50.0),
+    ),
+) -> EmptyRowOutcomes:
+    """Mask a whole row with ``torch.finfo(dtype).min`` or a boolean mask, in each dtype.
+
+    For each dtype and each row of scores, the additive mask is added to the scores in
+    that dtype (as eager attention adds it), and the softmax is taken in that dtype and in
+    float32. In float16, ``finfo.min`` is ``-65504`` and the next representable numbers are
+    32 apart, so a score below about ``-16`` pushes the sum past the largest finite value:
+    it becomes ``-inf``. In bfloat16 and float32, ``finfo.min`` is about ``-3.4e38`` and a
+    score of that size is absorbed. The same row given to torch's SDPA with a boolean mask
+    that is all ``False`` shows what that path returns in each dtype (on the CPU).
+
+    Parameters
+    ----------
+    dtypes : sequence of torch.dtype, default (float32, bfloat16, float16)
+        Floating dtypes to try.
+    scores : sequence of sequences of float
+        Rows of scores (one per key, at least one key each), every row fully masked.
+
+    Returns
+    -------
+    EmptyRowOutcomes
+        ``rows``: one :class:`EmptyRowOutcome` per dtype and row of scores (dtype first);
+        ``print`` shows it as a table.
+
+    Raises
+    ------
+    TypeError
+        If ``dtypes`` or ``scores`` is not a sequence, a dtype not a ``torch.dtype``, or a
+        score not a real number.
+    ValueError
+        If a dtype is not floating, or ``dtypes``, ``scores`` or a row of scores is empty.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from lmnotes.attention import empty_row_outcomes
+    >>> table = empty_row_outcomes((torch.float16,), scores=((0.0, 0.0), (-20.0, -30.0)))
+    >>> equal, low = table.rows
+    >>> equal.softmax_float32, equal.sdpa
+    ((0.5, 0.5), (0.0, 0.0))
+    >>> low.neg_inf, low.softmax_float32  # the sum overflowed: NaN even in float32
+    (2, (nan, nan))
+    """
+    if isinstance(dtypes, str) or not isinstance(dtypes, Sequence):
+        raise TypeError(f"dtypes must be a sequence of torch.dtype, got {type(dtypes).__name__}")
+    if len(dtypes) == 0:
+        raise ValueError("dtypes must not be empty")
+    for dtype in dtypes:
+        if not isinstance(dtype, torch.dtype):
+            raise TypeError(f"dtypes must hold torch.dtype values, got {type(dtype).__name__}")
+        if not dtype.is_floating_point:
+            raise ValueError(f"dtypes must be floating dtypes, got {dtype}")
+    if isinstance(scores, str) or not isinstance(scores, Sequence):
+        raise TypeError(f"scores must be a sequence of rows, got {type(scores).__name__}")
+    if len(scores) == 0:
+        raise ValueError("scores must not be empty")
+    for row in scores:
+        if isinstance(row, str) or not isinstance(row, Sequence):
+            raise TypeError(f"scores must hold sequences of numbers, got {type(row).__name__}")
+        if len(row) == 0:
+            raise ValueError("scores must not hold an empty row")
+        for value in row:
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise TypeError(f"scores must hold real numbers, got {type(value).__name__}")
+
+    def floats(t: torch.Tensor) -> tuple[float, ...]:
+        return tuple(float(x) for x in t.float())
+
+    rows = []
+    for dtype in dtypes:
+        for row in scores:
+            s = torch.tensor(row, dtype=dtype)  # (k_len,)
+            masked = s + torch.full_like(s, torch.finfo(dtype).min)  # the sum, in dtype
+            # SDPA: one query q = [1], keys k = scores, scale 1, so q k^T is the row itself;
+            # the identity as values makes the output the row's weights.
+            n = s.shape[0]
+            out = torch.nn.functional.scaled_dot_product_attention(
+                torch.ones(1, 1, dtype=dtype),
+                s.reshape(n, 1),
+                torch.eye(n, dtype=dtype),
+                attn_mask=torch.zeros(1, n, dtype=torch.bool),
+                scale=1.0,
+            )
+            rows.append(
+                EmptyRowOutcome(
+                    dtype=dtype,
+                    scores=tuple(float(x) for x in row),
+                    neg_inf=int(masked.isneginf().sum()),
+                    softmax_in_dtype=floats(masked.softmax(dim=-1)),
+                    softmax_float32=floats(torch.softmax(masked, dim=-1, dtype=torch.float32)),
+                    sdpa=floats(out[0]),
+                )
+            )
+    return EmptyRowOutcomes(rows=tuple(rows))

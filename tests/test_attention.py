@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from lmnotes.attention import (
     MASKINGS,
+    empty_row_outcomes,
     scaled_dot_product_attention,
     scaling_effect,
     stacked_attention,
@@ -282,3 +283,75 @@ class TestStackedAttention:
         """A 1-D attention mask is refused, naming the argument."""
         with pytest.raises(ValueError, match="attention_mask"):
             stacked_attention(torch.tensor([1, 1, 0]))
+
+
+class TestEmptyRowOutcomes:
+    def test_equal_scores_give_a_uniform_softmax_in_every_dtype(self):
+        """Equal scores plus finfo.min: a uniform row in float32, bfloat16 and float16."""
+        for r in empty_row_outcomes(scores=((1.0, 1.0, 1.0),)).rows:
+            assert r.neg_inf == 0
+            assert r.softmax_in_dtype == pytest.approx((1 / 3,) * 3, abs=1e-2)
+            assert r.softmax_float32 == pytest.approx((1 / 3,) * 3, abs=1e-6)
+
+    def test_float16_sum_overflows_and_the_upcast_softmax_is_nan(self):
+        """In float16, scores below -16 plus -65504 give -inf, and the float32 softmax is NaN."""
+        (r,) = empty_row_outcomes((torch.float16,), scores=((-20.0, -30.0),)).rows
+        assert r.neg_inf == 2
+        assert all(math.isnan(w) for w in r.softmax_float32)
+        assert all(math.isnan(w) for w in r.softmax_in_dtype)
+
+    def test_float16_partial_overflow_leaves_the_finite_keys(self):
+        """Only the overflowed keys get weight 0; the others share the row."""
+        (r,) = empty_row_outcomes((torch.float16,), scores=((-4.0, -12.0, -20.0, -28.0),)).rows
+        assert r.neg_inf == 2
+        assert r.softmax_float32 == pytest.approx((0.5, 0.5, 0.0, 0.0))
+
+    def test_bfloat16_and_float32_absorb_the_scores(self):
+        """finfo.min of bfloat16 and float32 absorbs scores of -50: finite, uniform."""
+        table = empty_row_outcomes((torch.float32, torch.bfloat16), scores=((-20.0, -50.0),))
+        for r in table.rows:
+            assert r.neg_inf == 0
+            assert r.softmax_float32 == pytest.approx((0.5, 0.5))
+
+    def test_sdpa_gives_zeros_for_an_all_false_row(self):
+        """torch's SDPA with an all-False boolean row returns zero weights in every dtype."""
+        for r in empty_row_outcomes(scores=((0.0, 3.0), (-40.0, -50.0))).rows:
+            assert r.sdpa == (0.0, 0.0)
+
+    def test_sdpa_column_matches_softmax_when_a_key_is_allowed(self):
+        """The SDPA set-up (q = 1, k = scores, scale 1, v = identity) reproduces the weights."""
+        s = torch.tensor([0.5, -1.0, 2.0])
+        out = F.scaled_dot_product_attention(
+            torch.ones(1, 1), s.reshape(3, 1), torch.eye(3), scale=1.0
+        )
+        assert torch.allclose(out[0], s.softmax(-1), atol=1e-6)
+
+    def test_rows_in_order_and_table_prints(self):
+        """One row per dtype and scores (dtype first); the text table has a header and rule."""
+        table = empty_row_outcomes()
+        assert [str(r.dtype) for r in table.rows[::3]] == [
+            "torch.float32",
+            "torch.bfloat16",
+            "torch.float16",
+        ]
+        lines = str(table).splitlines()
+        assert lines[0].startswith("dtype") and len(lines) == 2 + 9
+        assert "<code>float16</code>" in table._repr_html_()
+
+    @pytest.mark.parametrize(
+        ("kwargs", "error", "name"),
+        [
+            ({"dtypes": torch.float16}, TypeError, "dtypes"),
+            ({"dtypes": ()}, ValueError, "dtypes"),
+            ({"dtypes": (torch.int64,)}, ValueError, "dtypes"),
+            ({"dtypes": ("float16",)}, TypeError, "dtypes"),
+            ({"scores": 1.0}, TypeError, "scores"),
+            ({"scores": ()}, ValueError, "scores"),
+            ({"scores": ((),)}, ValueError, "scores"),
+            ({"scores": ((True, 1.0),)}, TypeError, "scores"),
+        ],
+    )
+    def test_bad_arguments(self, kwargs, error, name):
+        """Wrong types raise TypeError, wrong values ValueError, naming the argument."""
+        with pytest.raises(error, match=name):
+            empty_row_outcomes(**kwargs)
