@@ -703,8 +703,40 @@ def _load(app: Sphinx, config: Any) -> None:
     config.lmnotes_cite_file = str(path)
 
 
+#: The pybtex plugins sphinxcontrib-bibtex looks up for this site's styles, (group, name).
+PYBTEX_PLUGINS = (
+    ("pybtex.style.formatting", "unsrt"),
+    ("pybtex.style.names", "plain"),
+    ("pybtex.style.names", "last"),
+    ("pybtex.style.labels", "number"),
+    ("pybtex.style.sorting", "none"),
+    ("pybtex.backends", "docutils"),
+)
+
+
+def _speed_up_pybtex(app: Sphinx, config: Any) -> None:
+    """Make the formatting sphinxcontrib-bibtex redoes on every build cheaper.
+
+    sphinxcontrib-bibtex formats every citation of every bibliography on every build, even
+    one with nothing to do, and each formatting (1) looks pybtex's plugins up by scanning
+    every installed distribution's entry points and (2) decodes the same LaTeX fields again.
+    (1) Plugins registered with pybtex's ``register_plugin`` are found first, without the
+    scan; they are the same classes. (2) ``Text.from_latex`` is a function of its string
+    (rich text objects are immutable), so its results are kept for the process.
+    tests/test_build_speed.py checks that the bibliography comes out the same.
+    """
+    from pybtex.plugin import find_plugin, register_plugin
+    from pybtex.richtext import Text
+
+    for group, name in PYBTEX_PLUGINS:
+        register_plugin(group, name, find_plugin(group, name), force=True)
+    if not hasattr(Text.from_latex, "cache_info"):
+        Text.from_latex = classmethod(functools.lru_cache(maxsize=None)(Text.from_latex.__func__))
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.setup_extension("sphinxcontrib.bibtex")
+    app.connect("config-inited", _speed_up_pybtex)
     app.add_config_value("lmnotes_cite_file", "", "env", types=frozenset({str}))
     app.add_config_value("lmnotes_cite_url_version", "", "env", types=frozenset({str}))
     app.add_node(cite_this)
