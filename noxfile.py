@@ -34,7 +34,7 @@ PYTHON = "3.11"
 #: The environment shared by every session that needs torch and the docs stack.
 ENV = Path(os.environ.get("LMNOTES_NOX_ENV", ROOT / ".nox" / "lmnotes")).resolve()
 #: Dependency groups of the shared environment (asset-files go in with --no-deps).
-SHARED_GROUPS = ("torch", "docs", "assets", "tests")
+SHARED_GROUPS = ("torch", "docs", "assets", "tests", "preview")
 STRICT = ("-E", "-n", "-W", "--keep-going")
 
 
@@ -113,9 +113,24 @@ def _sphinx(
 def _build_site(
     session: nox.Session, env: dict[str, str], *args: str, strict: bool | None = None
 ) -> None:
-    """Build every language into docs/_build/html/<lang>/, then the language-picking root page."""
-    for language in LANGUAGES:
-        _sphinx(session, env, "html", HTML / language, *args, language=language, strict=strict)
+    """Build every language into docs/_build/html/<lang>/, then the language-picking root page.
+
+    The languages build at once (docs/_tools/build.py): French reads while English executes,
+    and executes no cell.
+    """
+    strict = bool(os.environ.get("CI")) if strict is None else strict
+    _run(
+        session,
+        env,
+        "python",
+        str(DOCS / "_tools" / "build.py"),
+        str(DOCS),
+        str(HTML),
+        "--languages",
+        ",".join(LANGUAGES),
+        *(STRICT if strict else ("-n",)),
+        *args,
+    )
     if not all((HTML / language).is_dir() for language in LANGUAGES):
         return  # --install-only: nothing was built
     shutil.copyfile(DOCS / "_root" / "index.html", HTML / "index.html")
@@ -265,7 +280,7 @@ def preview(session: nox.Session) -> None:
     transformers and lmnotes imported, and runs each rebuild in a fork of a process that has
     imported Sphinx: a code edit shows in seconds.
     """
-    env = _shared_env(session, "preview")
+    env = _shared_env(session)
     language = session.posargs[0] if session.posargs else "en"
     _run(
         session,

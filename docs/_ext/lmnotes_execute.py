@@ -34,6 +34,8 @@ alone).
 from __future__ import annotations
 
 import concurrent.futures
+import fcntl
+import hashlib
 import json
 import os
 import re
@@ -195,6 +197,10 @@ def _current_key() -> str:
     return execution_key(Path(next(iter(spec.submodule_search_locations))))
 
 
+def _terminate(signum: int, frame: Any) -> None:
+    sys.exit(0)  # SystemExit: the server's ``finally`` shuts the kernel down
+
+
 def serve(socket: Path, *, kernel_name: str = "python3") -> None:
     """Serve a warm kernel on the Unix socket ``socket`` until interrupted.
 
@@ -214,7 +220,10 @@ def serve(socket: Path, *, kernel_name: str = "python3") -> None:
         begin = time.perf_counter()
         key = _current_key()
         kernel = WarmKernel(kernel_name, cwd, warm_up=True)
-        print(f"lmnotes kernel server: kernel ready in {time.perf_counter() - begin:.1f} s", flush=True)
+        print(
+            f"lmnotes kernel server: kernel ready in {time.perf_counter() - begin:.1f} s",
+            flush=True,
+        )
         return kernel, key
 
     kernel, kernel_key = start()
@@ -226,6 +235,9 @@ def serve(socket: Path, *, kernel_name: str = "python3") -> None:
             key_file.write_bytes(authkey)  # clients connect once this file exists
             print(f"lmnotes kernel server: listening on {socket}", flush=True)
             while True:
+                # nbclient replaces the SIGTERM handler while it executes (and restores the
+                # default, which would leave the socket behind): put ours back each time.
+                signal.signal(signal.SIGTERM, _terminate)
                 with listener.accept() as connection:
                     request = json.loads(connection.recv_bytes())
                     if request["key"] != kernel_key:
@@ -293,13 +305,15 @@ class Page:
     reader: Any
     notebook: Any
     result: concurrent.futures.Future = field(default_factory=concurrent.futures.Future)
+    claim: int | None = None  # file descriptor of the claim this build holds on the page
 
 
 @dataclass
 class Run:
-    """The pages one build executes, and the thread executing them."""
+    """The pages one build executes, the thread executing them, the pages others execute."""
 
     pages: dict[str, Page]
+    elsewhere: dict[str, Page] = field(default_factory=dict)
     thread: threading.Thread | None = None
     stop: threading.Event = field(default_factory=threading.Event)
     done: int = 0
@@ -345,6 +359,49 @@ def _alias_kernel(notebook: Any, aliases: dict[str, str]) -> None:
             return
 
 
+def _claim_file(cache_path: str, notebook: Any) -> Path:
+    """The lock file of a page's code, next to the execution cache."""
+    code = "\x00".join(c.source for c in notebook.cells if c.cell_type == "code")
+    digest = hashlib.sha256(code.encode()).hexdigest()[:24]
+    folder = Path(cache_path).with_name(Path(cache_path).name + ".claims")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{digest}.lock"
+
+
+def _claim(cache_path: str, page: Page) -> bool:
+    """Take the page for this build, unless another build running now holds it.
+
+    Two builds on one cache (English and French at once: docs/_tools/build.py) must not
+    execute a page twice: the first to claim a page executes it and holds an exclusive
+    ``flock`` until the result is cached; the other waits for that lock, then reads the
+    cache. A lock dies with its process, so a crashed build blocks nobody.
+    """
+    descriptor = os.open(_claim_file(cache_path, page.notebook), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(descriptor)
+        return False
+    page.claim = descriptor
+    return True
+
+
+def _release(page: Page) -> None:
+    if page.claim is not None:
+        fcntl.flock(page.claim, fcntl.LOCK_UN)
+        os.close(page.claim)
+        page.claim = None
+
+
+def _wait_for_claim(cache_path: str, page: Page) -> None:
+    """Block until the build that claimed the page has cached it (or stopped)."""
+    descriptor = os.open(_claim_file(cache_path, page.notebook), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+    finally:
+        os.close(descriptor)  # closing releases the lock
+
+
 def _remote(app: Any) -> RemoteKernel | None:
     """The kernel server named by ``LMNOTES_KERNEL_SERVER``, if the variable is set."""
     server = os.environ.get("LMNOTES_KERNEL_SERVER")
@@ -372,7 +429,9 @@ def _execute_all(
                 page.result.cancel()
                 continue
             try:
-                page.result.set_result(executor.execute(page.notebook, str(page.path.parent), timeout))
+                page.result.set_result(
+                    executor.execute(page.notebook, str(page.path.parent), timeout)
+                )
             except BaseException as error:  # noqa: BLE001 - handed to the reading thread
                 page.result.set_exception(error)
     finally:
@@ -390,42 +449,66 @@ def _start(app: Any, env: Any, docnames: list[str]) -> None:
     if not todo:
         return
     remote = _remote(app)  # a missing server fails the build here, before any reading
-    run = Run({page.docname: page for page in todo})
+    cache_path = env.mystnb_config.execution_cache_path or ".jupyter_cache"
+    run = Run({})
+    for page in todo:
+        if _claim(cache_path, page):
+            run.pages[page.docname] = page
+        else:
+            run.elsewhere[page.docname] = page
+    _RUNS[app] = run
     # Sphinx reads the pages without execution while the kernel works.
-    docnames[:] = [d for d in docnames if d not in run.pages] + list(run.pages)
+    waiting = [*run.pages, *run.elsewhere]
+    docnames[:] = [d for d in docnames if d not in waiting] + waiting
+    if run.elsewhere:
+        logger.info(f"warm kernel: {len(run.elsewhere)} page(s) being executed by another build")
+    if not run.pages:
+        return
     kernel = todo[0].notebook.metadata.get("kernelspec", {}).get("name", "python3")
     timeout = env.mystnb_config.execution_timeout
     where = os.environ.get("LMNOTES_KERNEL_SERVER") or "one kernel"
-    logger.info(f"warm kernel: {len(todo)} page(s) to execute in {where}, while Sphinx reads")
+    logger.info(f"warm kernel: {len(run.pages)} page(s) to execute in {where}, while Sphinx reads")
     run.thread = threading.Thread(
         target=_execute_all,
         args=(app, run, remote, kernel, timeout),
         name="lmnotes-warm",
         daemon=True,
     )
-    _RUNS[app] = run
     run.thread.start()
 
 
 def _collect(app: Any, docname: str, source: list[str]) -> None:
     """Before Sphinx parses an executed page: wait for it and put it in the cache."""
     run = _RUNS.get(app)
-    page = run.pages.get(docname) if run else None
-    if page is None:
+    if run is None:
         return
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
     from sphinx.util import logging
 
     logger = logging.getLogger(__name__)
+    cache_path = app.env.mystnb_config.execution_cache_path or ".jupyter_cache"
+    if docname in run.elsewhere:
+        start = time.perf_counter()
+        _wait_for_claim(cache_path, run.elsewhere[docname])
+        waited = time.perf_counter() - start
+        logger.info(f"warm kernel: {docname} executed by another build (waited {waited:.1f} s)")
+        return  # in the cache now; if that build failed, MyST-NB executes it and fails
+    page = run.pages.get(docname)
+    if page is None:
+        return
     run.done += 1
     index = f"[{run.done}/{len(run.pages)}]"
     try:
         notebook, seconds = page.result.result()
     except PageFailed:
+        _release(page)
         logger.info(f"warm kernel {index} {docname}: failed, left to MyST-NB")
         return
-    cache = get_cache(app.env.mystnb_config.execution_cache_path or ".jupyter_cache")
+    except BaseException:
+        _release(page)
+        raise
+    cache = get_cache(cache_path)
     if page.reader.read_fmt is not None:
         record = cache.add_nb_to_project(str(page.path), read_data=page.reader.read_fmt)
     else:
@@ -435,16 +518,20 @@ def _collect(app: Any, docname: str, source: list[str]) -> None:
         check_validity=False,
         overwrite=True,
     )
+    _release(page)  # another build waiting for this page reads it from the cache now
     logger.info(f"warm kernel {index} {docname}: {seconds:.1f} s")
 
 
 def _finish(app: Any, exception: Exception | None) -> None:
     """Stop the thread (a build that ends early leaves no kernel behind)."""
     run = _RUNS.pop(app, None)
-    if run is None or run.thread is None:
+    if run is None:
         return
     run.stop.set()
-    run.thread.join()
+    if run.thread is not None:
+        run.thread.join()
+    for page in run.pages.values():
+        _release(page)
 
 
 def setup(app: Any) -> dict[str, Any]:
@@ -457,5 +544,4 @@ def setup(app: Any) -> dict[str, Any]:
 if __name__ == "__main__":
     if len(sys.argv) != 3 or sys.argv[1] != "serve":
         sys.exit("usage: python docs/_ext/lmnotes_execute.py serve SOCKET")
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # shut the kernel down on terminate
     serve(Path(sys.argv[2]))

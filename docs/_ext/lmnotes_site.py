@@ -135,8 +135,10 @@ def _lmnotes_file(app: Sphinx, modname: str) -> Path | None:
         return None
     package = Path(app.config.lmnotes_package_dir)
     relative = Path(*modname.split(".")[1:])
-    path = package / relative / "__init__.py"
-    return path if path.is_file() else (package / relative).with_suffix(".py")
+    for path in (package / relative / "__init__.py", (package / relative).with_suffix(".py")):
+        if path.is_file():
+            return path
+    return None  # not under lmnotes_package_dir: viewcode imports it as usual
 
 
 def _lmnotes_source(app: Sphinx, modname: str) -> tuple[str, dict] | None:

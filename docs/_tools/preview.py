@@ -34,7 +34,9 @@ EXTENSIONS = Path(__file__).resolve().parents[1] / "_ext"
 
 def _start_kernel_server(socket: Path) -> subprocess.Popen:
     """Start ``lmnotes_execute.py serve`` and wait until it listens."""
-    server = subprocess.Popen([sys.executable, str(EXTENSIONS / "lmnotes_execute.py"), "serve", str(socket)])
+    server = subprocess.Popen(
+        [sys.executable, str(EXTENSIONS / "lmnotes_execute.py"), "serve", str(socket)]
+    )
     deadline = time.monotonic() + 60
     while not socket.with_name(socket.name + ".key").exists():
         if server.poll() is not None or time.monotonic() > deadline:
@@ -90,7 +92,9 @@ class ForkingBuilder(Builder):
 
 def main(argv: Sequence[str]) -> None:
     if len(argv) < 2:
-        sys.exit("usage: python docs/_tools/preview.py SOURCEDIR OUTDIR [sphinx-autobuild arguments]")
+        sys.exit(
+            "usage: python docs/_tools/preview.py SOURCEDIR OUTDIR [sphinx-autobuild arguments]"
+        )
     sourcedir = Path(argv[0]).resolve()
     with tempfile.TemporaryDirectory(prefix="lmnotes-preview-") as folder:
         socket = Path(folder) / "kernel.sock"
