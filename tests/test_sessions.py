@@ -118,7 +118,7 @@ class TestSessionsFromACleanCheckout:
         assert (checkout / "docs" / "_build" / "html" / "index.html").is_file()
 
     def test_preview_serves_the_site(self, checkout: Path) -> None:
-        """``nox -s preview`` builds the English site and serves it on the port it is given."""
+        """``nox -s preview`` serves the English site, then a code edit's new output."""
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
@@ -159,6 +159,27 @@ class TestSessionsFromACleanCheckout:
                     time.sleep(2)
             assert process.poll() is None, "the preview server stopped"
             assert 'lang="en"' in page and "lmnotes" in page
+            # A code edit is executed (in the preview's kernel server) and served.
+            source = checkout / "docs" / "notes" / "batch-explorer.md"
+            cell = "```{code-cell} ipython3\n"
+            source.write_text(
+                source.read_text("utf-8").replace(
+                    cell, f"{cell}print('edit' + 'ed by the test')\n", 1
+                ),
+                "utf-8",
+            )
+            url = f"http://127.0.0.1:{port}/notes/batch-explorer.html"
+            deadline = time.monotonic() + 300
+            while time.monotonic() < deadline and process.poll() is None:
+                try:
+                    with urllib.request.urlopen(url, timeout=5) as r:
+                        if "edited by the test" in r.read().decode("utf-8"):
+                            break
+                except OSError:
+                    pass
+                time.sleep(1)
+            else:
+                pytest.fail("the preview did not serve the edited page's new output")
         finally:
             os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=30)

@@ -64,12 +64,15 @@ if "torch" in __import__("sys").modules:
     __import__("torch").manual_seed({seed})
 """
 
-#: Run once when a kernel server starts its kernel: the imports every page pays otherwise.
+#: Run once when a kernel server starts its kernel: what the first page pays otherwise, the
+#: imports and lmnotes' probe of the Hugging Face Hub (seconds when the Hub does not answer;
+#: lmnotes.assets keeps the answer for five minutes), made by loading one tokenizer.
 WARM_UP = """\
 import importlib, pkgutil
 import torch, transformers, lmnotes
 for _module in pkgutil.iter_modules(lmnotes.__path__):
     importlib.import_module(f"lmnotes.{_module.name}")
+lmnotes.assets.load_tokenizer("bert-base-cased")
 """
 
 
@@ -360,10 +363,11 @@ def _alias_kernel(notebook: Any, aliases: dict[str, str]) -> None:
 
 
 def _claim_file(cache_path: str, notebook: Any) -> Path:
-    """The lock file of a page's code, next to the execution cache."""
+    """The lock file of a page's code, in the execution cache's folder."""
     code = "\x00".join(c.source for c in notebook.cells if c.cell_type == "code")
     digest = hashlib.sha256(code.encode()).hexdigest()[:24]
-    folder = Path(cache_path).with_name(Path(cache_path).name + ".claims")
+    # Inside the cache folder: lmnotes_site removes the folders of other keys beside it.
+    folder = Path(cache_path) / "claims"
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"{digest}.lock"
 
