@@ -71,6 +71,8 @@ def build(srcdir: Path, outdir: Path, languages: Sequence[str], sphinx_args: Seq
             "html",
             "-D",
             f"language={language}",
+            # Colours only where this script's own output goes to a terminal, not into a log.
+            *(() if sys.stdout.isatty() else ("--no-color",)),
             *sphinx_args,
             str(srcdir),
             str(outdir / language),
