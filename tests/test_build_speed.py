@@ -197,6 +197,34 @@ class TestClaims:
         assert lmnotes_execute._claim(cache, other)
         lmnotes_execute._release(other)
 
+    def test_a_page_cached_before_its_claim_is_not_executed_again(self, tmp_path: Path) -> None:
+        """Claimed, then found in the cache (another build just cached it): nobody executes it."""
+        from jupyter_cache import get_cache
+        from jupyter_cache.base import CacheBundleIn
+
+        cache_path = str(tmp_path / "cache")
+        cached = _notebook("print('cached')")
+        cached.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+        source = tmp_path / "cached.ipynb"
+        nbformat.write(cached, source)
+        cache = get_cache(cache_path)
+        record = cache.add_nb_to_project(str(source))
+        cache.cache_notebook_bundle(CacheBundleIn(cached, record.uri), check_validity=False)
+
+        def page(name: str, code: str) -> lmnotes_execute.Page:
+            notebook = _notebook(code)
+            notebook.metadata["kernelspec"] = dict(cached.metadata["kernelspec"])
+            return lmnotes_execute.Page(name, tmp_path / f"{name}.md", None, notebook)
+
+        held = page("held", "print('busy')")
+        assert lmnotes_execute._claim(cache_path, held)  # another build executes this code
+        todo = [page("a", "print('cached')"), page("b", "print('new')"), page("c", "print('busy')")]
+        mine, elsewhere = lmnotes_execute._split(cache_path, todo)
+        assert (list(mine), list(elsewhere)) == (["b"], ["c"])
+        assert todo[0].claim is None  # let go at once
+        lmnotes_execute._release(held)
+        lmnotes_execute._release(mine["b"])
+
 
 @pytest.mark.site
 class TestBothLanguagesAtOnce:

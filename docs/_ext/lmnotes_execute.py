@@ -397,6 +397,30 @@ def _release(page: Page) -> None:
         page.claim = None
 
 
+def _split(cache_path: str, todo: list[Page]) -> tuple[dict[str, Page], dict[str, Page]]:
+    """The pages this build executes and the pages another build is executing.
+
+    A page is checked against the cache again once claimed: another build may have cached
+    it (and let its claim go) between the first look and the claim.
+    """
+    from jupyter_cache import get_cache
+
+    cache = get_cache(cache_path)
+    mine: dict[str, Page] = {}
+    elsewhere: dict[str, Page] = {}
+    for page in todo:
+        if not _claim(cache_path, page):
+            elsewhere[page.docname] = page
+            continue
+        try:
+            cache.match_cache_notebook(page.notebook)
+        except KeyError:
+            mine[page.docname] = page
+        else:
+            _release(page)  # cached meanwhile: nothing to execute
+    return mine, elsewhere
+
+
 def _wait_for_claim(cache_path: str, page: Page) -> None:
     """Block until the build that claimed the page has cached it (or stopped)."""
     descriptor = os.open(_claim_file(cache_path, page.notebook), os.O_RDWR | os.O_CREAT, 0o600)
@@ -453,13 +477,9 @@ def _start(app: Any, env: Any, docnames: list[str]) -> None:
     if not todo:
         return
     remote = _remote(app)  # a missing server fails the build here, before any reading
-    cache_path = env.mystnb_config.execution_cache_path or ".jupyter_cache"
-    run = Run({})
-    for page in todo:
-        if _claim(cache_path, page):
-            run.pages[page.docname] = page
-        else:
-            run.elsewhere[page.docname] = page
+    run = Run(*_split(env.mystnb_config.execution_cache_path or ".jupyter_cache", todo))
+    if not run.pages and not run.elsewhere:
+        return
     _RUNS[app] = run
     # Sphinx reads the pages without execution while the kernel works.
     waiting = [*run.pages, *run.elsewhere]
