@@ -44,16 +44,7 @@ def server(tmp_path_factory: pytest.TempPathFactory):
     folder = tmp_path_factory.mktemp("server")
     socket, log = folder / "kernel.sock", folder / "server.log"
     with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, str(DOCS / "_ext" / "lmnotes_execute.py"), "serve", str(socket)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    deadline = time.monotonic() + 180
-    while not socket.with_name("kernel.sock.key").exists():
-        assert process.poll() is None, log.read_text()
-        assert time.monotonic() < deadline, "the kernel server did not start"
-        time.sleep(0.2)
+        process = lmnotes_execute.start_server(socket, stdout=out, timeout=180)
     yield socket, log
     process.terminate()
     process.wait(timeout=60)

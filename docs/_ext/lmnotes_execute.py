@@ -270,6 +270,33 @@ def serve(socket: Path, *, kernel_name: str = "python3") -> None:
         key_file.unlink(missing_ok=True)
 
 
+def start_server(socket: Path, *, stdout: Any = None, timeout: float = 300.0) -> Any:
+    """Start ``serve`` on ``socket`` in a new process; return it once it listens.
+
+    The server warms its kernel up before it listens, which takes seconds. Used by the
+    preview (docs/_tools/preview.py), the benchmark and the tests.
+
+    Raises
+    ------
+    RuntimeError
+        The server stopped, or did not listen within ``timeout`` seconds.
+    """
+    import subprocess
+
+    server = subprocess.Popen(
+        [sys.executable, str(Path(__file__).resolve()), "serve", str(socket)], stdout=stdout
+    )
+    deadline = time.monotonic() + timeout
+    while not _key_file(socket).exists():
+        if server.poll() is not None:
+            raise RuntimeError(f"the kernel server on {socket} stopped (exit code {server.poll()})")
+        if time.monotonic() > deadline:
+            server.terminate()
+            raise RuntimeError(f"the kernel server on {socket} did not listen within {timeout:g} s")
+        time.sleep(0.05)
+    return server
+
+
 class RemoteKernel:
     """The client side of :func:`serve`: same ``execute`` as :class:`WarmKernel`."""
 

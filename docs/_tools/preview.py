@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,19 +29,6 @@ from sphinx_autobuild.build import Builder
 from sphinx_autobuild.utils import show_message
 
 EXTENSIONS = Path(__file__).resolve().parents[1] / "_ext"
-
-
-def _start_kernel_server(socket: Path) -> subprocess.Popen:
-    """Start ``lmnotes_execute.py serve`` and wait until it listens."""
-    server = subprocess.Popen(
-        [sys.executable, str(EXTENSIONS / "lmnotes_execute.py"), "serve", str(socket)]
-    )
-    deadline = time.monotonic() + 60
-    while not socket.with_name(socket.name + ".key").exists():
-        if server.poll() is not None or time.monotonic() > deadline:
-            sys.exit(f"preview: the kernel server did not start (exit code {server.poll()})")
-        time.sleep(0.05)
-    return server
 
 
 def _preload(sourcedir: Path) -> None:
@@ -98,7 +84,13 @@ def main(argv: Sequence[str]) -> None:
     sourcedir = Path(argv[0]).resolve()
     with tempfile.TemporaryDirectory(prefix="lmnotes-preview-") as folder:
         socket = Path(folder) / "kernel.sock"
-        server = _start_kernel_server(socket)
+        sys.path.insert(0, str(EXTENSIONS))
+        from lmnotes_execute import start_server
+
+        try:
+            server = start_server(socket)
+        except RuntimeError as error:
+            sys.exit(f"preview: {error}")
         os.environ["LMNOTES_KERNEL_SERVER"] = str(socket)
         try:
             _preload(sourcedir)

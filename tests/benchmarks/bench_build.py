@@ -140,16 +140,12 @@ def edited_page(src: Path) -> Path:
 
 def with_server(src: Path, tmp: Path) -> tuple[float, int]:
     """A code edit built with a kernel server running (started and warmed up beforehand)."""
+    sys.path.insert(0, str(src / "_ext"))
+    from lmnotes_execute import start_server
+
     socket = tmp / "kernel.sock"
-    server = subprocess.Popen(
-        [sys.executable, str(src / "_ext" / "lmnotes_execute.py"), "serve", str(socket)],
-        stdout=subprocess.DEVNULL,
-    )
+    server = start_server(socket, stdout=subprocess.DEVNULL)
     try:
-        while not socket.with_name("kernel.sock.key").exists():
-            if server.poll() is not None:
-                sys.exit("the kernel server did not start")
-            time.sleep(0.1)
         page = edited_page(src)
         text = page.read_text("utf-8")
         page.write_text(code_edit(text, "# benchmark edit with a kernel server"), "utf-8")
