@@ -25,7 +25,18 @@ pytestmark = [pytest.mark.site, pytest.mark.slow]
 
 ENV = Path(os.environ.get("LMNOTES_NOX_ENV", ROOT / ".nox" / "lmnotes"))
 #: Every session but compat (which installs other transformers releases from the network).
-SESSIONS = ("docs", "tests", "site", "doctests", "lint", "linkcheck", "gettext", "bench", "preview")
+SESSIONS = (
+    "docs",
+    "tests",
+    "site",
+    "doctests",
+    "lint",
+    "linkcheck",
+    "gettext",
+    "bench",
+    "preview",
+    "screenshots",
+)
 
 
 @pytest.fixture(scope="module")
@@ -71,16 +82,11 @@ def nox(checkout: Path, *args: str, timeout: float = 900) -> subprocess.Complete
     )
 
 
-def _catalogs(root: Path) -> dict[str, str]:
-    """Every French catalog under ``root``, keyed by path, its header dates left out."""
+def _catalogs(root: Path) -> dict[str, bytes]:
+    """Every French catalog under ``root``, keyed by path, byte for byte (header included)."""
     locales = root / "docs" / "locales"
     return {
-        path.relative_to(locales).as_posix(): re.sub(
-            r'^"(POT-Creation-Date|PO-Revision-Date): .*\n',
-            "",
-            path.read_text("utf-8"),
-            flags=re.M,
-        )
+        path.relative_to(locales).as_posix(): path.read_bytes()
         for path in sorted(locales.rglob("*.po"))
     }
 
@@ -93,7 +99,8 @@ class TestSessionsFromACleanCheckout:
         assert not (checkout / "docs" / "_build" / "html").exists()
 
     def test_gettext_leaves_the_catalogs_as_committed(self, checkout: Path) -> None:
-        """``nox -s gettext`` runs and finds every catalog in sync with its page, all translated."""
+        """``nox -s gettext`` runs and leaves every catalog byte-identical (no date, no machine
+        word), each in sync with its page and all translated."""
         before = _catalogs(checkout)
         result = nox(checkout, "-s", "gettext")
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

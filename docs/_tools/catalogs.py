@@ -1,7 +1,10 @@
 """Tidy and report the French catalogs (run by ``nox -s gettext``).
 
 ``python docs/_tools/catalogs.py tidy``: drop obsolete entries, clear the
-header's fuzzy flag set by sphinx-intl on new catalogs, wrap at 79 columns.
+header's fuzzy flag set by sphinx-intl on new catalogs, wrap at 79 columns, and write one
+fixed header: no creation or revision date, no tool or project version, no year of the day it ran.
+A catalog then depends only on its page: ``nox -s gettext`` on any machine, any day,
+leaves a catalog in sync byte for byte as it was.
 ``python docs/_tools/catalogs.py status``: list what is untranslated or fuzzy,
 per catalog; exits 1 if anything is.
 """
@@ -14,14 +17,26 @@ from pathlib import Path
 import polib
 
 LOCALES = Path(__file__).resolve().parents[1] / "locales" / "fr" / "LC_MESSAGES"
+#: The comment above every catalog's header (Babel writes the year of the day it runs).
+HEADER = (
+    "French translation of the lmnotes site.\n"
+    "This file is distributed under the same license as the lmnotes package."
+)
+#: Header fields that change with the day or the machine, not with the page.
+VOLATILE = ("POT-Creation-Date", "PO-Revision-Date", "Generated-By")
 
 
-def tidy() -> int:
-    for path in sorted(LOCALES.rglob("*.po")):
+def tidy(locales: Path = LOCALES) -> int:
+    """Rewrite every catalog under ``locales`` in the one form ``nox -s gettext`` keeps."""
+    for path in sorted(locales.rglob("*.po")):
         po = polib.pofile(str(path), wrapwidth=79)
         for entry in po.obsolete_entries():
             po.remove(entry)
+        po.header = HEADER
         po.metadata_is_fuzzy = False
+        for field in VOLATILE:
+            po.metadata.pop(field, None)
+        po.metadata["Project-Id-Version"] = "lmnotes"
         po.metadata["Language"] = "fr"
         po.metadata["Language-Team"] = "French <lmnotes>"
         po.metadata["Last-Translator"] = "The lmnotes authors"

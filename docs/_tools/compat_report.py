@@ -144,7 +144,6 @@ def update(junit: Path, keep: list[str]) -> int:
     order = list(run["claims"]) + [c for c in claims if c not in run["claims"]]
     entry = {
         **installed,
-        "seconds": run["seconds"],
         "counts": run["counts"],
         "failed": run["failed"],
         "claims": {cid: _claim_result(found["cases"]) for cid, found in run["claims"].items()},
