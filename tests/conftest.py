@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import os
@@ -155,9 +156,9 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server(site: Path):
-    """Serve the built site on 127.0.0.1, on a free port, for the duration of the module."""
+    """Serve the built site on 127.0.0.1, on a free port, for the whole test run."""
     handler = functools.partial(_QuietHandler, directory=str(site))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
@@ -167,10 +168,13 @@ def server(site: Path):
     httpd.server_close()
 
 
-@pytest.fixture(scope="module")
-def browser_context(tmp_path_factory):
-    """A persistent chromium context with a fresh user-data dir; requests to other hosts are
-    recorded and refused."""
+@contextlib.contextmanager
+def chromium_context(profile: Path):
+    """A persistent chromium context in the folder ``profile`` (fresh user-data dir), 1200 px
+    wide; requests to other hosts are recorded in ``context.foreign_requests`` and refused.
+
+    Skips when chromium or Playwright is missing, or fails with the install command under CI.
+    """
     if not Path(CHROMIUM).exists():
         message = "chromium not found: install it with `apt-get install chromium` (Debian)"
         if os.environ.get("CI"):
@@ -179,7 +183,7 @@ def browser_context(tmp_path_factory):
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")),
+            str(profile),
             executable_path=CHROMIUM,
             headless=True,
             args=FLAGS,
@@ -196,11 +200,36 @@ def browser_context(tmp_path_factory):
                 route.abort()
 
         context.route("**/*", guard)
-        yield context
-        context.close()
+        try:
+            yield context
+        finally:
+            context.close()
 
 
 @pytest.fixture(scope="module")
+def browser_context(tmp_path_factory):
+    """A chromium context of the module's own (:func:`chromium_context`)."""
+    with chromium_context(tmp_path_factory.mktemp("chromium-profile")) as context:
+        yield context
+
+
+@pytest.fixture(scope="session")
+def site_visits(tmp_path_factory, server, site, axe_source):
+    """Every page of both languages visited once (tests/site_pass.py): what the per-page tests
+    of test_browser.py and test_a11y.py assert on."""
+    from site_pass import visit_site
+
+    with chromium_context(tmp_path_factory.mktemp("chromium-check")):
+        pass  # skips (or fails under CI) here, not in a thread, if chromium is missing
+    return visit_site(
+        lambda lang: chromium_context(tmp_path_factory.mktemp(f"chromium-{lang}")),
+        server,
+        site,
+        axe_source,
+    )
+
+
+@pytest.fixture(scope="session")
 def axe_source() -> str:
     """The axe-core script installed by ``npm ci --prefix tests`` (skips, or fails under CI)."""
     axe = ROOT / "tests" / "node_modules" / "axe-core" / "axe.min.js"

@@ -6,44 +6,23 @@ and the tests read ``tests/node_modules/axe-core/axe.min.js`` from disk and inje
 each page: nothing is downloaded while the tests run, no page asks a CDN for anything.
 Without that file the tests skip with the command to run (under ``CI`` they fail).
 
-The browser, the local server and the request guard are those of ``test_browser.py``.
-Per-rule violation counts land in ``test-artifacts/axe/`` and the 375 px screenshots in
-``test-artifacts/screenshots/`` (neither is committed).
+axe-core and the 375 px checks of every page read the one pass of ``site_pass.py`` (each
+page loaded once per language, axe run in both themes at both widths); the keyboard tests
+open their page themselves. Per-rule violation counts land in ``test-artifacts/axe/``; the
+375 px screenshots (``nox -s screenshots``) in ``test-artifacts/screenshots/`` (neither is
+committed).
 """
 
 from __future__ import annotations
 
-import json
-from collections import Counter
-from pathlib import Path
-
 import pytest
-from conftest import LANGUAGES, ROOT, page_names
-from test_browser import GENERATED
+from conftest import LANGUAGES
+from site_pass import ARTIFACTS, DESKTOP, PHONE, SETTLED, THEMES, site_pages, violations
 
 pytestmark = [pytest.mark.site, pytest.mark.browser]
 
-ARTIFACTS = ROOT / "test-artifacts"
-THEMES = ("light", "dark")
-DESKTOP = {"width": 1200, "height": 900}
-PHONE = {"width": 375, "height": 812}
 #: The note page the keyboard test tabs through: it has code, printed outputs and a table.
 KEYBOARD_PAGE = "notes/mlm"
-
-# Waits until MathJax has typeset the page and the fonts are in, so that widths are final.
-SETTLED = """async () => {
-  if (window.MathJax && MathJax.startup && MathJax.startup.promise) await MathJax.startup.promise;
-  await document.fonts.ready;
-  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
-}"""
-
-RUN_AXE = """async () => {
-  const result = await axe.run(document, {resultTypes: ['violations']});
-  return result.violations.map(v => ({
-    id: v.id, impact: v.impact, help: v.help,
-    targets: v.nodes.map(n => n.target.join(' ')),
-  }));
-}"""
 
 # Elements of the page that scroll (in either direction) because their content overflows.
 SCROLLABLE = """() => {
@@ -75,11 +54,6 @@ FOCUSED = """async () => {
 }"""
 
 
-def site_pages(site: Path) -> list[str]:
-    """Every HTML page of one language: the source pages and the generated ones that exist."""
-    return page_names() + [name for name in GENERATED if (site / "en" / f"{name}.html").exists()]
-
-
 def _themed_page(context, server: str, lang: str, theme: str, viewport: dict):
     """A new tab at ``viewport`` whose furo theme is ``theme`` (furo reads it from localStorage)."""
     page = context.new_page()
@@ -95,95 +69,58 @@ def _visit(page, url: str, theme: str) -> None:
     assert page.evaluate("document.body.dataset.theme") == theme, url
 
 
-def _axe(page, source: str) -> list[dict]:
-    page.add_script_tag(content=source)
-    return page.evaluate(RUN_AXE)
-
-
-def _audit(
-    context,
-    server: str,
-    site: Path,
-    axe_source: str,
-    lang: str,
-    theme: str,
-    viewport: dict,
-    label: str,
-    each_page=None,
-) -> list[str]:
-    """Run axe on every page; write the per-rule counts; return every violation, one per node."""
-    page = _themed_page(context, server, lang, theme, viewport)
-    found: list[str] = []
-    counts: Counter[str] = Counter()
-    for name in site_pages(site):
-        _visit(page, f"{server}/{lang}/{name}.html", theme)
-        if each_page is not None:
-            each_page(page, name)
-        for violation in _axe(page, axe_source):
-            counts[f"{violation['id']} ({violation['impact']})"] += len(violation["targets"])
-            found += [
-                f"{lang}/{name} [{theme}, {viewport['width']} px] {violation['id']} "
-                f"({violation['impact']}): {violation['help']}: {target}"
-                for target in violation["targets"]
-            ]
-    page.close()
-    out = ARTIFACTS / "axe" / f"{label}-{lang}-{theme}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(dict(sorted(counts.items())), indent=1) + "\n", encoding="utf-8")
-    return found
-
-
 class TestAxe:
     @pytest.mark.parametrize("theme", THEMES)
     @pytest.mark.parametrize("lang", LANGUAGES)
-    def test_no_violation_on_any_page(
-        self, browser_context, server, site, axe_source, lang, theme
-    ) -> None:
+    def test_no_violation_on_any_page(self, site_visits, site, lang, theme) -> None:
         """axe-core finds no violation of any impact on any page, at 1200 px, in this language and
         theme."""
-        found = _audit(browser_context, server, site, axe_source, lang, theme, DESKTOP, "desktop")
+        visits = site_visits.of(lang)
+        assert [visit.name for visit in visits] == site_pages(site, lang)
+        assert all(visit.theme == "light" for visit in visits), "the stored theme was not used"
+        found = violations(visits, "desktop", theme)
         assert found == [], f"{len(found)} axe violations:\n" + "\n".join(found)
 
 
 class TestPhoneWidth:
     @pytest.mark.parametrize("lang", LANGUAGES)
-    def test_no_sideways_scroll_and_no_violation(
-        self, browser_context, server, site, axe_source, lang
-    ) -> None:
+    def test_no_sideways_scroll_and_no_violation(self, site_visits, lang) -> None:
         """At 375 px no page is wider than the screen (wide blocks scroll in their own box) and axe
-        finds nothing (the blocks that overflow only now are reachable too); full-page screenshots
-        are written.  Colours are the theme's, not the width's: axe runs here in the light theme
-        and at 1200 px in both."""
+        finds nothing (the blocks that overflow only now are reachable too).  Colours are the
+        theme's, not the width's: axe runs here in the light theme and at 1200 px in both."""
+        visits = site_visits.of(lang)
+        too_wide = [
+            f"{lang}/{v.name}: {v.phone_width} px wide ({v.too_wide})"
+            for v in visits
+            if v.phone_width > PHONE["width"]
+        ]
+        assert all(v.phone_width > 0 for v in visits)
+        assert too_wide == [], "pages wider than 375 px:\n" + "\n".join(too_wide)
+        found = violations(visits, "phone", "light")
+        assert found == [], f"{len(found)} axe violations:\n" + "\n".join(found)
+
+
+@pytest.mark.screenshots
+class TestPhoneScreenshots:
+    @pytest.mark.parametrize("lang", LANGUAGES)
+    def test_screenshot_every_page_at_375_px(self, browser_context, server, site, lang) -> None:
+        """A full-page screenshot of every page at 375 px is written (light; the home and note
+        pages dark too): ``375-<lang>-<page>-<theme>.png``."""
         shots = ARTIFACTS / "screenshots"
         shots.mkdir(parents=True, exist_ok=True)
-        too_wide: list[str] = []
-
-        def check(page, name: str) -> None:
-            width = page.evaluate("document.documentElement.scrollWidth")
-            if width > PHONE["width"]:
-                culprits = page.evaluate("""() => Array.from(document.querySelectorAll('body *'))
-                    .filter(e => e.getBoundingClientRect().right > innerWidth + 1)
-                    .filter(e => !e.parentElement
-                        || e.parentElement.getBoundingClientRect().right <= innerWidth + 1)
-                    .slice(0, 5).map(e => e.tagName.toLowerCase() + '.' + e.className)""")
-                too_wide.append(f"{lang}/{name}: {width} px wide ({culprits})")
-            # Every page in the light theme; the home and note pages in the dark one too (furo's
-            # CSS follows body[data-theme]): full-page shots of the long API pages are slow.
+        page = _themed_page(browser_context, server, lang, "light", PHONE)
+        for name in site_pages(site, lang):
+            _visit(page, f"{server}/{lang}/{name}.html", "light")
+            # Full-page shots of the long API pages are slow: light only for them.
             themes = (
                 ("dark", "light") if name == "index" or name.startswith("notes/") else ("light",)
             )
             for theme in themes:
                 page.evaluate("theme => document.body.dataset.theme = theme", theme)
-                page.screenshot(
-                    path=str(shots / f"375-{lang}-{name.replace('/', '-')}-{theme}.png"),
-                    full_page=True,
-                )
-
-        found = _audit(
-            browser_context, server, site, axe_source, lang, "light", PHONE, "phone", check
-        )
-        assert too_wide == [], "pages wider than 375 px:\n" + "\n".join(too_wide)
-        assert found == [], f"{len(found)} axe violations:\n" + "\n".join(found)
+                out = shots / f"375-{lang}-{name.replace('/', '-')}-{theme}.png"
+                page.screenshot(path=str(out), full_page=True)
+                assert out.stat().st_size > 10_000, out
+        page.close()
 
 
 class TestKeyboard:

@@ -2,13 +2,15 @@
 
 Needs ``apt-get install chromium`` (``.ci/run`` installs it).  Outside CI a
 missing chromium skips these tests with that instruction; with ``CI`` set it
-fails.  Screenshots of every note page, light and dark, land in
-``test-artifacts/screenshots/``.
+fails.  The per-page checks read the one pass of ``site_pass.py``.  Screenshots of
+every note page, light and dark, land in ``test-artifacts/screenshots/``: they run in
+``nox -s screenshots`` (marker ``screenshots``), not in ``nox -s site``.
 """
 
 from __future__ import annotations
 
 import re
+import urllib.request
 
 import pytest
 from conftest import LANGUAGES, ROOT, page_names
@@ -16,8 +18,6 @@ from conftest import LANGUAGES, ROOT, page_names
 pytestmark = [pytest.mark.site, pytest.mark.browser]
 
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
-#: Pages Sphinx writes besides the sources: the indexes and the search page.
-GENERATED = ("genindex", "py-modindex", "search")
 
 
 def _open(context, url: str):
@@ -40,31 +40,23 @@ def _open(context, url: str):
 
 class TestEveryPage:
     @pytest.mark.parametrize("lang", LANGUAGES)
-    def test_pages_load_cleanly_with_their_figures(
-        self, browser_context, server, site, lang
-    ) -> None:
+    def test_pages_load_cleanly_with_their_figures(self, site_visits, server, lang) -> None:
         """Every page (the generated indexes and search page too): no console error, no failed
         request or HTTP error, no request to another host, every image rendered, and a favicon
         that loads (so that no browser asks for a missing /favicon.ico)."""
+        visits = site_visits.of(lang)
+        assert len(visits) >= len(page_names())
         icons = set()
-        for name in page_names() + [n for n in GENERATED if (site / lang / f"{n}.html").exists()]:
-            page, errors = _open(browser_context, f"{server}/{lang}/{name}.html")
-            broken = page.eval_on_selector_all(
-                "article img",
-                "imgs => imgs.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)",
-            )
-            icon = page.eval_on_selector_all('link[rel~="icon"]', "links => links.map(l => l.href)")
-            page.close()
-            assert errors == [], f"{lang}/{name}: {errors}"
-            assert broken == [], f"{lang}/{name}: {broken}"
-            assert len(icon) == 1, f"{lang}/{name}: icon links {icon}"
-            icons.update(icon)
+        for visit in visits:
+            assert visit.errors == [], f"{lang}/{visit.name}: {visit.errors}"
+            assert visit.broken_images == [], f"{lang}/{visit.name}: {visit.broken_images}"
+            assert len(visit.icons) == 1, f"{lang}/{visit.name}: icon links {visit.icons}"
+            icons.update(visit.icons)
         for url in icons:
-            response = browser_context.request.get(url)
-            assert response.status == 200 and response.headers["content-type"].startswith(
-                "image/"
-            ), url
-        assert browser_context.foreign_requests == []
+            with urllib.request.urlopen(url, timeout=10) as response:
+                assert response.status == 200, url
+                assert response.headers["content-type"].startswith("image/"), url
+        assert site_visits.foreign_requests == []
 
     def test_root_page_loads_cleanly(self, browser_context, server) -> None:
         """The language-picking root page sends the reader on with no error and names a favicon that
@@ -78,16 +70,14 @@ class TestEveryPage:
         assert browser_context.request.get(f"{server}/{icon[1]}").status == 200
 
     @pytest.mark.parametrize("lang", LANGUAGES)
-    def test_switcher_lands_on_the_same_page(self, browser_context, server, lang) -> None:
+    def test_switcher_lands_on_the_same_page(self, site_visits, server, lang) -> None:
         """Clicking the language switcher opens the same page in the other language."""
         other = next(code for code in LANGUAGES if code != lang)
         for name in page_names():
-            page, _ = _open(browser_context, f"{server}/{lang}/{name}.html")
-            page.click(f"nav.lmnotes-lang-switch a[hreflang={other}]")
-            page.wait_for_load_state("networkidle")
-            assert page.url == f"{server}/{other}/{name}.html"
-            assert page.locator("html").get_attribute("lang") == other
-            page.close()
+            assert site_visits.visits[lang, name].switched == (
+                f"{server}/{other}/{name}.html",
+                other,
+            ), f"{lang}/{name}"
 
 
 class TestSearch:
@@ -100,6 +90,7 @@ class TestSearch:
         assert hits > 0 and errors == []
 
 
+@pytest.mark.screenshots
 class TestScreenshots:
     @pytest.mark.parametrize("theme", ["light", "dark"])
     def test_screenshot_each_note_page(self, browser_context, server, theme) -> None:

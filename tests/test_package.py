@@ -16,6 +16,7 @@ import pytest
 
 import lmnotes
 
+ROOT = Path(__file__).resolve().parents[1]
 MODULES = sorted(
     m.name for m in pkgutil.iter_modules(lmnotes.__path__) if not m.name.startswith("_")
 )
@@ -68,6 +69,44 @@ class TestModules:
             [sys.executable, "-c", code], capture_output=True, text=True, check=True
         )
         assert out.stdout.split() == ["False", "False"]
+
+    def test_every_imported_distribution_is_declared(self) -> None:
+        """Each third-party module lmnotes imports comes from a distribution that pyproject
+        declares: a dependency, or the ``assets``/``docs`` group for the optional ones (the
+        GGUF reader, IPython's display)."""
+        import re
+        import tomllib
+        from importlib.metadata import packages_distributions
+
+        pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))
+        declared = pyproject["project"]["dependencies"] + [
+            req
+            for group in ("assets", "docs")
+            for req in pyproject["dependency-groups"][group]
+            if isinstance(req, str)
+        ]
+
+        def name(req: str) -> str:
+            return re.split(r"[<>=!~\[; ]", req, maxsplit=1)[0].lower().replace("_", "-")
+
+        names = {name(req) for req in declared}
+        # ipykernel brings IPython for the pages' kernel.
+        provided_by = {"ipython": "ipykernel"}
+        imported: set[str] = set()
+        for path in (ROOT / "lmnotes").glob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+                if isinstance(node, ast.Import):
+                    imported |= {alias.name.split(".")[0] for alias in node.names}
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    imported.add(node.module.split(".")[0])
+        third_party = sorted(imported - set(sys.stdlib_module_names) - {"lmnotes"})
+        distributions = packages_distributions()
+        undeclared = []
+        for module in third_party:
+            dists = {d.lower().replace("_", "-") for d in distributions.get(module, [module])}
+            if not any(d in names or provided_by.get(d) in names for d in dists):
+                undeclared.append(f"{module} ({', '.join(sorted(dists))})")
+        assert undeclared == []
 
     def test_version_has_one_source(self) -> None:
         """The distribution's version is the package's ``__version__`` (pyproject reads it)."""

@@ -1,8 +1,9 @@
-"""Two cold builds give the same text, and a build needs no network.
+"""The hosted build, rehearsed: two cold builds give the same text, and a build needs no network.
 
-One extra cold build of the English site runs inside a fresh network namespace
-(``unshare --net``, loopback up) with an empty execution cache; its text must
-equal the site under test on every page.  Numbers measured during a build
+The French site built as its own Read the Docs project would build it (the command of
+``.readthedocs.yaml``, in a fresh clone, no helper variable) runs inside a fresh network
+namespace (``unshare --net``, loopback up) with an empty execution cache; its text must
+equal the French site under test on every page.  Numbers measured during a build
 (timings) are marked on the pages, an admonition with class ``measured`` or a
 code cell tagged ``measured``, and left out of the comparison.
 """
@@ -11,14 +12,16 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from bs4 import BeautifulSoup
-from conftest import DOCS, STRICT, page_names
+from conftest import ROOT, page_names
 
 pytestmark = [pytest.mark.site, pytest.mark.slow]
 
@@ -66,30 +69,56 @@ def _offline_prefix() -> list[str]:
     ]
 
 
-class TestColdRebuild:
-    def test_offline_cold_build_gives_the_same_text(self, site: Path, tmp_path: Path) -> None:
-        """A cold English build with no network and an empty cache reproduces every page's text."""
-        outdir = tmp_path / "en"
-        env = {**os.environ, "LMNOTES_NB_CACHE": str(tmp_path / "cache"), "HF_HUB_OFFLINE": "1"}
-        command = [
-            *_offline_prefix(),
-            sys.executable,
-            "-m",
-            "sphinx",
-            "-b",
-            "html",
-            "-D",
-            "language=en",
-            *STRICT,
-            str(DOCS),
-            str(outdir),
-        ]
-        result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+def _read_the_docs_command(language: str, output: Path) -> list[str]:
+    """The html command of ``.readthedocs.yaml``, its variables filled as Read the Docs does."""
+    config = yaml.safe_load((ROOT / ".readthedocs.yaml").read_text("utf-8"))
+    (line,) = config["build"]["jobs"]["build"]["html"]
+    line = line.replace("$READTHEDOCS_LANGUAGE", language)
+    line = line.replace("$READTHEDOCS_OUTPUT", str(output))
+    command = shlex.split(line)
+    assert command[0] == "python", line
+    return [sys.executable, *command[1:]]
+
+
+def _tracked_copy(dest: Path) -> Path:
+    """The tracked and new (not ignored) files of the repository, as a fresh clone holds them."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\0")
+    for name in filter(None, listed):
+        if (ROOT / name).is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, dest / name)
+    return dest
+
+
+class TestHostedBuild:
+    def test_read_the_docs_french_build_offline_gives_the_same_text(
+        self, site: Path, tmp_path: Path
+    ) -> None:
+        """What ``.readthedocs.yaml`` runs for the French project, alone: plain ``python -m
+        sphinx -b html -D language=fr -E -n -W --keep-going`` in a fresh clone (no build folder,
+        no execution cache, so every cell runs), with no ``LMNOTES_*`` variable and no network.
+        It passes, and every page reads as the French site under test, whose outputs came from
+        the English build: two cold executions give the same text."""
+        clone = _tracked_copy(tmp_path / "clone")
+        output = tmp_path / "rtd"
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("LMNOTES_", "HF_"))}
+        command = [*_offline_prefix(), *_read_the_docs_command("fr", output)]
+        result = subprocess.run(
+            command, cwd=clone, capture_output=True, text=True, env=env, check=False
+        )
         assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+        html = output / "html"
+        assert 'lang="fr"' in (html / "index.html").read_text("utf-8")
         differ = [
             name
             for name in page_names()
-            if page_text((outdir / f"{name}.html").read_text("utf-8"))
-            != page_text((site / "en" / f"{name}.html").read_text("utf-8"))
+            if page_text((html / f"{name}.html").read_text("utf-8"))
+            != page_text((site / "fr" / f"{name}.html").read_text("utf-8"))
         ]
         assert differ == []
