@@ -185,6 +185,12 @@ def site(session: nox.Session) -> None:
         "tests",
         "-m",
         "site and not screenshots",
+        # Both cores: each test's work is one process (a build, a kernel, a browser); the
+        # browser tests share one worker and one pass over the site, the sessions another.
+        "-n",
+        "2",
+        "--dist",
+        "loadgroup",
         *session.posargs,
         extra_env={"LMNOTES_SITE": str(HTML), "LMNOTES_NOX_ENV": str(ENV)},
     )

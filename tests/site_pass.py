@@ -148,7 +148,9 @@ def visit_language(context, server: str, site: Path, axe_source: str, lang: str)
         lambda r: page.errors.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None,
     )
     sources = set(page_names())
-    page.goto(f"{server}/{lang}/index.html", wait_until="domcontentloaded")
+    # "load": a request of this first page still running would be aborted by the next
+    # navigation and counted against the first visit.
+    page.goto(f"{server}/{lang}/index.html", wait_until="load")
     page.evaluate("localStorage.setItem('theme', 'light')")
     names = site_pages(site, lang)
     visits = []

@@ -15,7 +15,7 @@ import urllib.request
 import pytest
 from conftest import LANGUAGES, ROOT, page_names
 
-pytestmark = [pytest.mark.site, pytest.mark.browser]
+pytestmark = [pytest.mark.site, pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
 

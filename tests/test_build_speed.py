@@ -221,9 +221,11 @@ class TestClaims:
 class TestBothLanguagesAtOnce:
     def test_french_waits_for_english_and_executes_nothing(self, tmp_path: Path) -> None:
         """docs/_tools/build.py: English executes both pages, French waits and executes none."""
+        # French starts when English announces its pages; the first page runs long enough
+        # (6 s) for French to start Sphinx and find both still executing on a loaded machine.
         pages = {
             "index": "# Fixture\n\n```{toctree}\nother\n```\n\n```{code-cell} ipython3\n"
-            "import time\ntime.sleep(2)\nprint(1 + 1)\n```\n",
+            "import time\ntime.sleep(6)\nprint(1 + 1)\n```\n",
             "other": "# Other\n\n```{code-cell} ipython3\nprint(40 + 2)\n```\n",
         }
         built = fixture_project(tmp_path, {"index": "# Fixture\n"})

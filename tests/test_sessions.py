@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from conftest import DOCS, ROOT
 
-pytestmark = [pytest.mark.site, pytest.mark.slow]
+pytestmark = [pytest.mark.site, pytest.mark.slow, pytest.mark.xdist_group("sessions")]
 
 ENV = Path(os.environ.get("LMNOTES_NOX_ENV", ROOT / ".nox" / "lmnotes"))
 #: Every session but compat (which installs other transformers releases from the network).
