@@ -11,7 +11,11 @@ number of steps gives each micro-batch the same weight, whatever its number of t
 since transformers 4.46 (PR #34191) the Trainer passes ``num_items_in_batch``, the number
 of scored tokens of the whole accumulated batch, and the loss becomes ``sum /
 num_items_in_batch``: the gradients are those of the whole batch at once.
-:func:`accumulation_gradients` measures both against the full batch.
+:func:`accumulation_gradients` measures both against the full batch. That holds for a
+model whose loss uses the count (a causal LM); a model whose forward takes ``**kwargs``
+but ignores it (``BertForMaskedLM`` in transformers 5) gets the sum of the micro-batch
+means instead, since the Trainer then skips its own division by the number of steps:
+:func:`trainer_accumulation` measures what a real ``Trainer`` accumulates.
 """
 
 from __future__ import annotations
@@ -288,10 +292,7 @@ class TrainerAccumulation(Table):
     def error(self, reference: str) -> float:
         """The relative difference to the reference whose name starts with ``reference``.
 
-        Raises
-        ------
-        KeyError
-            If no reference name starts with ``reference``.
+        A ``KeyError`` if no reference name starts with ``reference``.
         """
         for name, error in self.rows:
             if name.startswith(reference):
