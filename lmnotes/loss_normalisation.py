@@ -11,12 +11,18 @@ number of steps gives each micro-batch the same weight, whatever its number of t
 since transformers 4.46 (PR #34191) the Trainer passes ``num_items_in_batch``, the number
 of scored tokens of the whole accumulated batch, and the loss becomes ``sum /
 num_items_in_batch``: the gradients are those of the whole batch at once.
-:func:`accumulation_gradients` measures both against the full batch.
+:func:`accumulation_gradients` measures both against the full batch. That holds for a
+model whose loss uses the count (a causal LM); a model whose forward takes ``**kwargs``
+but ignores it (``BertForMaskedLM`` in transformers 5) gets the sum of the micro-batch
+means instead, since the Trainer then skips its own division by the number of steps:
+:func:`trainer_accumulation` measures what a real ``Trainer`` accumulates.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import io
 from collections.abc import Mapping
 
 import torch
@@ -29,9 +35,11 @@ __all__ = [
     "AccumulationResult",
     "MeanComparison",
     "SummedLoss",
+    "TrainerAccumulation",
     "accumulation_gradients",
     "summed_loss",
     "token_and_example_means",
+    "trainer_accumulation",
 ]
 
 
@@ -245,6 +253,181 @@ def accumulation_gradients(
         targets_per_step=shifted_counts,
         rows=tuple(
             (name, loss, float((grad - full).norm()) / norm) for name, grad, loss in methods
+        ),
+    )
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class TrainerAccumulation(Table):
+    """The gradient a real ``Trainer`` accumulates, against three references.
+
+    Attributes
+    ----------
+    model : str
+        Class name of the model.
+    accepts_loss_kwargs : bool
+        ``Trainer.model_accepts_loss_kwargs``: whether the Trainer passes
+        ``num_items_in_batch`` to the model and, in turn, skips its own division of each
+        micro-batch's loss by the number of steps.
+    targets_per_step : tuple of int
+        Scored labels of each micro-batch (for a causal LM, after the shift).
+    rows : tuple of (str, float)
+        ``(reference, |g_trainer - g| / |g|)`` for three references ``g``: one pass over
+        the whole batch; the sum of the micro-batches' mean-loss gradients; that sum
+        divided by the number of steps.
+    """
+
+    model: str
+    accepts_loss_kwargs: bool
+    targets_per_step: tuple[int, ...]
+    rows: tuple[tuple[str, float], ...]
+
+    columns = ("the Trainer's gradient against", "relative difference")
+    numeric = (False, True)
+
+    def cells(self) -> list[tuple[str, ...]]:
+        """Each reference as text, the difference in scientific notation."""
+        return [(name, f"{error:.1e}") for name, error in self.rows]
+
+    def error(self, reference: str) -> float:
+        """The relative difference to the reference whose name starts with ``reference``.
+
+        A ``KeyError`` if no reference name starts with ``reference``.
+        """
+        for name, error in self.rows:
+            if name.startswith(reference):
+                return error
+        raise KeyError(f"no reference starts with {reference!r}: {[r[0] for r in self.rows]}")
+
+
+def trainer_accumulation(
+    model: torch.nn.Module, batch: Mapping[str, torch.Tensor], steps: int
+) -> TrainerAccumulation:
+    """Run one optimizer step of a real ``Trainer`` with gradient accumulation; compare gradients.
+
+    The rows of ``batch`` are fed in order (an iterable dataset: no shuffling) to a
+    ``Trainer`` with ``gradient_accumulation_steps=steps`` and ``rows / steps`` rows per
+    micro-batch, on the CPU, with no gradient clipping; a callback copies the accumulated
+    gradient just before the optimizer step. Dropout is switched off (the Trainer puts the
+    model in training mode), so the gradients are deterministic. The references are
+    computed by hand on the same model: the mean loss of the whole batch, and the mean
+    loss of each micro-batch.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A transformers model that returns ``loss`` given ``labels`` (a causal LM or
+        ``BertForMaskedLM``); its dropout probabilities are set to 0 and its gradients
+        reset before and after.
+    batch : mapping
+        ``input_ids``, ``attention_mask`` and ``labels``, (batch, seq_len) integer tensors,
+        padded (labels ``-100`` where nothing is scored).
+    steps : int
+        Gradient accumulation steps; ``batch`` must split into ``steps`` equal micro-batches.
+
+    Returns
+    -------
+    TrainerAccumulation
+
+    Raises
+    ------
+    TypeError
+        If ``batch`` is not a mapping or ``steps`` not an int.
+    ValueError
+        If a key is missing, ``labels`` is not a 2-D integer tensor, or the rows do not
+        split into ``steps`` equal micro-batches.
+
+    Examples
+    --------
+    >>> from lmnotes.loss_normalisation import trainer_accumulation
+    >>> from lmnotes.packing import padded_batch
+    >>> from lmnotes.tiny import tiny_llama
+    >>> batch = padded_batch([[5, 6, 7], [8, 9, 10], [11] * 12, [12] * 12], pad_token_id=1)
+    >>> result = trainer_accumulation(tiny_llama(), batch, steps=2)
+    >>> result.accepts_loss_kwargs, result.targets_per_step
+    (True, (4, 22))
+    >>> result.error("the mean of the micro-batch means") > 1e-2
+    True
+    """
+    import tempfile
+
+    from transformers import Trainer, TrainerCallback, TrainingArguments, default_data_collator
+
+    if not isinstance(batch, Mapping):
+        raise TypeError(f"batch must be a mapping, got {type(batch).__name__}")
+    for key in ("input_ids", "attention_mask", "labels"):
+        if key not in batch:
+            raise ValueError(f"batch must contain {key!r}; it has {sorted(batch.keys())}")
+    labels = check_integer_2d(batch["labels"], "batch['labels']")
+    steps = check_int(steps, "steps", minimum=1)
+    rows = labels.shape[0]
+    if rows % steps:
+        raise ValueError(f"steps: {rows} rows do not split into {steps} equal micro-batches")
+    size = rows // steps
+    inputs = {key: batch[key] for key in ("input_ids", "attention_mask", "labels")}
+    micro = [{k: v[i * size : (i + 1) * size] for k, v in inputs.items()} for i in range(steps)]
+    causal = type(model).__name__.endswith(("ForCausalLM", "LMHeadModel"))
+    shift = 1 if causal else 0
+    targets = tuple(int((m["labels"][:, shift:] != -100).sum()) for m in micro)
+
+    for module in model.modules():
+        if isinstance(module, torch.nn.Dropout):
+            module.p = 0.0
+    model.train()
+    full, _ = _gradient(model, lambda: [model(**inputs).loss])
+    sum_of_means, _ = _gradient(model, lambda: (model(**m).loss for m in micro))
+
+    captured: list[torch.Tensor] = []
+
+    class _Capture(TrainerCallback):
+        def on_pre_optimizer_step(self, args, state, control, **kwargs):
+            grads = [p.grad.flatten() for p in model.parameters() if p.grad is not None]
+            captured.append(torch.cat(grads).double())
+
+    class _Rows(torch.utils.data.IterableDataset):
+        def __iter__(self):
+            for i in range(rows):
+                yield {k: v[i] for k, v in inputs.items()}
+
+    with tempfile.TemporaryDirectory() as output_dir:
+        args = TrainingArguments(
+            output_dir=output_dir,
+            report_to="none",
+            use_cpu=True,
+            per_device_train_batch_size=size,
+            gradient_accumulation_steps=steps,
+            max_steps=1,
+            max_grad_norm=0.0,
+            learning_rate=0.0,
+            lr_scheduler_type="constant",
+            logging_strategy="no",
+            save_strategy="no",
+            disable_tqdm=True,
+        )
+        trainer = Trainer(
+            model=model,
+            args=args,
+            train_dataset=_Rows(),
+            data_collator=default_data_collator,
+            callbacks=[_Capture()],
+        )
+        with contextlib.redirect_stdout(io.StringIO()):  # the run's metrics: timings
+            trainer.train()
+        accepts = bool(trainer.model_accepts_loss_kwargs)
+    model.zero_grad(set_to_none=True)
+    model.eval()
+    (got,) = captured
+    references = [
+        ("the whole batch, one pass", full),
+        ("the sum of the micro-batch means", sum_of_means),
+        ("the mean of the micro-batch means", sum_of_means / steps),
+    ]
+    return TrainerAccumulation(
+        model=type(model).__name__,
+        accepts_loss_kwargs=accepts,
+        targets_per_step=targets,
+        rows=tuple(
+            (name, float((got - ref).norm()) / float(ref.norm())) for name, ref in references
         ),
     )
 

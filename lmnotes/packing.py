@@ -31,6 +31,8 @@ __all__ = [
     "packed_causal_mask",
     "PackedLossResult",
     "packed_vs_padded_loss",
+    "TrainerPackingResult",
+    "trainer_packing_loss",
     "AttentionCost",
     "attention_cost",
 ]
@@ -419,6 +421,113 @@ def packed_vs_padded_loss(
         ),
         packed_use_cache=loss(input_ids=ids, labels=labels, position_ids=positions, use_cache=True),
         packed_without_position_ids=loss(input_ids=ids, labels=labels, use_cache=False),
+    )
+
+
+@dataclass(frozen=True)
+class TrainerPackingResult:
+    """The loss a real ``Trainer`` computes on the same examples, padded and packed.
+
+    Attributes
+    ----------
+    training_args_use_cache : bool or None
+        Default of ``TrainingArguments.use_cache``; ``None`` where the release has no such
+        field (4.57).
+    config_use_cache : bool
+        ``model.config.use_cache`` once the ``Trainer`` is built: the value the model's
+        forward falls back on, so whether it builds a key/value cache.
+    padded : float
+        ``Trainer.compute_loss`` on the right-padded batch with its ``attention_mask``.
+    packed : float
+        ``Trainer.compute_loss`` on the ``DataCollatorWithFlattening`` batch, the ``Trainer``
+        as built.
+    packed_config_no_cache : float
+        The same after ``model.config.use_cache = False``, set by hand.
+    """
+
+    training_args_use_cache: bool | None
+    config_use_cache: bool
+    padded: float
+    packed: float
+    packed_config_no_cache: float
+
+
+def trainer_packing_loss(
+    model: torch.nn.Module | None = None,
+    examples: Sequence[Sequence[int]] | None = None,
+    pad_token_id: int | None = None,
+) -> TrainerPackingResult:
+    """Compute the loss of a padded and of a packed batch with a ``Trainer``'s default arguments.
+
+    A ``Trainer`` is built with default ``TrainingArguments`` (on the CPU, no report, its
+    output in a temporary folder); ``Trainer.compute_loss``, the call its training loop
+    makes, gives the loss of each batch. The packed examples stay apart only if the model
+    runs without a key/value cache (see :func:`packed_vs_padded_loss`).
+
+    Parameters
+    ----------
+    model : causal LM, optional
+        A transformers ``...ForCausalLM``; its ``config.use_cache`` is changed (the
+        ``Trainer`` may set it, and the last measurement sets it to ``False``). Defaults to
+        :func:`lmnotes.tiny.tiny_llama` (eager attention).
+    examples : list of list of int, optional
+        Token ids; defaults to those of :func:`packed_vs_padded_loss`.
+    pad_token_id : int, optional
+        Pad id for the padded batch; defaults to the config's pad (else eos) id.
+
+    Returns
+    -------
+    TrainerPackingResult
+
+    Raises
+    ------
+    ValueError
+        If ``examples`` is empty or holds an empty example, or no pad id is known.
+
+    Examples
+    --------
+    >>> from lmnotes.packing import trainer_packing_loss
+    >>> result = trainer_packing_loss()
+    >>> abs(result.packed_config_no_cache - result.padded) < 1e-5
+    True
+    >>> result.config_use_cache == (abs(result.packed - result.padded) > 1e-3)
+    True
+    """
+    import tempfile
+
+    from transformers import Trainer, TrainingArguments
+
+    if model is None:
+        model = tiny_llama()
+    if examples is None:
+        generator = torch.Generator().manual_seed(0)
+        examples = [
+            torch.randint(TINY_FIRST_WORD_ID, TINY_VOCAB_SIZE, (n,), generator=generator).tolist()
+            for n in (5, 3, 7)
+        ]
+    examples = check_examples(examples)
+    if pad_token_id is None:
+        pad_token_id = default_pad_token_id(model)
+    field = TrainingArguments.__dataclass_fields__.get("use_cache")
+    with tempfile.TemporaryDirectory() as output_dir:
+        args = TrainingArguments(output_dir=output_dir, report_to="none", use_cpu=True)
+        trainer = Trainer(model=model, args=args)
+
+        def loss(batch: dict[str, torch.Tensor]) -> float:
+            with torch.no_grad():
+                return float(trainer.compute_loss(trainer.model, dict(batch)))
+
+        config_use_cache = bool(model.config.use_cache)
+        padded = loss(padded_batch(examples, pad_token_id))
+        packed = loss(packed_batch(examples))
+        model.config.use_cache = False
+        packed_no_cache = loss(packed_batch(examples))
+    return TrainerPackingResult(
+        training_args_use_cache=None if field is None else field.default,
+        config_use_cache=config_use_cache,
+        padded=padded,
+        packed=packed,
+        packed_config_no_cache=packed_no_cache,
     )
 
 

@@ -651,6 +651,36 @@ class TestLossNormalisation:
         )
 
     @pytest.mark.claim(
+        "trainer-accumulation-bert",
+        "Under gradient accumulation, the `Trainer`'s gradient for `BertForMaskedLM` is the sum "
+        "of the micro-batches' mean-loss gradients, not the whole batch's: its forward takes "
+        "`**kwargs`, so the Trainer skips its division by the number of steps, but its loss is "
+        "a plain mean (before 5.0: no `**kwargs`, the Trainer divides, and the gradient is the "
+        "mean of the micro-batches' means).",
+        since="5.0.0",
+        page="notes/loss-normalisation",
+    )
+    def test_trainer_bert(self, claim):
+        """trainer_accumulation on a tiny BERT, micro-batches of 2 and 12 scored tokens."""
+        from lmnotes.loss_normalisation import trainer_accumulation
+        from lmnotes.tiny import random_word_ids
+
+        ids = random_word_ids(8, seed=0, batch=4)
+        labels = torch.full_like(ids, -100)
+        labels[0, 3], labels[1, 5] = ids[0, 3], ids[1, 5]
+        labels[2:, 1:7] = ids[2:, 1:7]
+        batch = {"input_ids": ids, "attention_mask": torch.ones_like(ids), "labels": labels}
+        result = trainer_accumulation(tiny_bert(), batch, steps=2)
+        summed = result.error("the sum of the micro-batch means")
+        whole = result.error("the whole batch")
+        claim.check(
+            result.accepts_loss_kwargs and summed < 1e-6 and whole > 0.1,
+            f"accepts loss kwargs: {result.accepts_loss_kwargs}; against the sum of the means "
+            f"{summed:.1e}, the mean of the means "
+            f"{result.error('the mean of the micro-batch means'):.1e}, the whole batch {whole:.1e}",
+        )
+
+    @pytest.mark.claim(
         "loss-empty-mlm-batch",
         "An MLM batch in which no token was chosen has a NaN loss (0 / 0) and zero gradients; "
         "`fixed_cross_entropy` with a positive `num_items_in_batch` gives 0; `BertForMaskedLM` "
@@ -890,9 +920,9 @@ class TestMasks:
 
     @pytest.mark.claim(
         "mask-empty-rows-unpatched",
-        "With torch 2.6 or later, the masks transformers builds leave the pad rows of a "
-        "left-padded batch unpatched: all `False` for SDPA (torch returns zeros there), all "
-        "`finfo.min` for eager attention (a uniform softmax).",
+        "With the torch of these runs (2.13), the masks `create_causal_mask` builds leave the "
+        "pad rows of a left-padded batch unpatched: all `False` for SDPA (torch returns zeros "
+        "there), all `finfo.min` for eager attention (a uniform softmax in float32).",
         page="notes/padding-mask",
     )
     def test_empty_rows_unpatched(self, claim):
@@ -959,6 +989,44 @@ class TestPacking:
         result = packed_vs_padded_loss(tiny_llama())
         diff = abs(result.packed_use_cache - result.padded)
         claim.check(diff > 1e-3, f"|packed with cache - padded| = {diff:.1e}")
+
+    @pytest.mark.claim(
+        "packing-trainer-default",
+        "A `Trainer` with default `TrainingArguments` runs the model without a cache "
+        "(`TrainingArguments.use_cache=False` sets `model.config.use_cache`): its loss on a "
+        "`DataCollatorWithFlattening` batch equals the padded loss (4.57 has no such argument: "
+        "the model builds a cache from `config.use_cache` and packed examples attend to each "
+        "other).",
+        since="5.0.0",
+        page="notes/packing",
+    )
+    @pytest.mark.parametrize("impl", ["eager", "sdpa"])
+    def test_trainer_default(self, claim, impl):
+        """trainer_packing_loss on a tiny Llama: packed against padded, the Trainer as built."""
+        from lmnotes.packing import trainer_packing_loss
+
+        result = trainer_packing_loss(tiny_llama(attn_implementation=impl))
+        diff = abs(result.packed - result.padded)
+        claim.check(
+            diff < 1e-5,
+            f"{impl}: TrainingArguments.use_cache {result.training_args_use_cache}, "
+            f"config.use_cache {result.config_use_cache}, |packed - padded| = {diff:.1e}",
+        )
+
+    @pytest.mark.claim(
+        "packing-trainer-config-no-cache",
+        "With `model.config.use_cache = False`, the `Trainer`'s loss on a "
+        "`DataCollatorWithFlattening` batch equals the padded loss.",
+        page="notes/packing",
+    )
+    @pytest.mark.parametrize("impl", ["eager", "sdpa"])
+    def test_trainer_config_no_cache(self, claim, impl):
+        """trainer_packing_loss on a tiny Llama: packed after config.use_cache = False."""
+        from lmnotes.packing import trainer_packing_loss
+
+        result = trainer_packing_loss(tiny_llama(attn_implementation=impl))
+        diff = abs(result.packed_config_no_cache - result.padded)
+        claim.check(diff < 1e-5, f"{impl}: |packed - padded| = {diff:.1e}")
 
 
 # --------------------------------------------------------------------------- APIs lmnotes adapts to

@@ -12,9 +12,10 @@ from lmnotes.loss_normalisation import (
     accumulation_gradients,
     summed_loss,
     token_and_example_means,
+    trainer_accumulation,
 )
 from lmnotes.packing import packed_batch, padded_batch
-from lmnotes.tiny import tiny_llama
+from lmnotes.tiny import random_word_ids, tiny_bert, tiny_llama
 
 NAN = float("nan")
 EXAMPLES = [[5, 6, 7], [8, 9, 10], [11] * 12, [12] * 12]
@@ -99,3 +100,62 @@ class TestSummedLoss:
         """A batch without labels is a ValueError."""
         with pytest.raises(ValueError, match="labels"):
             summed_loss(tiny_llama(), {"input_ids": torch.ones(1, 2, dtype=torch.long)})
+
+
+def _bert_batch() -> dict[str, torch.Tensor]:
+    """Four rows of 8 tokens: 1, 1, 6 and 6 scored tokens."""
+    ids = random_word_ids(8, seed=0, batch=4)
+    labels = torch.full_like(ids, -100)
+    labels[0, 3], labels[1, 5] = ids[0, 3], ids[1, 5]
+    labels[2:, 1:7] = ids[2:, 1:7]
+    return {"input_ids": ids, "attention_mask": torch.ones_like(ids), "labels": labels}
+
+
+class TestTrainerAccumulation:
+    def test_bert_matches_one_of_the_by_hand_gradients(self):
+        """BERT's loss ignores num_items_in_batch: the Trainer's gradient is the sum of the
+        micro-batch means if it skips its division (model_accepts_loss_kwargs), else their mean;
+        never the whole batch's."""
+        result = trainer_accumulation(tiny_bert(), _bert_batch(), steps=2)
+        assert result.model == "BertForMaskedLM"
+        assert result.targets_per_step == (2, 12)
+        if result.accepts_loss_kwargs:
+            assert result.error("the sum of the micro-batch means") < 1e-6
+        else:
+            assert result.error("the mean of the micro-batch means") < 1e-6
+        assert result.error("the whole batch") > 0.1
+
+    def test_one_step_is_the_whole_batch(self):
+        """Without accumulation, the Trainer's BERT gradient is the whole batch's: the copy is
+        taken from the right step, before the optimizer."""
+        result = trainer_accumulation(tiny_bert(), _bert_batch(), steps=1)
+        assert result.targets_per_step == (14,)
+        assert result.error("the whole batch") < 1e-6
+
+    def test_causal_lm_counts_the_shifted_targets(self):
+        """A Llama passes num_items_in_batch through its loss: its Trainer gradient is far from
+        the sum and from the mean of the micro-batch means."""
+        result = trainer_accumulation(tiny_llama(), padded_batch(EXAMPLES, 1), steps=2)
+        assert result.accepts_loss_kwargs
+        assert result.targets_per_step == (4, 22)
+        assert result.error("the sum of the micro-batch means") > 0.1
+        assert result.error("the mean of the micro-batch means") > 0.1
+
+    def test_gradients_are_reset_and_dropout_is_off(self):
+        """No gradient is left on the model, which is back in eval mode without dropout."""
+        model = tiny_bert()
+        trainer_accumulation(model, _bert_batch(), steps=2)
+        assert all(p.grad is None for p in model.parameters())
+        assert not model.training
+        assert all(m.p == 0 for m in model.modules() if isinstance(m, torch.nn.Dropout))
+
+    def test_errors(self):
+        """Rows that do not split evenly, or a missing key, are ValueErrors."""
+        with pytest.raises(ValueError, match="steps"):
+            trainer_accumulation(tiny_bert(), _bert_batch(), steps=3)
+        with pytest.raises(KeyError, match="no reference"):
+            trainer_accumulation(tiny_bert(), _bert_batch(), steps=1).error("nothing")
+        with pytest.raises(ValueError, match="attention_mask"):
+            trainer_accumulation(
+                tiny_bert(), {"input_ids": torch.ones(2, 2, dtype=torch.long)}, steps=1
+            )

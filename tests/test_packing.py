@@ -19,6 +19,7 @@ from lmnotes.packing import (
     padded_batch,
     padding_waste,
     synthetic_lengths,
+    trainer_packing_loss,
 )
 from lmnotes.tiny import tiny_gpt2, tiny_llama
 
@@ -177,6 +178,34 @@ class TestPackedVsPaddedLoss:
         first = packed_vs_padded_loss(examples=examples, seed=3)
         assert first == packed_vs_padded_loss(examples=examples, seed=3)
         assert first.packed == pytest.approx(first.padded, abs=1e-5)
+
+
+class TestTrainerPackingLoss:
+    @pytest.mark.parametrize("impl", ["eager", "sdpa"])
+    def test_the_cache_decides(self, impl):
+        """The Trainer's packed loss equals the padded one exactly when the model uses no cache;
+        with config.use_cache=False set by hand it always does."""
+        result = trainer_packing_loss(tiny_llama(attn_implementation=impl))
+        reference = packed_vs_padded_loss(tiny_llama(attn_implementation=impl))
+        assert result.padded == pytest.approx(reference.padded, abs=1e-6)
+        assert result.packed_config_no_cache == pytest.approx(result.padded, abs=1e-5)
+        expected = reference.packed_use_cache if result.config_use_cache else reference.packed
+        assert result.packed == pytest.approx(expected, abs=1e-5)
+
+    def test_training_arguments_default_is_reported(self):
+        """training_args_use_cache is the dataclass default, or None where the field is absent."""
+        from transformers import TrainingArguments
+
+        field = TrainingArguments.__dataclass_fields__.get("use_cache")
+        result = trainer_packing_loss(examples=[[5, 6, 7], [8, 9]])
+        assert result.training_args_use_cache == (None if field is None else field.default)
+        if field is not None:
+            assert result.config_use_cache == field.default
+
+    def test_rejects_empty_example(self):
+        """An empty example is a ValueError."""
+        with pytest.raises(ValueError):
+            trainer_packing_loss(examples=[[5, 6], []])
 
 
 class TestSyntheticLengths:
