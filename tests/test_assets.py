@@ -573,3 +573,15 @@ class TestLoadCausalLM:
         finally:
             _flip_byte(path, offset=os.path.getsize(path) - 2)
         assert _sha(path) == original
+
+
+class TestPinnedWeightTypes:
+    def test_matrices_in_four_bits_embeddings_in_eight_norms_in_float32(self):
+        """Every block matrix is Q4_1, the token embeddings Q8_0, every norm weight F32."""
+        types = assets.pinned_weight_types()
+        assert set(types) == {"Q4_1", "Q8_0", "F32"}
+        assert types["Q8_0"] == ["token_embd.weight"]
+        assert all(name.endswith("norm.weight") for name in types["F32"])
+        assert all(name.startswith("blk.") and "norm" not in name for name in types["Q4_1"])
+        # 30 layers of 7 matrices (q, k, v, o, gate, up, down)
+        assert len(types["Q4_1"]) == 30 * 7

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from lmnotes.attention import (
     MASKINGS,
     empty_row_outcomes,
+    overflowing_score,
     scaled_dot_product_attention,
     scaling_effect,
     stacked_attention,
@@ -355,3 +356,27 @@ class TestEmptyRowOutcomes:
         """Wrong types raise TypeError, wrong values ValueError, naming the argument."""
         with pytest.raises(error, match=name):
             empty_row_outcomes(**kwargs)
+
+
+class TestOverflowingScore:
+    def test_float16_boundary(self):
+        """-16 overflows in float16, the next float16 value above it does not."""
+        score = overflowing_score()
+        assert score == -16.0
+        minimum = torch.tensor(torch.finfo(torch.float16).min, dtype=torch.float16)
+        above = torch.nextafter(torch.tensor(score, dtype=torch.float16), torch.tensor(0.0).half())
+        assert (torch.tensor(score, dtype=torch.float16) + minimum).isinf()
+        assert (above + minimum).isfinite()
+
+    def test_agrees_with_empty_row_outcomes(self):
+        """The scores empty_row_outcomes counts as -inf are those at or below the threshold."""
+        row = (-15.0, -16.0, -17.0, -8.0)
+        (outcome,) = empty_row_outcomes((torch.float16,), scores=(row,)).rows
+        assert outcome.neg_inf == sum(s <= overflowing_score() for s in row) == 2
+
+    def test_errors(self):
+        """float32 is a ValueError (not 16 bits), a string a TypeError."""
+        with pytest.raises(ValueError, match="16-bit"):
+            overflowing_score(torch.float32)
+        with pytest.raises(TypeError, match="dtype"):
+            overflowing_score("float16")

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import pytest
 import torch
+from packaging.version import Version
 
 from lmnotes.batched_generation import (
     batched_vs_alone,
     captured_position_ids,
+    padding_warning,
     right_padding_warning,
 )
+from lmnotes.compat import TRANSFORMERS_VERSION
 from lmnotes.masks import position_ids_from_attention_mask
 from lmnotes.tiny import tiny_gpt2, tiny_llama, word_tokenizer
 
@@ -64,3 +67,30 @@ class TestRightPaddingWarning:
         """A right-padded batch is warned about; prompts of one length: no padding, no warning."""
         assert "right-padding" in right_padding_warning(tiny_llama(), word_tokenizer(), PROMPTS)
         assert right_padding_warning(tiny_llama(), word_tokenizer(), ["w5 w6", "w7 w8"]) == ""
+
+
+class TestPaddingWarning:
+    IDS = torch.tensor([[5, 6, 7, 8], [9, 10, 11, 1]])
+
+    def test_zero_in_the_last_column(self):
+        """A 0 in the last column of the mask, the pad id in the last column: a warning."""
+        mask = torch.tensor([[1, 1, 1, 1], [1, 1, 1, 0]])
+        assert "right-padding" in padding_warning(tiny_llama(), self.IDS, mask, 1)
+
+    def test_left_padding_without_pad_at_the_end(self):
+        """Left padding and no pad id in the last column: no warning on any release."""
+        ids = torch.tensor([[5, 6, 7, 8], [1, 9, 10, 11]])
+        mask = torch.tensor([[1, 1, 1, 1], [0, 1, 1, 1]])
+        assert padding_warning(tiny_llama(), ids, mask, 1) == ""
+
+    def test_left_padding_ending_with_the_pad_id(self):
+        """Left padding, prompts ending with the pad id: 5.x reads the mask (no warning), 4.57
+        the last id (a warning)."""
+        mask = torch.tensor([[1, 1, 1, 1], [0, 1, 1, 1]])
+        warning = padding_warning(tiny_llama(), self.IDS, mask, 1)
+        assert (warning == "") == (TRANSFORMERS_VERSION >= Version("5.3.0"))
+
+    def test_pad_token_id_must_be_an_int(self):
+        """A float pad id is a TypeError naming the argument."""
+        with pytest.raises(TypeError, match="pad_token_id"):
+            padding_warning(tiny_llama(), self.IDS, torch.ones_like(self.IDS), 1.0)

@@ -715,7 +715,7 @@ class TestBatchedGeneration:
     @pytest.mark.claim(
         "generate-position-ids",
         "`generate()` on a left-padded batch passes the model position ids `cumsum(mask) - 1` on "
-        "the real tokens (pad positions get 1 in 4.57.6, 0 in 5.24.0).",
+        "the real tokens.",
         page="notes/batched-generation",
     )
     def test_position_ids(self, claim):
@@ -749,6 +749,43 @@ class TestBatchedGeneration:
             f"same tokens: {result.all_equal}, warning: {warning[:60]!r}",
         )
 
+    @pytest.mark.claim(
+        "generate-pad-position-ids",
+        "`generate()` on a left-padded batch gives the pad positions the position id 0 (before: "
+        "1, from `position_ids.masked_fill_(attention_mask == 0, 1)`).",
+        since="5.2.0",
+        page="notes/batched-generation",
+    )
+    def test_pad_position_ids(self, claim):
+        """The position ids of the pads, at generate()'s first step on a tiny Llama."""
+        from lmnotes.batched_generation import captured_position_ids
+        from lmnotes.tiny import word_tokenizer
+
+        seen = captured_position_ids(tiny_llama(), word_tokenizer(), self.PROMPTS)
+        pads = seen["position_ids"][seen["attention_mask"] == 0]
+        claim.check(bool((pads == 0).all()), f"pad positions {sorted(set(pads.tolist()))}")
+
+    @pytest.mark.claim(
+        "generate-right-padding-check",
+        "Given an attention mask, `generate()` detects right padding from its last column: a "
+        "left-padded batch whose prompts end with the pad id draws no warning (before: the last "
+        "input id of each row is compared with the pad id, and that batch draws the warning).",
+        since="5.3.0",
+        page="notes/batched-generation",
+    )
+    def test_right_padding_check(self, claim):
+        """Same last column of ids (one row ends with the pad id 1); left, then right padding."""
+        from lmnotes.batched_generation import padding_warning
+
+        ids = torch.tensor([[5, 6, 7, 8], [9, 10, 11, 1]])
+        left = padding_warning(tiny_llama(), ids, torch.tensor([[1, 1, 1, 1], [0, 1, 1, 1]]), 1)
+        right = padding_warning(tiny_llama(), ids, torch.tensor([[1, 1, 1, 1], [1, 1, 1, 0]]), 1)
+        claim.check(
+            left == "" and "right-padding" in right,
+            f"left-padded, ending with the pad id: {'warning' if left else 'no warning'}; "
+            f"right-padded: {'warning' if right else 'no warning'}",
+        )
+
 
 # --------------------------------------------------------------------------- masks
 
@@ -758,7 +795,6 @@ class TestMasks:
         "mask-create-causal-mask",
         "`masking_utils.create_causal_mask` combines the causal rule with a padding rule on keys: "
         "it equals `lmnotes.masks.causal_padding_mask`.",
-        since="4.53.0",
         page="notes/causal-mask",
     )
     def test_create_causal_mask(self, claim):
@@ -766,6 +802,21 @@ class TestMasks:
         ours = causal_padding_mask(PADDED)
         theirs = transformers_causal_mask(PADDED, "sdpa")
         claim.check(theirs is not None and torch.equal(theirs, ours), "right, left and no padding")
+
+    @pytest.mark.claim(
+        "mask-one-place",
+        "Every model builds its masks with `masking_utils`: no modelling file calls "
+        "`_update_causal_mask` or `_prepare_4d_causal_attention_mask` (before, some still did: "
+        "65 model files in 4.57.6).",
+        since="5.4.0",
+        page="notes/causal-mask",
+    )
+    def test_one_place(self, claim):
+        """lmnotes.inspection.models_with_older_mask_builders on the installed transformers."""
+        from lmnotes.inspection import models_with_older_mask_builders
+
+        older = models_with_older_mask_builders()
+        claim.check(not older, f"{len(older)} model files: {', '.join(older[:5])}")
 
     @pytest.mark.claim(
         "mask-eager-additive",
@@ -784,7 +835,6 @@ class TestMasks:
         "mask-sdpa-decoder",
         "Under SDPA, the attention of a decoder-only model receives a boolean mask, or none at all "
         "(`is_causal`) when nothing is padded.",
-        since="4.53.0",
         page="notes/causal-mask",
     )
     def test_sdpa_decoder(self, claim):
@@ -1064,6 +1114,30 @@ class TestApis:
 
         parameters = inspect.signature(tiny_llama().forward).parameters
         claim.check("cache" in parameters, "cache" if "cache" in parameters else "past_key_values")
+
+    @pytest.mark.claim(
+        "api-cache-keyword-used",
+        "A causal LM given its key/value cache as `cache=` continues from it: the logits of the "
+        "new tokens equal those of one pass over the whole sequence (before, `cache=` lands in "
+        "`**kwargs` and is ignored without an error: the new tokens run without the cache).",
+        since="5.24.0",
+        page="notes/causal-mask",
+    )
+    def test_cache_keyword_used(self, claim):
+        """Tiny Llama: 4 tokens with use_cache, then 2 more passed with cache=."""
+        model = tiny_llama()
+        ids = torch.tensor([[5, 17, 42, 8, 23, 61]])
+        with torch.no_grad():
+            first = model(input_ids=ids[:, :4], use_cache=True)
+            cache = getattr(first, "cache", None) or first.past_key_values
+            try:
+                step = model(input_ids=ids[:, 4:], cache=cache).logits
+            except Exception as err:  # noqa: BLE001 - the outcome is recorded, not raised
+                claim.check(False, f"cache= raised {type(err).__name__}: {err}")
+                return
+            full = model(input_ids=ids).logits[:, 4:]
+        diff = (step - full).abs().max().item()
+        claim.check(diff < 1e-4, f"no error; max logit difference from one pass: {diff:.2g}")
 
     @pytest.mark.claim(
         "generation-cache",

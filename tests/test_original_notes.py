@@ -120,3 +120,20 @@ class TestOriginalNotesPage:
         fr_text = _text(fr.find("article"))
         leaked = [_text(b) for b in translations if _text(b)[:40] in fr_text]
         assert leaked == []
+
+
+class TestQuotesOnNotePages:
+    @pytest.mark.parametrize("lang", LANGUAGES)
+    def test_every_quote_of_the_notes_is_verbatim(self, site: Path, lang: str) -> None:
+        """Each blockquote of a note page (French guillemets and […] cuts aside) is a passage of
+        the original notes, the learner's spelling kept."""
+        original = _text(_soup(site, lang).find("article")).replace("\u2019", "'")
+        quoted = 0
+        for page in sorted((site / lang / "notes").glob("*.html")):
+            article = BeautifulSoup(page.read_text("utf-8"), "html.parser").find("article")
+            for block in article.find_all("blockquote"):
+                text = _text(block).replace("\u2019", "'").strip("«» \u202f\u00a0")
+                for part in filter(None, (p.strip() for p in text.split("[…]"))):
+                    assert part in original, (lang, page.name, part)
+                    quoted += 1
+        assert quoted >= 8

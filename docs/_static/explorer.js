@@ -75,7 +75,8 @@
     return { input_ids: inputIds, attention_mask: attentionMask };
   }
 
-  /** Position ids counted on real tokens, 0 on padding: what generate() computes from the mask. */
+  /** Position ids counted on real tokens, 0 on padding: what generate() computes from the mask
+   * (transformers 5.2.0 and later; before, 1 on padding). */
   function positionsFromMask(attentionMask) {
     return attentionMask.map(function (row) {
       var seen = 0;
