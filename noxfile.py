@@ -15,6 +15,7 @@ import hashlib
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import nox
@@ -36,6 +37,9 @@ ENV = Path(os.environ.get("LMNOTES_NOX_ENV", ROOT / ".nox" / "lmnotes")).resolve
 #: Dependency groups of the shared environment (asset-files go in with --no-deps).
 SHARED_GROUPS = ("torch", "docs", "assets", "tests", "preview")
 STRICT = ("-E", "-n", "-W", "--keep-going")
+#: One build date for every build of a nox run (the date a page is cited at), even one that
+#: goes past midnight: ``SOURCE_DATE_EPOCH``, as reproducible builds set it, or now.
+SOURCE_DATE_EPOCH = os.environ.get("SOURCE_DATE_EPOCH") or str(int(time.time()))
 
 
 def _groups(*names: str) -> list[str]:
@@ -67,6 +71,7 @@ def _shared_env(session: nox.Session, *extra_groups: str) -> dict[str, str]:
         "PATH": f"{ENV / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
         "VIRTUAL_ENV": str(ENV),
         "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+        "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH,
     }
 
 
@@ -186,11 +191,11 @@ def site(session: nox.Session) -> None:
         "-m",
         "site and not screenshots",
         # Both cores: each test's work is one process (a build, a kernel, a browser); the
-        # browser tests share one worker and one pass over the site, the sessions another.
+        # workers share one browser pass over the site (tests/conftest.py, site_visits).
         "-n",
         "2",
         "--dist",
-        "loadgroup",
+        "worksteal",
         *session.posargs,
         extra_env={"LMNOTES_SITE": str(HTML), "LMNOTES_NOX_ENV": str(ENV)},
     )

@@ -216,17 +216,37 @@ def browser_context(tmp_path_factory):
 @pytest.fixture(scope="session")
 def site_visits(tmp_path_factory, server, site, axe_source):
     """Every page of both languages visited once (tests/site_pass.py): what the per-page tests
-    of test_browser.py and test_a11y.py assert on."""
+    of test_browser.py and test_a11y.py assert on.
+
+    Under pytest-xdist the workers share one pass: the first to need it makes it, under a
+    lock in the run's own temporary folder, and the others read what it saw.
+    """
+    import pickle
+
+    from filelock import FileLock
     from site_pass import visit_site
 
     with chromium_context(tmp_path_factory.mktemp("chromium-check")):
         pass  # skips (or fails under CI) here, not in a thread, if chromium is missing
-    return visit_site(
-        lambda lang: chromium_context(tmp_path_factory.mktemp(f"chromium-{lang}")),
-        server,
-        site,
-        axe_source,
-    )
+
+    def visit():
+        return visit_site(
+            lambda lang: chromium_context(tmp_path_factory.mktemp(f"chromium-{lang}")),
+            server,
+            site,
+            axe_source,
+        )
+
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return visit()
+    # Each worker's base folder is <run>/popen-gwN: their parent is this run's alone.
+    shared = tmp_path_factory.getbasetemp().parent / "site-visits.pickle"
+    with FileLock(f"{shared}.lock"):
+        if shared.exists():
+            return pickle.loads(shared.read_bytes())
+        visits = visit()
+        shared.write_bytes(pickle.dumps(visits))
+        return visits
 
 
 @pytest.fixture(scope="session")

@@ -83,6 +83,8 @@ class SiteVisits:
     visits: dict[tuple[str, str], Visit]
     seconds: float
     foreign_requests: list[str] = field(default_factory=list)
+    #: The address the pages were served from (URLs in the visits start with it).
+    server: str = ""
 
     def of(self, lang: str) -> list[Visit]:
         return [visit for (code, _), visit in self.visits.items() if code == lang]
@@ -192,7 +194,7 @@ def visit_site(open_context, server: str, site: Path, axe_source: str) -> SiteVi
             out = ARTIFACTS / "axe" / f"{width}-{lang}-{theme}.json"
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(json.dumps(dict(sorted(counts.items())), indent=1) + "\n", "utf-8")
-    return SiteVisits(visits, time.monotonic() - start, foreign)
+    return SiteVisits(visits, time.monotonic() - start, foreign, server)
 
 
 def violations(visits: list[Visit], width: str, theme: str) -> list[str]:

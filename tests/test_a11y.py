@@ -19,7 +19,7 @@ import pytest
 from conftest import LANGUAGES
 from site_pass import ARTIFACTS, DESKTOP, PHONE, SETTLED, THEMES, site_pages, violations
 
-pytestmark = [pytest.mark.site, pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.site, pytest.mark.browser]
 
 #: The note page the keyboard test tabs through: it has code, printed outputs and a table.
 KEYBOARD_PAGE = "notes/mlm"

@@ -24,7 +24,7 @@ from transformers import DataCollatorForLanguageModeling, DataCollatorWithFlatte
 from lmnotes.assets import load_tokenizer
 from lmnotes.packing import packed_causal_mask
 
-pytestmark = [pytest.mark.site, pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.site, pytest.mark.browser]
 
 PAGE = "notes/batch-explorer.html"
 #: Random configurations compared with the library, per collator.

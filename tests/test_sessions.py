@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from conftest import DOCS, ROOT
 
-pytestmark = [pytest.mark.site, pytest.mark.slow, pytest.mark.xdist_group("sessions")]
+pytestmark = [pytest.mark.site, pytest.mark.slow]
 
 ENV = Path(os.environ.get("LMNOTES_NOX_ENV", ROOT / ".nox" / "lmnotes"))
 #: Every session but compat (which installs other transformers releases from the network).
@@ -39,8 +39,7 @@ SESSIONS = (
 )
 
 
-@pytest.fixture(scope="module")
-def checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def _clone(dest: Path) -> Path:
     """The tracked and new (not ignored) files of the repository, copied as a clone would be."""
     if not (ENV / "bin" / "python").exists():
         pytest.skip(f"no shared environment at {ENV}: run through `nox -s site`")
@@ -51,13 +50,25 @@ def checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
         text=True,
         check=True,
     ).stdout.split("\0")
-    dest = tmp_path_factory.mktemp("checkout") / "lmnotes"
     for name in filter(None, listed):
         source = ROOT / name
         if source.is_file():
             (dest / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, dest / name)
     return dest
+
+
+@pytest.fixture(scope="module")
+def checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One clean copy for the sessions that leave it as it was (a clone, :func:`_clone`)."""
+    return _clone(tmp_path_factory.mktemp("checkout") / "lmnotes")
+
+
+@pytest.fixture
+def own_checkout(tmp_path: Path) -> Path:
+    """A clean copy of the test's own: the tests of this module may run in any order (on
+    several pytest-xdist workers), and some build into their copy or edit it."""
+    return _clone(tmp_path / "lmnotes")
 
 
 def _cache() -> dict[str, str]:
@@ -92,11 +103,11 @@ def _catalogs(root: Path) -> dict[str, bytes]:
 
 
 class TestSessionsFromACleanCheckout:
-    def test_install_only_prepares_every_session(self, checkout: Path) -> None:
+    def test_install_only_prepares_every_session(self, own_checkout: Path) -> None:
         """``nox --install-only`` succeeds for every session and builds nothing."""
-        result = nox(checkout, "--install-only", "-s", *SESSIONS)
+        result = nox(own_checkout, "--install-only", "-s", *SESSIONS)
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-        assert not (checkout / "docs" / "_build" / "html").exists()
+        assert not (own_checkout / "docs" / "_build" / "html").exists()
 
     def test_gettext_leaves_the_catalogs_as_committed(self, checkout: Path) -> None:
         """``nox -s gettext`` runs and leaves every catalog byte-identical (no date, no machine
@@ -124,19 +135,24 @@ class TestSessionsFromACleanCheckout:
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
         assert (checkout / "docs" / "_build" / "html" / "index.html").is_file()
 
-    def test_preview_serves_the_site(self, checkout: Path) -> None:
+    def test_preview_serves_the_site(self, own_checkout: Path, tmp_path: Path) -> None:
         """``nox -s preview`` serves the English site, then a code edit's new output."""
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
-        env = {**os.environ, "LMNOTES_NOX_ENV": str(ENV), **_cache()}
+        # The edited page is executed into a copy of the cache: the build's own cache is read
+        # by tests running at the same time on the other worker.
+        cache = {}
+        for name, folder in _cache().items():
+            cache[name] = str(shutil.copytree(folder, tmp_path / "cache"))
+        env = {**os.environ, "LMNOTES_NOX_ENV": str(ENV), **cache}
         process = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
                 "nox",
                 "--noxfile",
-                str(checkout / "noxfile.py"),
+                str(own_checkout / "noxfile.py"),
                 "-s",
                 "preview",
                 "--",
@@ -146,7 +162,7 @@ class TestSessionsFromACleanCheckout:
                 "--port",
                 str(port),
             ],
-            cwd=checkout,
+            cwd=own_checkout,
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -167,7 +183,7 @@ class TestSessionsFromACleanCheckout:
             assert process.poll() is None, "the preview server stopped"
             assert 'lang="en"' in page and "lmnotes" in page
             # A code edit is executed (in the preview's kernel server) and served.
-            source = checkout / "docs" / "notes" / "batch-explorer.md"
+            source = own_checkout / "docs" / "notes" / "batch-explorer.md"
             cell = "```{code-cell} ipython3\n"
             source.write_text(
                 source.read_text("utf-8").replace(
