@@ -431,12 +431,18 @@ class BinomialRate:
         return self.low <= self.expected <= self.high
 
     def __str__(self) -> str:
+        # Decimals for 3 significant digits of the rate (or of the expected rate), at least 3,
+        # the same for every rate of the line: 0.150, 0.000222.
+        scale = self.rate or self.expected or 1.0
+        digits = max(3, 2 - math.floor(math.log10(scale)))
         text = (
-            f"{self.successes}/{self.trials} = {self.rate:.3g}, "
-            f"{self.level:.0%} interval {self.low:.3g} to {self.high:.3g}"
+            f"{self.rate:.{digits}f} ({self.successes}/{self.trials}), interval "
+            f"({self.level:.0%}) {self.low:.{digits}f} to {self.high:.{digits}f}"
         )
         if self.expected is not None:
-            text += f"; expected {self.expected:.3g}: z = {self.z:+.2f}, p = {self.p_value:.2g}"
+            text += (
+                f", expected {self.expected:.{digits}f}, z = {self.z:+.2f}, p = {self.p_value:.2g}"
+            )
         return text
 
 
@@ -481,10 +487,13 @@ def binomial_rate(
     >>> round(r.rate, 3), round(r.standard_error, 4), r.z
     (0.15, 0.0113, 0.0)
     >>> round(r.low, 3), round(r.high, 3), r.contains_expected
-    (0.129, 0.174, True)
+    (0.129, 0.173, True)
     >>> r = binomial_rate(62, 279_360, expected=5 / 28_996)   # rare: 2 standard errors above
-    >>> print(r)
-    62/279360 = 0.000222, 95% interval 0.000173 to 0.000284; expected 0.000172: z = +1.99, p = 0.046
+    >>> print(r)  # doctest: +NORMALIZE_WHITESPACE
+    0.000222 (62/279360), interval (95%) 0.000173 to 0.000284,
+    expected 0.000172, z = +1.99, p = 0.046
+    >>> r.contains_expected                  # just outside the interval
+    False
     """
     successes = check_int(successes, "successes", minimum=0)
     trials = check_int(trials, "trials", minimum=1)
