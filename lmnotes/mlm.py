@@ -617,11 +617,14 @@ class MaskingStats:
             ("choice differs between 2 calls", "redrawn_fraction"),
         ]
         width = max(len(label) for label, _ in rows)
+        # A blank line between the title and the columns: a French build re-aligns the
+        # columns of a block on their own (docs/_ext/lmnotes_outputs.py).
         lines = [
             (
                 f"{self.chosen} chosen among {self.candidates} ordinary tokens "
                 f"({self.positions} positions)"
             ),
+            "",
             f"{'':{width}}  measured  {'interval (95%)':>14}  expected",
         ]
         for label, key in rows:
