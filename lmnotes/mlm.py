@@ -21,11 +21,15 @@ its output is bit-identical to the collator's (see the tests).
 :func:`count_chosen` shows that the number of chosen tokens per sequence is
 random. :func:`masked_token_losses` computes the MLM loss by hand, position
 by position (no shift, unlike the causal LM loss of :mod:`lmnotes.clm`).
+:func:`binomial_rate` gives a measured rate its uncertainty: a standard error, a
+confidence interval, and how far an expected rate lies from it.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
+import statistics
 import warnings
 from collections.abc import Sequence
 
@@ -43,7 +47,9 @@ from lmnotes.compat import SEED_ZERO_HONOURED
 
 __all__ = [
     "MASK_OUTCOMES",
+    "BinomialRate",
     "MaskingStats",
+    "binomial_rate",
     "count_chosen",
     "mask_outcomes",
     "mask_tokens",
@@ -55,6 +61,9 @@ __all__ = [
 
 IGNORE_INDEX = -100
 """Label value ignored by the loss (default ``ignore_index`` of ``torch.nn.CrossEntropyLoss``)."""
+
+#: The fractions of :class:`MaskingStats` counted over the chosen tokens.
+_CHOSEN_SPLIT = ("mask_fraction", "random_fraction", "unchanged_fraction")
 
 
 def _special_tokens_mask(input_ids: torch.Tensor, tokenizer) -> torch.Tensor:
@@ -379,6 +388,147 @@ def random_token_batch(
 
 
 @dataclasses.dataclass(frozen=True)
+class BinomialRate:
+    """A rate measured by counting, with its uncertainty (see :func:`binomial_rate`).
+
+    Attributes
+    ----------
+    successes, trials : int
+        What was counted: ``successes`` events in ``trials`` independent draws.
+    rate : float
+        ``successes / trials``.
+    standard_error : float
+        ``sqrt(rate (1 - rate) / trials)``.
+    low, high : float
+        Wilson score interval of confidence ``level`` for the true rate.
+    level : float
+        Confidence level of the interval (0.95 by default).
+    expected : float or None
+        The rate the settings predict, if given.
+    z : float or None
+        ``(rate - expected) / sqrt(expected (1 - expected) / trials)``: how many standard
+        errors (of a draw at the expected rate) the measurement lies from ``expected``.
+    p_value : float or None
+        Two-sided probability of a gap at least that large by chance (normal approximation).
+    """
+
+    successes: int
+    trials: int
+    rate: float
+    standard_error: float
+    low: float
+    high: float
+    level: float
+    expected: float | None = None
+    z: float | None = None
+    p_value: float | None = None
+
+    @property
+    def contains_expected(self) -> bool | None:
+        """Whether the interval contains ``expected`` (``None`` without one)."""
+        if self.expected is None:
+            return None
+        return self.low <= self.expected <= self.high
+
+    def __str__(self) -> str:
+        # Decimals for 3 significant digits of the rate (or of the expected rate), at least 3,
+        # the same for every rate of the line: 0.150, 0.000222.
+        scale = self.rate or self.expected or 1.0
+        digits = max(3, 2 - math.floor(math.log10(scale)))
+        text = (
+            f"{self.rate:.{digits}f} ({self.successes}/{self.trials}), interval "
+            f"({self.level:.0%}) {self.low:.{digits}f} to {self.high:.{digits}f}"
+        )
+        if self.expected is not None:
+            text += (
+                f", expected {self.expected:.{digits}f}, z = {self.z:+.2f}, p = {self.p_value:.2g}"
+            )
+        return text
+
+
+def binomial_rate(
+    successes: int, trials: int, *, expected: float | None = None, level: float = 0.95
+) -> BinomialRate:
+    """A counted rate with its standard error, confidence interval and z-score.
+
+    The ``trials`` draws are assumed independent, each a success with the same
+    probability (a binomial count): true of the collator's choices of tokens, each drawn
+    on its own, and of what a chosen token becomes. The interval is Wilson's score
+    interval, which stays inside [0, 1] and holds up for rates near 0 (a rare event)
+    where ``rate ± 1.96 standard errors`` does not.
+
+    Parameters
+    ----------
+    successes : int
+        Events counted, ``0 <= successes <= trials``.
+    trials : int
+        Draws, at least 1.
+    expected : float, optional
+        A rate in [0, 1] to compare with: gives ``z`` and ``p_value``.
+    level : float, default 0.95
+        Confidence level of the interval, in (0, 1).
+
+    Returns
+    -------
+    BinomialRate
+
+    Raises
+    ------
+    TypeError
+        If ``successes`` or ``trials`` is not an int.
+    ValueError
+        If ``trials < 1``, ``successes`` is outside ``[0, trials]``, ``expected``
+        outside [0, 1] or ``level`` outside (0, 1).
+
+    Examples
+    --------
+    >>> from lmnotes.mlm import binomial_rate
+    >>> r = binomial_rate(150, 1000, expected=0.15)
+    >>> round(r.rate, 3), round(r.standard_error, 4), r.z
+    (0.15, 0.0113, 0.0)
+    >>> round(r.low, 3), round(r.high, 3), r.contains_expected
+    (0.129, 0.173, True)
+    >>> r = binomial_rate(62, 279_360, expected=5 / 28_996)   # rare: 2 standard errors above
+    >>> print(r)  # doctest: +NORMALIZE_WHITESPACE
+    0.000222 (62/279360), interval (95%) 0.000173 to 0.000284,
+    expected 0.000172, z = +1.99, p = 0.046
+    >>> r.contains_expected                  # just outside the interval
+    False
+    """
+    successes = check_int(successes, "successes", minimum=0)
+    trials = check_int(trials, "trials", minimum=1)
+    if successes > trials:
+        raise ValueError(f"successes must be at most trials = {trials}, got {successes}")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    if expected is not None:
+        expected = check_probability(expected, "expected")
+    rate = successes / trials
+    q = statistics.NormalDist().inv_cdf((1 + level) / 2)
+    denominator = 1 + q * q / trials
+    centre = (rate + q * q / (2 * trials)) / denominator
+    half = q * math.sqrt(rate * (1 - rate) / trials + q * q / (4 * trials * trials)) / denominator
+    z = p_value = None
+    if expected is not None:
+        spread = math.sqrt(expected * (1 - expected) / trials)
+        gap = rate - expected
+        z = gap / spread if spread else (0.0 if gap == 0 else math.copysign(math.inf, gap))
+        p_value = math.erfc(abs(z) / math.sqrt(2))
+    return BinomialRate(
+        successes=successes,
+        trials=trials,
+        rate=rate,
+        standard_error=math.sqrt(rate * (1 - rate) / trials),
+        low=max(0.0, centre - half),
+        high=min(1.0, centre + half),
+        level=level,
+        expected=expected,
+        z=z,
+        p_value=p_value,
+    )
+
+
+@dataclasses.dataclass(frozen=True)
 class MaskingStats:
     """What :func:`measure_masking` measured on one batch.
 
@@ -441,38 +591,50 @@ class MaskingStats:
             "redrawn_fraction": 2 * p * (1 - p),
         }
 
+    def rate(self, key: str) -> BinomialRate | None:
+        """One measured fraction with its uncertainty (:func:`binomial_rate`).
+
+        ``key`` is ``"chosen_rate"`` or ``"redrawn_fraction"`` (counted over the ordinary
+        tokens, each drawn on its own) or ``"mask_fraction"``, ``"random_fraction"``,
+        ``"unchanged_fraction"`` (over the chosen tokens); ``None`` if nothing was counted.
+        """
+        if key not in ("chosen_rate", "redrawn_fraction", *_CHOSEN_SPLIT):
+            raise ValueError(f"key must name a measured fraction, got {key!r}")
+        trials = self.chosen if key in _CHOSEN_SPLIT else self.candidates
+        if not trials:
+            return None
+        value = getattr(self, key)
+        return binomial_rate(round(value * trials), trials, expected=self.expected[key])
+
     def to_text(self) -> str:
-        """A small plain-text table: measured against expected."""
+        """A small plain-text table: measured, its 95 % interval, and expected."""
         rows = [
-            ("chosen rate (of ordinary tokens)", self.chosen_rate),
-            ("chosen -> mask token", self.mask_fraction),
-            ("chosen -> random id", self.random_fraction),
-            ("chosen -> unchanged", self.unchanged_fraction),
-            ("special tokens chosen (count)", self.special_chosen),
-            ("choice differs between 2 calls", self.redrawn_fraction),
-        ]
-        keys = [
-            "chosen_rate",
-            "mask_fraction",
-            "random_fraction",
-            "unchanged_fraction",
-            "special_chosen",
-            "redrawn_fraction",
+            ("chosen rate (of ordinary tokens)", "chosen_rate"),
+            ("chosen -> mask token", "mask_fraction"),
+            ("chosen -> random id", "random_fraction"),
+            ("chosen -> unchanged", "unchanged_fraction"),
+            ("special tokens chosen (count)", "special_chosen"),
+            ("choice differs between 2 calls", "redrawn_fraction"),
         ]
         width = max(len(label) for label, _ in rows)
+        # A blank line between the title and the columns: a French build re-aligns the
+        # columns of a block on their own (docs/_ext/lmnotes_outputs.py).
         lines = [
             (
                 f"{self.chosen} chosen among {self.candidates} ordinary tokens "
                 f"({self.positions} positions)"
             ),
-            f"{'':{width}}  measured  expected",
+            "",
+            f"{'':{width}}  measured  {'interval (95%)':>14}  expected",
         ]
-        for (label, value), key in zip(rows, keys, strict=True):
-            expected = self.expected[key]
+        for label, key in rows:
+            value, expected = getattr(self, key), self.expected[key]
             if isinstance(value, int):
-                lines.append(f"{label:{width}}  {value:8d}  {expected:8d}")
-            else:
-                lines.append(f"{label:{width}}  {value:8.3f}  {expected:8.3f}")
+                lines.append(f"{label:{width}}  {value:8d}  {'':>14}  {expected:8d}")
+                continue
+            rate = self.rate(key)
+            interval = f"{rate.low:.3f}\u2013{rate.high:.3f}" if rate else "-"
+            lines.append(f"{label:{width}}  {value:8.3f}  {interval:>14}  {expected:8.3f}")
         return "\n".join(lines)
 
     def __str__(self) -> str:

@@ -327,10 +327,35 @@ class TestMaskedLanguageModelling:
         )
 
     @pytest.mark.claim(
+        "mlm-whole-word-offsets",
+        "`whole_word_mask=True` reads the words from the examples' `offset_mapping`: examples "
+        "tokenized without `return_offsets_mapping=True` make the collator raise an error.",
+        since="4.57.0",
+        page="notes/whole-word",
+    )
+    def test_whole_word_offsets(self, claim):
+        """Collate examples without offsets, then with them."""
+        tokenizer = bert_tokenizer(PIECES)
+        collator = DataCollatorForLanguageModeling(
+            tokenizer, whole_word_mask=True, mask_replace_prob=1, random_replace_prob=0, seed=1
+        )
+        text = "the cat sat unbelievably faster"
+        try:
+            collator([dict(tokenizer(text))])
+            without = "collated"
+        except Exception as err:  # noqa: BLE001 - the error is the evidence
+            without = f"{type(err).__name__}: {err}"
+        batch = collator([dict(tokenizer(text, return_offsets_mapping=True))])
+        claim.check(
+            without != "collated" and "labels" in batch,
+            f"without offsets: {without}; with offsets: labels {batch['labels'].tolist()}",
+        )
+
+    @pytest.mark.claim(
         "mlm-whole-word-defaults",
         "`whole_word_mask=True` accepts the default probabilities: the collator warns and sets "
-        "`mask_replace_prob` to 1 (4.57 raises a `TypeError` instead, unless `mask_replace_prob=1` "
-        "is passed).",
+        "`mask_replace_prob` to 1 and `random_replace_prob` to 0 (before, the warning call "
+        "itself raised a `TypeError`: it passed its second sentence as the warning category).",
         since="5.0.0",
         page="notes/whole-word",
     )
@@ -349,6 +374,41 @@ class TestMaskedLanguageModelling:
         claim.check(
             warned and probabilities == (1, 0),
             f"warned: {warned}, mask/random replace prob {probabilities}",
+        )
+
+    @pytest.mark.claim(
+        "mlm-whole-word-replace-probabilities",
+        "With `whole_word_mask=True`, `mask_replace_prob=1` alone raises a `ValueError` (the "
+        "default `random_replace_prob=0.1` brings the sum to 1.1); `mask_replace_prob=1, "
+        "random_replace_prob=0` builds the collator, without a warning.",
+        since="4.57.0",
+        page="notes/whole-word",
+    )
+    def test_whole_word_replace_probabilities(self, claim):
+        """Build the collator with mask_replace_prob=1 alone, then with both probabilities."""
+        tokenizer = bert_tokenizer(PIECES)
+        try:
+            DataCollatorForLanguageModeling(tokenizer, whole_word_mask=True, mask_replace_prob=1)
+            alone = "accepted"
+        except ValueError as err:
+            alone = f"ValueError: {err}"
+        except TypeError as err:  # a release without whole_word_mask
+            claim.check(False, f"TypeError: {err}")
+            return
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            collator = DataCollatorForLanguageModeling(
+                tokenizer, whole_word_mask=True, mask_replace_prob=1, random_replace_prob=0
+            )
+        messages = [str(w.message) for w in caught if "replace_prob" in str(w.message)]
+        probabilities = (collator.mask_replace_prob, collator.random_replace_prob)
+        claim.check(
+            alone.startswith("ValueError")
+            and "sum" in alone
+            and not messages
+            and probabilities == (1, 0),
+            f"mask_replace_prob=1 alone: {alone}; both: warnings {messages}, "
+            f"mask/random replace prob {probabilities}",
         )
 
     @pytest.mark.claim(
@@ -386,9 +446,9 @@ class TestMaskedLanguageModelling:
 
     @pytest.mark.claim(
         "mlm-whole-word-collator-removed",
-        "The separate `DataCollatorForWholeWordMask` (`##` pieces only, 80/10/10) is gone; 4.57 "
-        "still has it, deprecated in favour of `whole_word_mask=True`.",
-        since="5.0.0",
+        "transformers no longer exports `DataCollatorForWholeWordMask`, which 4.57 deprecates "
+        "in favour of `whole_word_mask=True`.",
+        since="5.20.0",
         page="notes/whole-word",
     )
     def test_whole_word_collator_removed(self, claim):
@@ -397,6 +457,73 @@ class TestMaskedLanguageModelling:
 
         present = hasattr(transformers, "DataCollatorForWholeWordMask")
         claim.check(not present, "present" if present else "absent")
+
+    @pytest.mark.claim(
+        "mlm-whole-word-legacy-alias",
+        "Where the name `DataCollatorForWholeWordMask` remains, it is "
+        "`DataCollatorForLanguageModeling` with `whole_word_mask=True` set: no algorithm of its "
+        "own (4.57 still has the old one).",
+        since="5.0.0",
+        page="notes/whole-word",
+    )
+    def test_whole_word_legacy_alias(self, claim):
+        """The class's own methods: the old _whole_word_mask(input_tokens) and torch_call?"""
+        import transformers
+
+        legacy = getattr(transformers, "DataCollatorForWholeWordMask", None)
+        if legacy is None:
+            pytest.skip("this release has no DataCollatorForWholeWordMask")
+        own = sorted(
+            name
+            for name in ("torch_call", "torch_mask_tokens", "_whole_word_mask")
+            if name in vars(legacy)
+        )
+        claim.check(not own, f"methods of its own: {own or 'none'}")
+
+    @pytest.mark.claim(
+        "mlm-whole-word-legacy-budget",
+        "Where `DataCollatorForWholeWordMask` has its own algorithm (4.57), it chooses `##` "
+        "words in a shuffled order until a budget of `max(1, round(len(tokens) * "
+        "mlm_probability))` tokens, `[CLS]` and `[SEP]` counted, skipping any word that would "
+        "overflow it: `lmnotes.whole_word.legacy_whole_word_mask` makes the same choices.",
+        page="notes/whole-word",
+    )
+    def test_whole_word_legacy_budget(self, claim):
+        """Seeded collator, first call, against legacy_whole_word_mask with the same seed."""
+        import transformers
+
+        from lmnotes.whole_word import legacy_whole_word_mask
+
+        legacy = getattr(transformers, "DataCollatorForWholeWordMask", None)
+        method = getattr(legacy, "_whole_word_mask", None)
+        if method is None or "input_tokens" not in inspect.signature(method).parameters:
+            pytest.skip("this release has no DataCollatorForWholeWordMask of its own algorithm")
+        tokenizer = bert_tokenizer(PIECES)
+        texts = [
+            "the cat sat unbelievably faster",
+            "unbelievably the faster cat sat",
+            "the cat sat the cat sat unbelievably faster faster the cat",
+        ]
+        same, counts, budgets = True, [], []
+        for seed in range(1, 21):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                collator = legacy(tokenizer, mlm_probability=0.3, seed=seed)
+            rows = [tokenizer(t)["input_ids"] for t in texts]
+            batch = collator([{"input_ids": r} for r in rows])
+            generator = torch.Generator().manual_seed(seed)
+            for row, ids in enumerate(rows):
+                choice = legacy_whole_word_mask(
+                    tokenizer.convert_ids_to_tokens(ids), 0.3, generator=generator
+                )
+                chosen = (batch["labels"][row, : len(ids)] != -100).long().tolist()
+                same &= chosen == list(choice.chosen)
+                counts.append(choice.count)
+                budgets.append(choice.budget)
+        claim.check(
+            same and all(c <= b for c, b in zip(counts, budgets, strict=True)),
+            f"60 sequences, budgets {sorted(set(budgets))}, chosen counts {sorted(set(counts))}",
+        )
 
 
 # --------------------------------------------------------------------------- CLM collator

@@ -11,6 +11,7 @@ from transformers import DataCollatorForLanguageModeling
 from lmnotes.compat import SEED_ZERO_HONOURED
 from lmnotes.mlm import (
     MaskingStats,
+    binomial_rate,
     count_chosen,
     mask_tokens,
     masked_token_losses,
@@ -376,6 +377,20 @@ class TestMeasureMasking:
         assert "measured" in text and "expected" in text and "mask token" in text
         assert "0.800" in text  # expected mask fraction
 
+    def test_text_shows_intervals_that_hold_the_rates(self, bert_uncased, large_batch):
+        """Each fraction has a narrow 95 % interval around it, within 4 errors of the setting."""
+        generator = torch.Generator().manual_seed(3)
+        stats = measure_masking(large_batch, bert_uncased, generator=generator)
+        assert "interval (95%)" in str(stats)
+        for key in ("chosen_rate", "mask_fraction", "random_fraction", "unchanged_fraction"):
+            rate = stats.rate(key)
+            assert rate.low <= getattr(stats, key) <= rate.high
+            assert rate.high - rate.low < 0.05 and abs(rate.z) < 4
+        assert stats.rate("chosen_rate").trials == stats.candidates
+        assert stats.rate("mask_fraction").trials == stats.chosen
+        with pytest.raises(ValueError, match="key"):
+            stats.rate("special_chosen")
+
     def test_validation(self, bert_uncased, gpt2_tokenizer):
         """measure_masking validates like mask_tokens."""
         with pytest.raises(ValueError, match="input_ids"):
@@ -584,3 +599,53 @@ class TestMaskedTokenLosses:
             masked_token_losses(torch.zeros(1, 2, 5), torch.tensor([[1, 5]]))
         with pytest.raises(TypeError, match="ignore_index"):
             masked_token_losses(torch.zeros(1, 2, 5), torch.tensor([[1, 2]]), ignore_index=None)
+
+
+class TestBinomialRate:
+    def test_wilson_interval_and_z(self):
+        """Wilson's interval of 30/200 and the z-score of 0.1 against it, by hand."""
+        r = binomial_rate(30, 200, expected=0.1)
+        q = 1.959963984540054
+        centre = (0.15 + q * q / 400) / (1 + q * q / 200)
+        half = q * (0.15 * 0.85 / 200 + q * q / 160_000) ** 0.5 / (1 + q * q / 200)
+        assert r.low == pytest.approx(centre - half) and r.high == pytest.approx(centre + half)
+        assert r.standard_error == pytest.approx((0.15 * 0.85 / 200) ** 0.5)
+        assert r.z == pytest.approx(0.05 / (0.1 * 0.9 / 200) ** 0.5)
+        assert r.p_value == pytest.approx(0.0184, abs=1e-3)
+        assert r.contains_expected is False
+
+    def test_interval_stays_in_the_unit_interval(self):
+        """0 and all successes: the interval touches 0 or 1 and never leaves [0, 1]."""
+        none, every = binomial_rate(0, 50), binomial_rate(50, 50)
+        assert none.low == 0.0 and 0 < none.high < 0.1
+        assert every.high == 1.0 and 0.9 < every.low < 1
+        assert none.z is None and none.contains_expected is None
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.integers(100, 10_000), st.floats(0.05, 0.95))
+    def test_covers_the_true_rate_about_95_percent(self, trials, p):
+        """Seeded binomial draws: the interval holds the true rate in about 95 % of them."""
+        generator = torch.Generator().manual_seed(trials)
+        counts = torch.binomial(
+            torch.full((400,), float(trials)), torch.full((400,), p), generator=generator
+        )
+        covered = sum(binomial_rate(int(k), trials, expected=p).contains_expected for k in counts)
+        assert covered / 400 > 0.9
+
+    def test_exact_expected_rates(self):
+        """expected 0 or 1: z is 0 on the mark and infinite off it."""
+        assert binomial_rate(0, 10, expected=0.0).z == 0.0
+        assert binomial_rate(1, 10, expected=0.0).z == float("inf")
+
+    def test_validation(self):
+        """Counts must be ints with 0 <= successes <= trials; expected and level in range."""
+        with pytest.raises(ValueError, match="successes"):
+            binomial_rate(5, 4)
+        with pytest.raises(ValueError, match="trials"):
+            binomial_rate(0, 0)
+        with pytest.raises(TypeError, match="successes"):
+            binomial_rate(1.5, 4)
+        with pytest.raises(ValueError, match="expected"):
+            binomial_rate(1, 4, expected=1.5)
+        with pytest.raises(ValueError, match="level"):
+            binomial_rate(1, 4, level=1.0)

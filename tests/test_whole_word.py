@@ -7,7 +7,11 @@ import torch
 from transformers import DataCollatorForLanguageModeling
 
 from lmnotes.tiny import bert_tokenizer
-from lmnotes.whole_word import compare_whole_word_masking, word_ids_from_offsets
+from lmnotes.whole_word import (
+    compare_whole_word_masking,
+    legacy_whole_word_mask,
+    word_ids_from_offsets,
+)
 
 VOCAB = [
     "[PAD]",
@@ -100,9 +104,23 @@ class TestCompareWholeWordMasking:
         assert whole["[MASK]"] == 1.0 and token["[MASK]"] == pytest.approx(0.8, abs=0.04)
 
     def test_table(self, tokenizer):
-        """Two rows, token-level first."""
+        """Two rows, token-level first, each fraction shown ± its standard error."""
         lines = str(compare_whole_word_masking(tokenizer, TEXT, draws=10)).splitlines()
         assert lines[2].startswith("token-level") and lines[3].startswith("whole-word")
+        assert lines[2].count("\u00b1") == 6
+
+    def test_standard_errors(self, tokenizer):
+        """Errors shrink as 1/sqrt(draws); whole-word tokens vary more than token-level ones."""
+        small = compare_whole_word_masking(tokenizer, TEXT, draws=400)
+        large = compare_whole_word_masking(tokenizer, TEXT, draws=3600)
+        for masking in ("token-level", "whole-word"):
+            ratio = small.error(masking)["chosen tokens"] / large.error(masking)["chosen tokens"]
+            assert ratio == pytest.approx(3.0, rel=0.25)
+        token, whole = large.error("token-level"), large.error("whole-word")
+        # 8 tokens in 4 words: choosing words moves 2 tokens at a time on average.
+        assert whole["chosen tokens"] > 1.2 * token["chosen tokens"]
+        assert whole["words split"] == 0.0 and whole["[MASK]"] == 0.0
+        assert token["[MASK]"] == pytest.approx((0.8 * 0.2 / (0.15 * 8 * 3600)) ** 0.5, rel=0.2)
 
     def test_errors(self, tokenizer):
         """A non-str text is a TypeError; no ordinary token or zero draws a ValueError."""
@@ -112,3 +130,48 @@ class TestCompareWholeWordMasking:
             compare_whole_word_masking(tokenizer, "")
         with pytest.raises(ValueError, match="draws"):
             compare_whole_word_masking(tokenizer, TEXT, draws=0)
+
+
+class TestLegacyWholeWordMask:
+    TOKENS = ["[CLS]", "the", "un", "##believ", "##ably", "fast", "##er", "cat", "[SEP]"]
+
+    def test_budget_counts_special_tokens(self):
+        """The budget is round(len(tokens) * p), [CLS] and [SEP] counted, at least 1."""
+        for p, budget in ((0.15, 1), (0.3, 3), (0.5, 4), (1.0, 9), (0.0, 1)):
+            assert legacy_whole_word_mask(self.TOKENS, p).budget == budget
+        assert legacy_whole_word_mask(self.TOKENS, 1.0, max_predictions=2).budget == 2
+
+    def test_words_and_never_more_than_the_budget(self):
+        """Words are a token and its ## pieces; a word is whole or absent; count <= budget."""
+        generator = torch.Generator().manual_seed(0)
+        for _ in range(200):
+            choice = legacy_whole_word_mask(self.TOKENS, 0.5, generator=generator)
+            assert sorted(choice.words) == [(1,), (2, 3, 4), (5, 6), (7,)]
+            assert choice.count <= choice.budget
+            for word in choice.words:
+                assert len({choice.chosen[i] for i in word}) == 1
+            assert choice.chosen[0] == choice.chosen[-1] == 0
+
+    def test_skips_a_word_that_would_overflow(self):
+        """A 3-piece word never fits a budget of 2; after "the", "fast ##er" is skipped too."""
+        generator = torch.Generator().manual_seed(1)
+        tokens = self.TOKENS[:-2] + ["[SEP]"]  # 8 tokens, budget round(8 * 0.25) = 2
+        counts = set()
+        for _ in range(100):
+            choice = legacy_whole_word_mask(tokens, 0.25, generator=generator)
+            assert choice.budget == 2 and choice.chosen[2] == 0
+            counts.add(choice.count)
+            if choice.count == 1:  # "the" came first: both longer words overflow
+                assert choice.chosen[1] == 1 and len(choice.skipped) == 2
+        assert counts == {1, 2}
+
+    def test_validation(self):
+        """A str is not a token list; probabilities and max_predictions are checked."""
+        with pytest.raises(TypeError, match="tokens"):
+            legacy_whole_word_mask("the cat")
+        with pytest.raises(TypeError, match="tokens"):
+            legacy_whole_word_mask([1, 2])
+        with pytest.raises(ValueError, match="mlm_probability"):
+            legacy_whole_word_mask(self.TOKENS, 1.5)
+        with pytest.raises(ValueError, match="max_predictions"):
+            legacy_whole_word_mask(self.TOKENS, max_predictions=0)

@@ -608,6 +608,7 @@ ANNOTATIONS = {
         (r"Source code, transformers", "Code source, transformers"),
         (r"GitHub issue (?=\S)", "Ticket GitHub "),
         (r"GitHub pull request (?=\S)", "Demande de fusion (pull request) GitHub "),
+        (r"GitHub repository (?=\S)", "Dépôt GitHub "),
         (r"Who opened the issue was not checked\.", "L'auteur du ticket n'a pas été vérifié."),
         (
             r"Who opened the pull request was not checked\.",
