@@ -162,6 +162,8 @@ def tests(session: nox.Session) -> None:
         "lmnotes",
         "-m",
         "not site",
+        "-n",
+        "2",
         *session.posargs,
     )
 
@@ -196,6 +198,7 @@ def site(session: nox.Session) -> None:
         "2",
         "--dist",
         "worksteal",
+        "--durations=15",
         *session.posargs,
         extra_env={"LMNOTES_SITE": str(HTML), "LMNOTES_NOX_ENV": str(ENV)},
     )
