@@ -216,19 +216,7 @@ def accumulation_gradients(
     >>> result.error("mean per step") > 1e-2
     True
     """
-    if not isinstance(batch, Mapping):
-        raise TypeError(f"batch must be a mapping, got {type(batch).__name__}")
-    for key in ("input_ids", "attention_mask", "labels"):
-        if key not in batch:
-            raise ValueError(f"batch must contain {key!r}; it has {sorted(batch.keys())}")
-    labels = check_integer_2d(batch["labels"], "batch['labels']")
-    steps = check_int(steps, "steps", minimum=1)
-    rows = labels.shape[0]
-    if rows % steps:
-        raise ValueError(f"steps: {rows} rows do not split into {steps} equal micro-batches")
-    size = rows // steps
-    inputs = {key: batch[key] for key in ("input_ids", "attention_mask", "labels")}
-    micro = [{k: v[i * size : (i + 1) * size] for k, v in inputs.items()} for i in range(steps)]
+    inputs, micro = _micro_batches(batch, steps)
     shifted_counts = tuple(int((m["labels"][:, 1:] != -100).sum()) for m in micro)
     all_counts = sum(int((m["labels"] != -100).sum()) for m in micro)
 
@@ -353,19 +341,8 @@ def trainer_accumulation(
 
     from transformers import Trainer, TrainerCallback, TrainingArguments, default_data_collator
 
-    if not isinstance(batch, Mapping):
-        raise TypeError(f"batch must be a mapping, got {type(batch).__name__}")
-    for key in ("input_ids", "attention_mask", "labels"):
-        if key not in batch:
-            raise ValueError(f"batch must contain {key!r}; it has {sorted(batch.keys())}")
-    labels = check_integer_2d(batch["labels"], "batch['labels']")
-    steps = check_int(steps, "steps", minimum=1)
-    rows = labels.shape[0]
-    if rows % steps:
-        raise ValueError(f"steps: {rows} rows do not split into {steps} equal micro-batches")
-    size = rows // steps
-    inputs = {key: batch[key] for key in ("input_ids", "attention_mask", "labels")}
-    micro = [{k: v[i * size : (i + 1) * size] for k, v in inputs.items()} for i in range(steps)]
+    inputs, micro = _micro_batches(batch, steps)
+    rows, size = len(inputs["labels"]), len(micro[0]["labels"])
     causal = type(model).__name__.endswith(("ForCausalLM", "LMHeadModel"))
     shift = 1 if causal else 0
     targets = tuple(int((m["labels"][:, shift:] != -100).sum()) for m in micro)
@@ -498,3 +475,24 @@ def summed_loss(model: torch.nn.Module, batch: Mapping[str, torch.Tensor]) -> Su
     losses = next_token_losses(logits, batch["labels"])
     scored = ~losses.isnan()
     return SummedLoss(total=float(losses[scored].double().sum()), targets=int(scored.sum()))
+
+
+def _micro_batches(
+    batch: Mapping[str, torch.Tensor], steps: int
+) -> tuple[dict[str, torch.Tensor], list[dict[str, torch.Tensor]]]:
+    """``batch``'s ``input_ids``, ``attention_mask`` and ``labels``, checked, and their rows
+    split in order into ``steps`` equal micro-batches (the errors of the public callers)."""
+    if not isinstance(batch, Mapping):
+        raise TypeError(f"batch must be a mapping, got {type(batch).__name__}")
+    for key in ("input_ids", "attention_mask", "labels"):
+        if key not in batch:
+            raise ValueError(f"batch must contain {key!r}; it has {sorted(batch.keys())}")
+    labels = check_integer_2d(batch["labels"], "batch['labels']")
+    steps = check_int(steps, "steps", minimum=1)
+    rows = labels.shape[0]
+    if rows % steps:
+        raise ValueError(f"steps: {rows} rows do not split into {steps} equal micro-batches")
+    size = rows // steps
+    inputs = {key: batch[key] for key in ("input_ids", "attention_mask", "labels")}
+    micro = [{k: v[i * size : (i + 1) * size] for k, v in inputs.items()} for i in range(steps)]
+    return inputs, micro
