@@ -69,6 +69,23 @@ NOTEBOOK_FRONT_MATTER = (
 )
 
 
+def tracked_copy(dest: Path) -> Path:
+    """Copy the tracked and new (not ignored) files of the repository into ``dest``, as a
+    fresh clone of the working tree holds them; return ``dest``."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\0")
+    for name in filter(None, listed):
+        if (ROOT / name).is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, dest / name)
+    return dest
+
+
 def fixture_project(tmp_path: Path, pages: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """Build a small project with the site's configuration and ``pages`` (name -> MyST body).
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 from bs4 import BeautifulSoup
-from conftest import ROOT, page_names
+from conftest import ROOT, page_names, tracked_copy
 
 pytestmark = [pytest.mark.site, pytest.mark.slow]
 
@@ -80,22 +80,6 @@ def _read_the_docs_command(language: str, output: Path) -> list[str]:
     return [sys.executable, *command[1:]]
 
 
-def _tracked_copy(dest: Path) -> Path:
-    """The tracked and new (not ignored) files of the repository, as a fresh clone holds them."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split("\0")
-    for name in filter(None, listed):
-        if (ROOT / name).is_file():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, dest / name)
-    return dest
-
-
 class TestHostedBuild:
     def test_read_the_docs_french_build_offline_gives_the_same_text(
         self, site: Path, tmp_path: Path
@@ -105,7 +89,7 @@ class TestHostedBuild:
         no execution cache, so every cell runs), with no ``LMNOTES_*`` variable and no network.
         It passes, and every page reads as the French site under test, whose outputs came from
         the English build: two cold executions give the same text."""
-        clone = _tracked_copy(tmp_path / "clone")
+        clone = tracked_copy(tmp_path / "clone")
         output = tmp_path / "rtd"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("LMNOTES_", "HF_"))}
         command = [*_offline_prefix(), *_read_the_docs_command("fr", output)]

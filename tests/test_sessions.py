@@ -19,7 +19,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import DOCS, ROOT
+from conftest import DOCS, ROOT, tracked_copy
 
 pytestmark = [pytest.mark.site, pytest.mark.slow]
 
@@ -43,19 +43,7 @@ def _clone(dest: Path) -> Path:
     """The tracked and new (not ignored) files of the repository, copied as a clone would be."""
     if not (ENV / "bin" / "python").exists():
         pytest.skip(f"no shared environment at {ENV}: run through `nox -s site`")
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split("\0")
-    for name in filter(None, listed):
-        source = ROOT / name
-        if source.is_file():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, dest / name)
-    return dest
+    return tracked_copy(dest)
 
 
 @pytest.fixture(scope="module")
