@@ -12,6 +12,8 @@ pyproject.toml changes.  ``lint`` and ``compat`` have environments of their own.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
+import json
 import os
 import shutil
 import sys
@@ -339,51 +341,123 @@ def preview(session: nox.Session) -> None:
     )
 
 
-#: transformers releases ``nox -s compat`` checks the library against: the last 4.x, the newest 5.x.
-COMPAT_TRANSFORMERS = ("4.57.6", "5.24.0")
+#: The supported range of transformers, as pyproject.toml declares it: ``nox -s compat`` runs
+#: the last patch of every minor release from COMPAT_FIRST up to (not including) COMPAT_BELOW.
+COMPAT_FIRST, COMPAT_BELOW = "4.57", "6"
+
+
+def _compat_report():
+    """docs/_tools/compat_report.py as a module (standard library only)."""
+    spec = importlib.util.spec_from_file_location(
+        "compat_report", DOCS / "_tools" / "compat_report.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _released(session: nox.Session) -> list[str]:
+    """Every transformers release the package index offers (``pip index versions``)."""
+    listing = session.run(
+        "python", "-m", "pip", "index", "versions", "transformers", silent=True, external=True
+    )
+    for line in (listing or "").splitlines():
+        if line.strip().startswith("Available versions:"):
+            return [v.strip() for v in line.split(":", 1)[1].split(",")]
+    session.error(f"pip index versions transformers printed no release list:\n{listing}")
 
 
 @nox.session(python=PYTHON, default=False)
-@nox.parametrize("transformers", COMPAT_TRANSFORMERS)
-def compat(session: nox.Session, transformers: str) -> None:
-    """Run the library tests, doctests and claims on one transformers release; record results."""
-    # The pin goes in first: installing lmnotes keeps it (it satisfies transformers>=4.57,<6).
-    session.install(*_groups("torch"), f"transformers=={transformers}")
+def compat(session: nox.Session) -> None:
+    """Measure the claims on every transformers release of the supported range.
+
+    ``nox -s compat`` runs tests/test_claims.py, the tests of the lmnotes modules and their
+    doctests on the last patch of every minor release from 4.57 on, then bisects into the
+    releases between two runs where a claim's outcome changed (claims alone) until each
+    boundary lies between adjacent releases. ``nox -s compat -- 5.19`` runs the last patch
+    of 5.19 alone, ``-- 5.2.1`` that release; other arguments go to pytest and write no
+    results (``-- 5.19 -k seed``). One environment, reused; transformers is swapped in it
+    (torch stays 2.13.0). Results: docs/reference/compatibility.json.
+    """
+    report = _compat_report()
+    session.install(*_groups("torch"))
     session.install("-e", ".", *_groups("assets", "tests"))
     session.install("--no-deps", *_groups("asset-files"))
-    # tests/test_<module>.py of every lmnotes module, the package's layout and the claims; the
-    # site, browser, link and translation tests need the docs stack and are left out.
+    available = [v for v in _released(session) if report.is_final(v)]
+    wanted = [a for a in session.posargs if a[:1].isdigit()]
+    pytest_args = [a for a in session.posargs if not a[:1].isdigit()]
+    minors = report.last_patches(available, COMPAT_FIRST, COMPAT_BELOW)
+    plan = []
+    for spec in wanted:
+        if spec in available:
+            plan.append(spec)
+            continue
+        match = report.last_patches(available, spec, f"{spec}.9999")
+        if len(match) != 1 or spec.count(".") != 1:
+            session.error(f"compat: {spec!r} is neither a release nor a minor release on the index")
+        plan.append(match[0])
+    plan = plan or minors
+    # Library tests of every lmnotes module whose behaviour goes through transformers, with
+    # the doctests: assets (downloads, dequantization), display (matplotlib) and machine
+    # (the CPU) do not depend on the release and run in ``nox -s tests``.
+    skipped = {"assets", "display", "machine"}
     modules = sorted(path.stem for path in (ROOT / "lmnotes").glob("[!_]*.py"))
-    selected = [
+    library = [
         f"tests/test_{name}.py"
-        for name in [*modules, "package", "claims"]
-        if (ROOT / "tests" / f"test_{name}.py").exists()
+        for name in [*modules, "package"]
+        if name not in skipped and (ROOT / "tests" / f"test_{name}.py").exists()
     ]
-    junit = Path(session.create_tmp()) / "junit.xml"
-    partial = bool(session.posargs)  # e.g. ``-- -k mask``: no results written
-    session.run(
-        "pytest",
-        *selected,
-        "--doctest-modules",
-        "lmnotes",
-        "-m",
-        "not site",
-        "-p",
-        "no:cacheprovider",
-        f"--junitxml={junit}",
-        *session.posargs,
-        env={"HF_HUB_OFFLINE": "1"},
-        success_codes=[0] if partial else [0, 1],
-    )
-    if not partial and junit.exists():
-        # This release's entry in docs/reference/compatibility.json (versions, run time,
-        # outcome of every claim) and the tables of docs/reference/compatibility.md; exits 1
-        # if a test failed.
+    doctests = ["--doctest-modules", *(f"lmnotes/{m}.py" for m in modules if m not in skipped)]
+    started = time.monotonic()
+    failed = []
+
+    def measure(release: str, scope: str, label: str) -> None:
+        session.log(f"compat {label}: transformers {release} ({scope})")
+        session.install(f"transformers=={release}")
+        junit = Path(session.create_tmp()) / f"junit-{release}.xml"
+        tests = ["tests/test_claims.py"]
+        if scope == report.SCOPES[0]:
+            tests += [*library, *doctests]
         session.run(
-            "python",
-            str(DOCS / "_tools" / "compat_report.py"),
-            "update",
-            str(junit),
-            "--keep",
-            *COMPAT_TRANSFORMERS,
+            "pytest",
+            *tests,
+            "-q",
+            "-m",
+            "not site",
+            "-p",
+            "no:cacheprovider",
+            f"--junitxml={junit}",
+            *pytest_args,
+            env={"HF_HUB_OFFLINE": "1"},
+            success_codes=[0, 1],
         )
+        if not pytest_args and junit.exists():
+            # Writes this release's entry and the recomputed boundaries; exits 1 if a test failed.
+            session.run(
+                "python",
+                str(DOCS / "_tools" / "compat_report.py"),
+                "update",
+                str(junit),
+                "--scope",
+                scope,
+                success_codes=[0, 1],
+            )
+            runs = json.loads((DOCS / "reference" / "compatibility.json").read_text("utf-8"))
+            if any(r["transformers"] == release and r["failed"] for r in runs["runs"]):
+                failed.append(release)
+        elapsed = time.monotonic() - started
+        session.log(f"compat {label}: transformers {release} done; {elapsed / 60:.1f} min elapsed")
+
+    for number, release in enumerate(plan, 1):
+        measure(release, report.SCOPES[0], f"[{number}/{len(plan)}]")
+    if not wanted and not pytest_args:
+        rounds = 0
+        while probes := report.next_probes(
+            json.loads((DOCS / "reference" / "compatibility.json").read_text("utf-8")), available
+        ):
+            rounds += 1
+            for number, release in enumerate(probes, 1):
+                measure(release, report.SCOPES[1], f"bisect {rounds}.{number}/{len(probes)}")
+    session.log(f"compat: {time.monotonic() - started:.0f} s in all")
+    if failed:
+        session.error(f"compat: tests failed on transformers {', '.join(failed)}")
