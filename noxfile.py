@@ -426,6 +426,7 @@ def compat(session: nox.Session) -> None:
             "not site",
             "-p",
             "no:cacheprovider",
+            "--measure-claims",
             f"--junitxml={junit}",
             *pytest_args,
             env={"HF_HUB_OFFLINE": "1"},
