@@ -367,6 +367,14 @@ def _released(session: nox.Session) -> list[str]:
     session.error(f"pip index versions transformers printed no release list:\n{listing}")
 
 
+def _freeze(session: nox.Session) -> dict[str, str]:
+    """``{name: version}`` of the session's installed distributions (editables left out)."""
+    listing = session.run(
+        "python", "-m", "pip", "freeze", "--exclude-editable", silent=True, log=False
+    )
+    return dict(line.split("==", 1) for line in (listing or "").splitlines() if "==" in line)
+
+
 @nox.session(python=PYTHON, default=False)
 def compat(session: nox.Session) -> None:
     """Measure the claims on every transformers release of the supported range.
@@ -384,6 +392,11 @@ def compat(session: nox.Session) -> None:
     session.install("-e", ".", *_groups("assets", "tests"))
     session.install("--no-deps", *_groups("asset-files"))
     available = [v for v in _released(session) if report.is_final(v)]
+    # The base environment: the project without transformers or what only it requires.
+    tool = str(DOCS / "_tools" / "compat_report.py")
+    leftovers = (session.run("python", tool, "orphans", silent=True) or "").split()
+    session.run("python", "-m", "pip", "uninstall", "-q", "-y", "transformers", *leftovers)
+    base = _freeze(session)
     wanted = [a for a in session.posargs if a[:1].isdigit()]
     pytest_args = [a for a in session.posargs if not a[:1].isdigit()]
     minors = report.last_patches(available, COMPAT_FIRST, COMPAT_BELOW)
@@ -413,6 +426,15 @@ def compat(session: nox.Session) -> None:
 
     def measure(release: str, scope: str, label: str) -> None:
         session.log(f"compat {label}: transformers {release} ({scope})")
+        # Back to the base environment (nothing a previous release brought stays), then
+        # this release with what it requires.
+        now = _freeze(session)
+        extra = sorted(set(now) - set(base))
+        if extra:
+            session.run("python", "-m", "pip", "uninstall", "-q", "-y", *extra)
+        changed = [f"{n}=={v}" for n, v in base.items() if now.get(n) != v]
+        if changed:
+            session.install("--no-deps", *changed)
         session.install(f"transformers=={release}")
         junit = Path(session.create_tmp()) / f"junit-{release}.xml"
         tests = ["tests/test_claims.py"]

@@ -7,6 +7,10 @@
     that release's entry in compatibility.json (the other releases' entries are kept), and
     recomputes every claim's boundaries from all the runs. Exits 1 if a test failed, after
     writing.
+``python docs/_tools/compat_report.py orphans``
+    Print transformers' requirements that no other installed distribution requires: what
+    ``nox -s compat`` uninstalls with transformers before it installs another release,
+    so that no package of one release (``kernels``, say) stays behind for the next.
 ``python docs/_tools/compat_report.py check``
     Exit 1 if the boundaries stored in compatibility.json are not those its runs give.
 
@@ -26,9 +30,10 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import re
 import sys
 import xml.etree.ElementTree as ET
-from importlib.metadata import PackageNotFoundError, version
+from importlib.metadata import PackageNotFoundError, distributions, version
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parents[1]
@@ -262,6 +267,35 @@ def update(junit: Path, scope: str) -> int:
     return 1 if run["failed"] else 0
 
 
+def _name(text: str) -> str:
+    return re.sub(r"[-_.]+", "-", text).lower()
+
+
+def _requirements(dist) -> set[str]:
+    """Names a distribution requires, extras left out (standard library parsing)."""
+    names = set()
+    for requirement in dist.requires or []:
+        if "extra ==" in requirement.replace("extra==", "extra =="):
+            continue
+        match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
+        if match:
+            names.add(_name(match.group(1)))
+    return names
+
+
+def orphans(package: str = "transformers") -> list[str]:
+    """Requirements of ``package`` that no other installed distribution requires."""
+    installed = {_name(d.metadata["Name"]): d for d in distributions()}
+    if _name(package) not in installed:
+        return []
+    theirs = _requirements(installed[_name(package)])
+    others = set()
+    for name, dist in installed.items():
+        if name != _name(package):
+            others |= _requirements(dist)
+    return sorted(n for n in theirs if n in installed and n not in others)
+
+
 def check() -> int:
     data = json.loads(RESULTS.read_text("utf-8"))
     if data.get("boundaries") != boundaries(data):
@@ -276,10 +310,14 @@ def main(argv: list[str] | None = None) -> int:
     up = commands.add_parser("update", help="add one run (JUnit XML) to the results")
     up.add_argument("junit", type=Path)
     up.add_argument("--scope", choices=SCOPES, required=True, help="what the run ran")
+    commands.add_parser("orphans", help="transformers' requirements nothing else requires")
     commands.add_parser("check", help="exit 1 if the stored boundaries are out of date")
     args = parser.parse_args(argv)
     if args.command == "update":
         return update(args.junit, args.scope)
+    if args.command == "orphans":
+        print(" ".join(orphans()))
+        return 0
     return check()
 
 
