@@ -37,7 +37,7 @@ PYTHON = "3.11"
 #: The environment shared by every session that needs torch and the docs stack.
 ENV = Path(os.environ.get("LMNOTES_NOX_ENV", ROOT / ".nox" / "lmnotes")).resolve()
 #: Dependency groups of the shared environment (asset-files go in with --no-deps).
-SHARED_GROUPS = ("torch", "docs", "assets", "tests", "preview")
+SHARED_GROUPS = ("torch", "measured", "docs", "assets", "tests", "preview")
 STRICT = ("-E", "-n", "-W", "--keep-going")
 #: One build date for every build of a nox run (the date a page is cited at), even one that
 #: goes past midnight: ``SOURCE_DATE_EPOCH``, as reproducible builds set it, or now.
@@ -410,6 +410,13 @@ def compat(session: nox.Session) -> None:
             session.error(f"compat: {spec!r} is neither a release nor a minor release on the index")
         plan.append(match[0])
     plan = plan or minors
+    in_range = [
+        v
+        for v in available
+        if report.last_patches([v], COMPAT_FIRST, COMPAT_BELOW) and not pytest_args
+    ]
+    if in_range:
+        session.run("python", tool, "index", *in_range)
     # Library tests of every lmnotes module whose behaviour goes through transformers, with
     # the doctests: assets (downloads, dequantization), display (matplotlib) and machine
     # (the CPU) do not depend on the release and run in ``nox -s tests``.

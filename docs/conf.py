@@ -39,6 +39,7 @@ extensions = [
     "lmnotes_site",
     "lmnotes_execute",
     "lmnotes_outputs",
+    "lmnotes_compat",
 ]
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb"}
 exclude_patterns = ["_build", "jupyter_execute", "locales", "Thumbs.db", ".DS_Store"]

@@ -1,21 +1,24 @@
 """One lmnotes for every supported transformers release (``transformers>=4.57,<6``).
 
-A few of the APIs lmnotes builds on changed between the last 4.x release and 5.x. The
-shims here pick the call from what the installed release offers (the parameters of a
-function, the signature of a model's ``forward``), not from version numbers, so that the
-releases in between work too. ``nox -s compat`` runs the tests against the last 4.x and
-the newest 5.x; docs/reference/compatibility.md lists what differs.
+A few of the APIs lmnotes builds on changed within that range. The shims here pick the
+call from what the installed release offers (the parameters of a function, the signature
+of a model's ``forward``), not from version numbers, so that every release works. ``nox -s
+compat`` runs the tests on the last patch of every minor release of the range, and
+docs/reference/compatibility.md gives, per claim (named below), the release where it
+changed, as measured.
 
-- ``masking_utils.create_causal_mask``: its arguments were renamed during 5.x
+- ``masking_utils.create_causal_mask``: its arguments were renamed within the range
   (``input_embeds`` -> ``inputs_embeds``, ``cache_position`` dropped, ``past_key_values``
-  -> ``cache`` in 5.24). :func:`create_causal_mask` calls it for a pass without a cache.
-- The key/value cache argument of a model: ``past_key_values``, renamed ``cache`` in 5.24
-  (the old name is deprecated there). :func:`cache_argument` gives the name the model takes.
+  -> ``cache``). :func:`create_causal_mask` calls it for a pass without a cache.
+- The key/value cache argument of a model: ``past_key_values``, renamed ``cache`` (the old
+  name deprecated; claim ``api-cache-argument``). :func:`cache_argument` gives the name the
+  model takes.
 - Masks received by attention modules: additive floats under "eager", booleans under
-  "sdpa" for decoder-only models (4.53+), and for encoder and cross-attention since 5.0
-  (additive floats before). :func:`as_boolean_mask` reads either as booleans.
-- ``DataCollatorForLanguageModeling(seed=0)`` used the global RNG up to 5.18
-  (:data:`SEED_ZERO_HONOURED`).
+  "sdpa" for decoder-only models, and for encoder and cross-attention in the newer
+  releases (additive floats before; claim ``mask-sdpa-encoder``). :func:`as_boolean_mask`
+  reads either as booleans.
+- ``DataCollatorForLanguageModeling(seed=0)`` used the global RNG in the older releases
+  (:data:`SEED_ZERO_HONOURED`; claim ``mlm-seed-zero``).
 
 :func:`versions` names the transformers and torch releases that are running; each note
 page prints it, so that a reader knows which releases produced the outputs shown.
@@ -41,8 +44,9 @@ __all__ = [
 #: The installed transformers release.
 TRANSFORMERS_VERSION = Version(transformers.__version__)
 
-#: Whether ``DataCollatorForLanguageModeling(seed=0)`` seeds its generator (5.19.0 and later);
-#: before, ``seed=0`` was ignored (``if self.seed``) and the global torch RNG was used.
+#: Whether ``DataCollatorForLanguageModeling(seed=0)`` seeds its generator on the installed
+#: release; before the change (claim ``mlm-seed-zero`` of the compatibility page),
+#: ``seed=0`` was ignored (``if self.seed``) and the global torch RNG was used.
 SEED_ZERO_HONOURED = TRANSFORMERS_VERSION.release >= (5, 19)
 
 

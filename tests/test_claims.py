@@ -1,7 +1,7 @@
 """What the pages claim about transformers, measured on the installed release.
 
-Each test checks one claim, marked ``@pytest.mark.claim(id, statement, page=...)``
-(``page``: the docname of the page that makes it): it measures whether the claim holds on
+Each test checks one claim, marked ``@pytest.mark.claim(id, statement, page=..., cite=...)``
+(``page``: the docname of the page that makes it; ``cite``: the pull request, if cited): it measures whether the claim holds on
 the installed transformers and records the outcome ("holds" or "differs") with its
 evidence in the test's ``user_properties``. ``nox -s compat`` runs this file with
 ``--measure-claims`` on every release of the supported range and collects those properties
@@ -89,9 +89,16 @@ class Claim:
     id: str
     statement: str
     page: str | None = None
+    #: Key in docs/references.bib of the pull request that changed the behaviour, if cited.
+    cite: str | None = None
 
     def __post_init__(self) -> None:
-        recorded = {"claim": self.id, "statement": self.statement, "page": self.page}
+        recorded = {
+            "claim": self.id,
+            "statement": self.statement,
+            "page": self.page,
+            "cite": self.cite,
+        }
         for key, value in recorded.items():
             self.node.user_properties.append((key, value or ""))
 
@@ -191,6 +198,7 @@ class TestMaskedLanguageModelling:
         "`mask_replace_prob` (0.8) and `random_replace_prob` (0.1) split the chosen tokens into "
         "`[MASK]`, a random id and unchanged: 80/10/10 by default.",
         page="notes/mlm",
+        cite="hf_transformers_pr35251",
     )
     def test_replace_probabilities(self, claim, words, big_batch):
         """Defaults 0.8/0.1, measured split within 0.02 of them, and a custom split honoured."""
@@ -224,6 +232,7 @@ class TestMaskedLanguageModelling:
         "A collator built with `seed=s` draws from its own `torch.Generator`: two collators with "
         "the same seed give the same batches, whatever the global random state.",
         page="notes/mlm",
+        cite="hf_transformers_pr36497",
     )
     def test_seed(self, claim, words, big_batch):
         """Same seed, global RNG reseeded differently before each call: same batches."""
@@ -261,6 +270,7 @@ class TestMaskedLanguageModelling:
         "`lmnotes.mlm.mask_tokens` with `torch.Generator().manual_seed(s)` is bit-identical to "
         "the collator built with `seed=s` (`s` other than 0), call after call.",
         page="notes/mlm",
+        cite="hf_transformers_pr36497",
     )
     @pytest.mark.parametrize("probabilities", [(0.15, 0.8, 0.1), (0.5, 0.6, 0.3), (0.3, 1.0, 0.0)])
     def test_mask_tokens_parity(self, claim, words, big_batch, probabilities):
@@ -304,6 +314,7 @@ class TestMaskedLanguageModelling:
         "`whole_word_mask=True` (with a fast tokenizer's offsets) chooses all the pieces of a word "
         "together, and every chosen piece becomes `[MASK]`.",
         page="notes/whole-word",
+        cite="hf_transformers_pr39485",
     )
     def test_whole_word_mask(self, claim):
         """Over many calls, a word's pieces are chosen or left together, always as [MASK]."""
@@ -592,6 +603,7 @@ class TestCausalLanguageModelling:
         "A causal LM shifts inside its loss: `outputs.loss` equals "
         "`lmnotes.clm.shifted_loss(logits, labels)` bit for bit.",
         page="notes/clm",
+        cite="hf_transformers_pr34191",
     )
     @pytest.mark.parametrize("build", ["gpt2", "llama"])
     def test_loss_shift(self, claim, build):
@@ -693,6 +705,7 @@ class TestInstructionTuning:
         "tokens a template wraps in `{% generation %}` (transformers PR #30650); a template "
         "without that block, as SmolLM2's, gets a mask of zeros.",
         page="notes/instruct",
+        cite="hf_transformers_pr30650",
     )
     def test_assistant_mask(self, claim):
         """The tiny word tokenizer with and without {% generation %} in its template."""
@@ -765,6 +778,7 @@ class TestLossNormalisation:
         "targets the shifted loss scores (PR #46204); before, over every label: one too many "
         "per row.",
         page="notes/loss-normalisation",
+        cite="hf_transformers_pr46204",
     )
     def test_trainer_count(self, claim, tmp_path):
         """Trainer._get_num_items_in_batch on a padded batch of a tiny Llama."""
@@ -1127,6 +1141,7 @@ class TestPacking:
         "`DataCollatorWithFlattening` packs a batch into one row, restarts `position_ids` at each "
         "example and sets each example's first label to `-100`.",
         page="notes/packing",
+        cite="hf_transformers_pr31629",
     )
     def test_flattening(self, claim):
         """Two examples: one row, positions 0.. twice, -100 at each start."""

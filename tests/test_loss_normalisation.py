@@ -114,15 +114,17 @@ def _bert_batch() -> dict[str, torch.Tensor]:
 class TestTrainerAccumulation:
     def test_bert_matches_one_of_the_by_hand_gradients(self):
         """BERT's loss ignores num_items_in_batch: the Trainer's gradient is the sum of the
-        micro-batch means if it skips its division (model_accepts_loss_kwargs), else their mean;
-        never the whole batch's."""
+        micro-batch means where it skips its division, else their mean (always without
+        model_accepts_loss_kwargs); never the whole batch's. Which one, release by release,
+        is the claim trainer-accumulation-bert of the compatibility page."""
         result = trainer_accumulation(tiny_bert(), _bert_batch(), steps=2)
         assert result.model == "BertForMaskedLM"
         assert result.targets_per_step == (2, 12)
-        if result.accepts_loss_kwargs:
-            assert result.error("the sum of the micro-batch means") < 1e-6
-        else:
-            assert result.error("the mean of the micro-batch means") < 1e-6
+        summed = result.error("the sum of the micro-batch means")
+        averaged = result.error("the mean of the micro-batch means")
+        assert min(summed, averaged) < 1e-6
+        if not result.accepts_loss_kwargs:
+            assert averaged < 1e-6
         assert result.error("the whole batch") > 0.1
 
     def test_one_step_is_the_whole_batch(self):

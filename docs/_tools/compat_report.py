@@ -7,6 +7,10 @@
     that release's entry in compatibility.json (the other releases' entries are kept), and
     recomputes every claim's boundaries from all the runs. Exits 1 if a test failed, after
     writing.
+``python docs/_tools/compat_report.py index RELEASE ...``
+    Record the final releases of the supported range that the package index offers (what
+    the last patches and the bisection were chosen from), so that a test can check that no
+    release lies unmeasured between the two runs of a boundary.
 ``python docs/_tools/compat_report.py orphans``
     Print transformers' requirements that no other installed distribution requires: what
     ``nox -s compat`` uninstalls with transformers before it installs another release,
@@ -42,6 +46,10 @@ PACKAGES = ("transformers", "torch", "tokenizers", "huggingface_hub")
 #: Scopes of a run: the claims with the library tests and doctests (the last patch of a
 #: minor release), or the claims alone (a release probed while bisecting).
 SCOPES = ("claims and library tests", "claims")
+ABOUT = (
+    "Written by `nox -s compat` (docs/_tools/compat_report.py); shown by "
+    "docs/reference/compatibility.md and the pages' release roles (docs/_ext/lmnotes_compat.py)."
+)
 #: The outcomes that place a boundary; "skipped" and "error" runs say nothing.
 MEASURED = ("holds", "differs")
 
@@ -100,6 +108,7 @@ def read_junit(path: Path) -> dict:
             {
                 "statement": props.get("statement", ""),
                 "page": props.get("page") or None,
+                "cite": props.get("cite") or None,
                 "cases": [],
             },
         )
@@ -236,6 +245,8 @@ def update(junit: Path, scope: str) -> int:
     claims = {c["id"]: c for c in data.get("claims", [])}
     for claim_id, found in run["claims"].items():  # this run's test file is the newest
         claims[claim_id] = {"id": claim_id, "statement": found["statement"], "page": found["page"]}
+        if found["cite"]:
+            claims[claim_id]["cite"] = found["cite"]
     order = list(run["claims"]) + [c for c in claims if c not in run["claims"]]
     entry = {
         **installed,
@@ -249,13 +260,12 @@ def update(junit: Path, scope: str) -> int:
     runs.sort(key=lambda r: release_key(r["transformers"]))
     checked = {cid for r in runs for cid in r["claims"]}
     data = {
-        "about": "Written by `nox -s compat` (docs/_tools/compat_report.py); "
-        "shown by docs/reference/compatibility.md and the pages' version roles.",
+        "about": ABOUT,
+        "index": data.get("index", []),
         "claims": [claims[cid] for cid in order if cid in checked],
         "runs": runs,
     }
-    data["boundaries"] = boundaries(data)
-    RESULTS.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    _write(data)
     differ = sum(r["outcome"] == "differs" for r in entry["claims"].values())
     print(
         f"transformers {installed['transformers']}: {len(entry['claims'])} claims "
@@ -296,6 +306,25 @@ def orphans(package: str = "transformers") -> list[str]:
     return sorted(n for n in theirs if n in installed and n not in others)
 
 
+def _write(data: dict) -> None:
+    data["boundaries"] = boundaries(data)
+    RESULTS.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", "utf-8")
+
+
+def record_index(releases: list[str]) -> int:
+    """Store the final releases of the range offered by the package index, sorted."""
+    data = json.loads(RESULTS.read_text("utf-8")) if RESULTS.exists() else {}
+    data = {
+        "about": ABOUT,
+        "index": sorted(set(releases), key=release_key),
+        **{k: v for k, v in data.items() if k not in ("about", "index")},
+    }
+    data.setdefault("claims", [])
+    data.setdefault("runs", [])
+    _write(data)
+    return 0
+
+
 def check() -> int:
     data = json.loads(RESULTS.read_text("utf-8"))
     if data.get("boundaries") != boundaries(data):
@@ -310,11 +339,15 @@ def main(argv: list[str] | None = None) -> int:
     up = commands.add_parser("update", help="add one run (JUnit XML) to the results")
     up.add_argument("junit", type=Path)
     up.add_argument("--scope", choices=SCOPES, required=True, help="what the run ran")
+    idx = commands.add_parser("index", help="record the releases the package index offers")
+    idx.add_argument("releases", nargs="+")
     commands.add_parser("orphans", help="transformers' requirements nothing else requires")
     commands.add_parser("check", help="exit 1 if the stored boundaries are out of date")
     args = parser.parse_args(argv)
     if args.command == "update":
         return update(args.junit, args.scope)
+    if args.command == "index":
+        return record_index(args.releases)
     if args.command == "orphans":
         print(" ".join(orphans()))
         return 0
