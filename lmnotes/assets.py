@@ -78,7 +78,7 @@ logger = logging.getLogger(__name__)
 TOKENIZER_SOURCES = ("auto", "hf-cache", "hub", "packages")
 CAUSAL_LM_SOURCES = ("pinned", "hub")
 _HUB_PROBE_TIMEOUT = 3.0  # seconds; the whole probe is abandoned after this
-_RECIPE_VERSION = 1  # bump when the layout of a cached directory changes
+_RECIPE_VERSION = 2  # bump when the layout or recipe of a cached directory changes
 _MANIFEST = "lmnotes-manifest.json"
 
 _INSTALL_HINT = (
@@ -761,6 +761,21 @@ def _follow_gguf_tokenizer_settings(tokenizer, path: Path) -> None:
         tokenizer.backend_tokenizer.decoder = decoders.ByteLevel()
 
 
+def _load_as_saved(config_path: Path) -> None:
+    """Make a saved byte-level BPE tokenizer reload from its ``tokenizer.json`` as it is.
+
+    Some releases convert the GGUF tokenizer into a SentencePiece-style class
+    (``CodeLlamaTokenizer``; the compatibility page's claim ``smollm2-paris`` shows which),
+    which encodes well once loaded but saves that class name: loading the folder again
+    rebuilds a ``Metaspace`` pre-tokenizer, and every word becomes ``<|endoftext|>``
+    (id 0). The saved ``tokenizer.json`` is complete (byte-level pre-tokenizer, merges,
+    template, decoder); the generic fast class loads it unchanged on every release.
+    """
+    config = json.loads(config_path.read_text("utf-8"))
+    config["tokenizer_class"] = "PreTrainedTokenizerFast"
+    config_path.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", "utf-8")
+
+
 def _build_pinned(out: Path) -> None:
     """Dequantize the verified GGUF once and save it as a transformers folder.
 
@@ -793,6 +808,8 @@ def _build_pinned(out: Path) -> None:
         state.pop("lm_head.weight")
     save_file(state, str(out / "model.safetensors"), metadata={"format": "pt"})
     tokenizer.save_pretrained(out)
+    if _gguf_tokenizer_settings(gguf)["model"] == "gpt2":
+        _load_as_saved(out / "tokenizer_config.json")
     manifest = {
         "source": {
             "file": f"{_SMOLLM2_GGUF.module}/{_SMOLLM2_GGUF.resource}",

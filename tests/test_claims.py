@@ -804,8 +804,8 @@ class TestLossNormalisation:
         "Under gradient accumulation, the `Trainer`'s gradient for `BertForMaskedLM` is the sum "
         "of the micro-batches' mean-loss gradients, not the whole batch's: its forward takes "
         "`**kwargs`, so the Trainer skips its division by the number of steps, but its loss is "
-        "a plain mean (before {since}`trainer-accumulation-bert`: no `**kwargs`, the Trainer "
-        "divides, and the gradient is the mean of the micro-batches' means).",
+        "a plain mean (where it differs, the Trainer divides and the gradient is the mean of "
+        "the micro-batches' means; the evidence says whether the forward takes `**kwargs`).",
         page="notes/loss-normalisation",
     )
     def test_trainer_bert(self, claim):

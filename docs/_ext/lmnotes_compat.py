@@ -86,12 +86,18 @@ def load(path: Path = RESULTS) -> dict:
 _LOADED: dict[tuple[str, int], dict] = {}
 
 
+def _path(env) -> Path:
+    return Path(env.config.lmnotes_compat_results or RESULTS)
+
+
 def _results(env) -> dict:
     """The results, read once per change of the file (not kept in the pickled environment)."""
-    key = (str(RESULTS), RESULTS.stat().st_mtime_ns)
+    path = _path(env)
+    env.note_dependency(str(path))
+    key = (str(path), path.stat().st_mtime_ns)
     if key not in _LOADED:
         _LOADED.clear()
-        _LOADED[key] = load()
+        _LOADED[key] = load(path)
     return _LOADED[key]
 
 
@@ -117,7 +123,6 @@ class ReleaseRole(SphinxRole):
 
     def run(self) -> tuple[list[nodes.Node], list[nodes.system_message]]:
         data = _results(self.env)
-        self.env.note_dependency(str(RESULTS))
         claim_id = self.text.strip()
         if claim_id not in data["by_id"]:
             logger.warning(
@@ -151,7 +156,6 @@ class RangesRole(SphinxRole):
 
     def run(self) -> tuple[list[nodes.Node], list[nodes.system_message]]:
         data = _results(self.env)
-        self.env.note_dependency(str(RESULTS))
         claim_id = self.text.strip()
         outcomes = [
             (run["transformers"], run["claims"][claim_id]["outcome"])
@@ -168,7 +172,7 @@ class RangesRole(SphinxRole):
                 location=self.get_location(),
             )
             return [nodes.inline(self.text, self.text)], []
-        texts = [first if first == last else f"{first} – {last}" for first, last in spans]
+        texts = [first if first == last else f"{first}\u00a0–\u00a0{last}" for first, last in spans]
         joined = (
             texts[0] if len(texts) == 1 else (", ".join(texts[:-1]) + str(_(" and ")) + texts[-1])
         )
@@ -180,7 +184,6 @@ class MeasuredRole(SphinxRole):
 
     def run(self) -> tuple[list[nodes.Node], list[nodes.system_message]]:
         data = _results(self.env)
-        self.env.note_dependency(str(RESULTS))
         full = [r["transformers"] for r in data["runs"] if r.get("scope") != "claims"]
         which = self.text.strip()
         if which not in ("oldest", "newest") or not full:
@@ -198,7 +201,6 @@ class NamedReleaseRole(SphinxRole):
 
     def run(self) -> tuple[list[nodes.Node], list[nodes.system_message]]:
         data = _results(self.env)
-        self.env.note_dependency(str(RESULTS))
         release = self.text.strip()
         if release not in {r["transformers"] for r in data["runs"]}:
             logger.warning(
@@ -261,7 +263,6 @@ class CompatClaims(SphinxDirective):
 
     def run(self) -> list[nodes.Node]:
         data = _results(self.env)
-        self.env.note_dependency(str(RESULTS))
         page = self.arguments[0] if self.arguments else None
         claims = [c for c in data["claims"] if c.get("page") == page]
         if not claims:
@@ -317,7 +318,7 @@ class CompatClaims(SphinxDirective):
             if number:
                 summary += _text("; ")
             symbol = {"holds": "✓", "differs": "✗"}.get(outcome, "–")
-            span = first if first == last else f"{first} – {last}"
+            span = first if first == last else f"{first}\u00a0–\u00a0{last}"
             summary += _text(f"{symbol} {words.get(outcome, outcome)}: {span}")
         cell += summary
         row += cell
@@ -350,7 +351,6 @@ class CompatRuns(SphinxDirective):
 
     def run(self) -> list[nodes.Node]:
         data = _results(self.env)
-        self.env.note_dependency(str(RESULTS))
         titles = (
             "transformers",
             _("What ran"),
@@ -423,6 +423,7 @@ def check_typed_releases(app: Sphinx, doctree: nodes.document) -> None:
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
+    app.add_config_value("lmnotes_compat_results", "", "env", types=frozenset({str}))
     app.add_role("since", ReleaseRole("holds"))
     app.add_role("until", ReleaseRole("differs"))
     app.add_role("measured", MeasuredRole())
