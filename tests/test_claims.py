@@ -2,8 +2,8 @@
 
 Each test checks one claim, marked ``@pytest.mark.claim(id, statement, page=..., cite=...)``
 (``page``: the docname of the page that makes it; ``cite``: the pull request, if cited):
-it measures whether the claim holds on the installed transformers and records the outcome ("holds" or "differs") with its
-evidence in the test's ``user_properties``. ``nox -s compat`` runs this file with
+it measures whether the claim holds on the installed transformers and records the
+outcome ("holds" or "differs") with its evidence in the test's ``user_properties``. ``nox -s compat`` runs this file with
 ``--measure-claims`` on every release of the supported range and collects those properties
 (JUnit XML) into docs/reference/compatibility.json, where each claim's boundaries are
 computed from the outcomes: no release number is typed here.
