@@ -1,12 +1,12 @@
 """What the pages claim about transformers, measured on the installed release.
 
 Each test checks one claim, marked ``@pytest.mark.claim(id, statement, page=..., cite=...)``
-(``page``: the docname of the page that makes it; ``cite``: the pull request, if cited):
-it measures whether the claim holds on the installed transformers and records the
-outcome ("holds" or "differs") with its evidence in the test's ``user_properties``. ``nox -s compat`` runs this file with
-``--measure-claims`` on every release of the supported range and collects those properties
-(JUnit XML) into docs/reference/compatibility.json, where each claim's boundaries are
-computed from the outcomes: no release number is typed here.
+(``page``: the docname of the page that makes it; ``cite``: the pull request, if cited): it
+measures whether the claim holds on the installed transformers and records the outcome
+("holds" or "differs") with its evidence in the test's ``user_properties``. ``nox -s
+compat`` runs this file with ``--measure-claims`` on every release of the supported range
+and collects those properties (JUnit XML) into docs/reference/compatibility.json, where each
+claim's boundaries are computed from the outcomes: no release number is typed here.
 
 Without ``--measure-claims`` a test fails when the outcome is not the one that file
 predicts for the installed release: the outcome recorded for that release, or, for a
