@@ -383,8 +383,9 @@ def compat(session: nox.Session) -> None:
     doctests on the last patch of every minor release from 4.57 on, then bisects into the
     releases between two runs where a claim's outcome changed (claims alone) until each
     boundary lies between adjacent releases. ``nox -s compat -- 5.19`` runs the last patch
-    of 5.19 alone, ``-- 5.2.1`` that release; other arguments go to pytest and write no
-    results (``-- 5.19 -k seed``). One environment, reused; transformers is swapped in it
+    of 5.19 alone, ``-- 5.2.1`` that release, ``-- bisect`` only the bisection of the
+    results already recorded; other arguments go to pytest and write no results
+    (``-- 5.19 -k seed``). One environment, reused; transformers is swapped in it
     (torch stays 2.13.0). Results: docs/reference/compatibility.json.
     """
     report = _compat_report()
@@ -397,8 +398,9 @@ def compat(session: nox.Session) -> None:
     leftovers = (session.run("python", tool, "orphans", silent=True) or "").split()
     session.run("python", "-m", "pip", "uninstall", "-q", "-y", "transformers", *leftovers)
     base = _freeze(session)
+    bisect_only = "bisect" in session.posargs
     wanted = [a for a in session.posargs if a[:1].isdigit()]
-    pytest_args = [a for a in session.posargs if not a[:1].isdigit()]
+    pytest_args = [a for a in session.posargs if not a[:1].isdigit() and a != "bisect"]
     minors = report.last_patches(available, COMPAT_FIRST, COMPAT_BELOW)
     plan = []
     for spec in wanted:
@@ -409,7 +411,7 @@ def compat(session: nox.Session) -> None:
         if len(match) != 1 or spec.count(".") != 1:
             session.error(f"compat: {spec!r} is neither a release nor a minor release on the index")
         plan.append(match[0])
-    plan = plan or minors
+    plan = [] if bisect_only else plan or minors
     in_range = [
         v
         for v in available
@@ -485,7 +487,7 @@ def compat(session: nox.Session) -> None:
 
     for number, release in enumerate(plan, 1):
         measure(release, report.SCOPES[0], f"[{number}/{len(plan)}]")
-    if not wanted and not pytest_args:
+    if (bisect_only or not wanted) and not pytest_args:
         rounds = 0
         while probes := report.next_probes(
             json.loads((DOCS / "reference" / "compatibility.json").read_text("utf-8")), available
