@@ -316,10 +316,14 @@ class CompatClaims(SphinxDirective):
         summary = nodes.paragraph("", "", classes=["lmnotes-compat-summary"])
         for number, (outcome, first, last) in enumerate(_ranges(outcomes)):
             if number:
-                summary += _text("; ")
-            symbol = {"holds": "✓", "differs": "✗"}.get(outcome, "–")
+                summary += _text(str(_("; ")))
             span = first if first == last else f"{first}\u00a0–\u00a0{last}"
-            summary += _text(f"{symbol} {words.get(outcome, outcome)}: {span}")
+            text = str(_("%(mark)s %(outcome)s: %(releases)s")) % {
+                "mark": {"holds": "✓", "differs": "✗"}.get(outcome, "–"),
+                "outcome": words.get(outcome, outcome),
+                "releases": span,
+            }
+            summary += _text(text)
         cell += summary
         row += cell
 
@@ -341,6 +345,8 @@ class CompatClaims(SphinxDirective):
                 self.content_offset,
                 cited,
             )
+            for child in cited.children:
+                child["translatable"] = False  # a citation only: no message to translate
             changed += cited.children
         row += changed
         return row
