@@ -379,7 +379,7 @@ def _freeze(session: nox.Session) -> dict[str, str]:
 def compat(session: nox.Session) -> None:
     """Measure the claims on every transformers release of the supported range.
 
-    ``nox -s compat`` runs tests/test_claims.py, the tests of the lmnotes modules and their
+    ``nox -s compat`` runs tests/test_claims.py, the cheap tests of the lmnotes modules and their
     doctests on the last patch of every minor release from 4.57 on, then bisects into the
     releases between two runs where a claim's outcome changed (claims alone) until each
     boundary lies between adjacent releases. ``nox -s compat -- 5.19`` runs the last patch
@@ -419,8 +419,8 @@ def compat(session: nox.Session) -> None:
     ]
     if in_range:
         session.run("python", tool, "index", *in_range)
-    # Library tests of every lmnotes module whose behaviour goes through transformers, with
-    # the doctests: assets (downloads, dequantization), display (matplotlib) and machine
+    # Library tests (those not marked slow) of every lmnotes module whose behaviour goes
+    # through transformers, with the doctests: assets (downloads, dequantization), display (matplotlib) and machine
     # (the CPU) do not depend on the release and run in ``nox -s tests``.
     skipped = {"assets", "display", "machine"}
     modules = sorted(path.stem for path in (ROOT / "lmnotes").glob("[!_]*.py"))
@@ -456,7 +456,9 @@ def compat(session: nox.Session) -> None:
             *tests,
             "-q",
             "-m",
-            "not site",
+            # Every claim; of the library tests, the cheap ones (the slow ones load SmolLM2
+            # again or build the site: they run in nox -s tests and nox -s site).
+            "not site and (claim or not slow)",
             "-p",
             "no:cacheprovider",
             "--measure-claims",

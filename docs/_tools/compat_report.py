@@ -43,8 +43,8 @@ from pathlib import Path
 DOCS = Path(__file__).resolve().parents[1]
 RESULTS = DOCS / "reference" / "compatibility.json"
 PACKAGES = ("transformers", "torch", "tokenizers", "huggingface_hub")
-#: Scopes of a run: the claims with the library tests and doctests (the last patch of a
-#: minor release), or the claims alone (a release probed while bisecting).
+#: Scopes of a run: the claims with the library tests not marked slow and the doctests (the
+#: last patch of a minor release), or the claims alone (a release probed while bisecting).
 SCOPES = ("claims and library tests", "claims")
 ABOUT = (
     "Written by `nox -s compat` (docs/_tools/compat_report.py); shown by "
