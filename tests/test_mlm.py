@@ -624,13 +624,18 @@ class TestBinomialRate:
     @settings(max_examples=60, deadline=None)
     @given(st.integers(100, 10_000), st.floats(0.05, 0.95))
     def test_covers_the_true_rate_about_95_percent(self, trials, p):
-        """Seeded binomial draws: the interval holds the true rate in about 95 % of them."""
-        generator = torch.Generator().manual_seed(trials)
-        counts = torch.binomial(
-            torch.full((400,), float(trials)), torch.full((400,), p), generator=generator
-        )
-        covered = sum(binomial_rate(int(k), trials, expected=p).contains_expected for k in counts)
-        assert covered / 400 > 0.9
+        """The interval holds the true rate with probability above 0.9 (exact, not sampled).
+
+        The coverage is the binomial probability of the counts whose interval holds ``p``;
+        Wilson's 95 % interval stays above 0.9 however it oscillates with ``trials`` and ``p``.
+        """
+        counts = torch.arange(trials + 1, dtype=torch.float64)
+        weights = torch.distributions.Binomial(
+            trials, torch.tensor(p, dtype=torch.float64)
+        ).log_prob(counts).exp()
+        holds = [binomial_rate(k, trials, expected=p).contains_expected for k in range(trials + 1)]
+        coverage = float(weights[torch.tensor(holds)].sum())
+        assert 0.9 < coverage <= 1.0 + 1e-9
 
     def test_exact_expected_rates(self):
         """expected 0 or 1: z is 0 on the mark and infinite off it."""
