@@ -420,8 +420,9 @@ def compat(session: nox.Session) -> None:
     if in_range:
         session.run("python", tool, "index", *in_range)
     # Library tests (those not marked slow) of every lmnotes module whose behaviour goes
-    # through transformers, with the doctests: assets (downloads, dequantization), display (matplotlib) and machine
-    # (the CPU) do not depend on the release and run in ``nox -s tests``.
+    # through transformers, with the doctests: assets (downloads, dequantization), display
+    # (matplotlib) and machine (the CPU) do not depend on the release and run in
+    # ``nox -s tests``.
     skipped = {"assets", "display", "machine"}
     modules = sorted(path.stem for path in (ROOT / "lmnotes").glob("[!_]*.py"))
     library = [
