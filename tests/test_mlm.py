@@ -630,9 +630,11 @@ class TestBinomialRate:
         Wilson's 95 % interval stays above 0.9 however it oscillates with ``trials`` and ``p``.
         """
         counts = torch.arange(trials + 1, dtype=torch.float64)
-        weights = torch.distributions.Binomial(
-            trials, torch.tensor(p, dtype=torch.float64)
-        ).log_prob(counts).exp()
+        weights = (
+            torch.distributions.Binomial(trials, torch.tensor(p, dtype=torch.float64))
+            .log_prob(counts)
+            .exp()
+        )
         holds = [binomial_rate(k, trials, expected=p).contains_expected for k in range(trials + 1)]
         coverage = float(weights[torch.tensor(holds)].sum())
         assert 0.9 < coverage <= 1.0 + 1e-9
