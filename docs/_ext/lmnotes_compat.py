@@ -173,9 +173,12 @@ class RangesRole(SphinxRole):
             )
             return [nodes.inline(self.text, self.text)], []
         texts = [first if first == last else f"{first}\u00a0–\u00a0{last}" for first, last in spans]
-        joined = (
-            texts[0] if len(texts) == 1 else (", ".join(texts[:-1]) + str(_(" and ")) + texts[-1])
-        )
+        joined = texts[-1]
+        if len(texts) > 1:
+            joined = str(_("%(earlier)s and %(last)s")) % {
+                "earlier": ", ".join(texts[:-1]),
+                "last": texts[-1],
+            }
         return [_release_node(joined, anchor(claim_id))], []
 
 
@@ -316,7 +319,8 @@ class CompatClaims(SphinxDirective):
         summary = nodes.paragraph("", "", classes=["lmnotes-compat-summary"])
         for number, (outcome, first, last) in enumerate(_ranges(outcomes)):
             if number:
-                summary += _text(str(_("; ")))
+                # The separator alone (msgids keep no edge spaces: sphinx-lint).
+                summary += _text(str(_("%(earlier)s; %(next)s")) % {"earlier": "", "next": ""})
             span = first if first == last else f"{first}\u00a0–\u00a0{last}"
             text = str(_("%(mark)s %(outcome)s: %(releases)s")) % {
                 "mark": {"holds": "✓", "differs": "✗"}.get(outcome, "–"),
