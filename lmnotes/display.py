@@ -59,6 +59,9 @@ FIGSIZE = (6.0, 3.0)
 _GREY, _BLUE, _ORANGE, _GREEN, _WHITE = "#e6e6e6", "#0072b2", "#e69f00", "#007a5a", "#ffffff"
 #: Share of the width added on the right of an SVG figure, for longer translated labels.
 _ROOM = 0.2
+#: Smallest text a reader is given, in CSS pixels: on a narrow screen a figure keeps at least
+#: the width at which its smallest text is this size (and scrolls inside its output block).
+LEGIBLE_PX = 12.0
 #: Marks drawn on coloured cells in both themes (not restyled).
 _INK = "#111111"
 #: How the SVG's colours are restyled by the page's theme (docs/_static/lmnotes-figures.css).
@@ -93,7 +96,7 @@ class DescribedFigure(Figure):
 
 
 def figure_svg(fig: Figure, alt_text: str | None = None) -> str:
-    """The figure as an inline ``<svg>`` element for a web page.
+    r"""The figure as an inline ``<svg>`` element for a web page.
 
     Text stays text (``svg.fonttype: none``); the root carries ``role="img"``, the
     class ``lmnotes-figure`` and ``aria-label`` (``alt_text``, or the figure's own, or
@@ -102,6 +105,9 @@ def figure_svg(fig: Figure, alt_text: str | None = None) -> str:
     restyles the figure; the background is transparent; a fifth of the width is added on
     the right, so that translated labels (longer in French) fit. Token labels (drawn with the
     gid ``lmnotes-code``) sit in ``<g class="lmnotes-code">``: code, never translated.
+    The root's ``style`` sets ``--lmnotes-fig-legible``: the width (CSS px) at which the
+    smallest text of the figure is ``LEGIBLE_PX`` (12) px high; on a narrow screen the figure
+    keeps that width and scrolls sideways in its block (docs/_static/lmnotes-figures.css).
 
     Parameters
     ----------
@@ -122,6 +128,12 @@ def figure_svg(fig: Figure, alt_text: str | None = None) -> str:
     >>> svg = figure_svg(plot_mask(torch.ones(2, 2, dtype=torch.bool).tril(), title="causal"))
     >>> svg.startswith("<svg") and 'role="img"' in svg and ">causal</text>" in svg
     True
+    >>> import re
+    >>> width = float(re.search(r"--lmnotes-fig-legible: ([\d.]+)px", svg).group(1))
+    >>> view = float(re.search(r'viewBox="0 0 ([\d.]+)', svg).group(1))
+    >>> smallest = min(map(float, re.findall(r"font-size: ([\d.]+)px", svg)))
+    >>> round(smallest * width / view, 1)  # the smallest text at that width, in CSS px
+    12.0
     """
     if alt_text is None:
         alt_text = (
@@ -167,11 +179,14 @@ def figure_svg(fig: Figure, alt_text: str | None = None) -> str:
     svg = re.sub(r'(href="#|url\(#)([^")]+)', lambda m: f"{m.group(1)}{prefix}{m.group(2)}", svg)
     svg = re.sub(r"#[0-9a-f]{6}\b", lambda m: _THEMED.get(m.group(0), m.group(0)), svg)
     label = alt_text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
-    return svg.replace(
-        "<svg ",
-        f'<svg role="img" aria-label="{label}" class="lmnotes-figure" fill="currentColor" ',
-        1,
-    ).rstrip()
+    legible = ""
+    view = re.search(r'viewBox="0 0 ([\d.]+) ', svg)
+    sizes = [float(size) for size in re.findall(r"<text [^>]*font-size: ([\d.]+)px", svg)]
+    if view and sizes and min(sizes) > 0:
+        width = float(view.group(1)) * LEGIBLE_PX / min(sizes)
+        legible = f'style="--lmnotes-fig-legible: {width:.0f}px" '
+    root = f'<svg role="img" aria-label="{label}" class="lmnotes-figure" {legible}'
+    return svg.replace("<svg ", root + 'fill="currentColor" ', 1).rstrip()
 
 
 def _register_notebook_display() -> None:

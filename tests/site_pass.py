@@ -2,7 +2,8 @@
 
 The per-page checks of ``test_browser.py`` and ``test_a11y.py`` (console errors, failed
 requests, images, favicon, axe-core in both themes at 1200 px and in the light theme at
-375 px, sideways scroll at 375 px, the language switcher) all read what this pass saw,
+375 px, sideways scroll at 375 px, the size of figure labels at 375 px, the language
+switcher) all read what this pass saw,
 instead of opening every page again for each check. A page is loaded once at 1200 px in
 the light theme; the dark theme is furo's own switch (``body[data-theme]``, which its CSS
 follows), the phone is the same tab resized to 375 px; the switcher is clicked last, which
@@ -45,6 +46,32 @@ RUN_AXE = """async () => {
   }));
 }"""
 
+# Each figure of the article (an inline SVG with role="img"): the smallest text it draws, in CSS
+# px as rendered (computed font size times the scale from the SVG's units to the screen), the
+# text itself, and the block that scrolls it sideways, if any: whether that block can be
+# focused and what it is called.
+FIGURE_TEXT = """() => Array.from(document.querySelectorAll('article svg[role="img"]')).map(svg => {
+  let smallest = null, text = '';
+  svg.querySelectorAll('text').forEach(t => {
+    if (!t.textContent.trim()) return;
+    const m = t.getScreenCTM();
+    const scale = Math.sqrt(Math.abs(m.a * m.d - m.b * m.c));
+    const px = parseFloat(getComputedStyle(t).fontSize) * scale;
+    if (smallest === null || px < smallest) { smallest = px; text = t.textContent; }
+  });
+  let box = svg.parentElement;
+  while (box && box.scrollWidth <= box.clientWidth + 1 && box.tagName !== 'ARTICLE') {
+    box = box.parentElement;
+  }
+  const scrolls = box && box.tagName !== 'ARTICLE';
+  return {
+    name: (svg.getAttribute('aria-label') || '').slice(0, 60),
+    smallest: smallest, text: text, width: svg.getBoundingClientRect().width,
+    scroller: scrolls ? {tabindex: box.getAttribute('tabindex'), role: box.getAttribute('role'),
+                         label: box.getAttribute('aria-label')} : null,
+  };
+})"""
+
 # The elements that stick out past the right edge of the screen, outermost first.
 TOO_WIDE = """() => Array.from(document.querySelectorAll('body *'))
     .filter(e => e.getBoundingClientRect().right > innerWidth + 1)
@@ -72,6 +99,9 @@ class Visit:
     #: ``document.documentElement.scrollWidth`` at 375 px, and what sticks out.
     phone_width: int = 0
     too_wide: list[str] = field(default_factory=list)
+    #: At 375 px, each figure of the article (:data:`FIGURE_TEXT`): its smallest text in
+    #: rendered px, that text, its width, and the block that scrolls it sideways.
+    phone_figures: list[dict] = field(default_factory=list)
     #: The URL and ``<html lang>`` reached by clicking the switcher (source pages only).
     switched: tuple[str, str] | None = None
 
@@ -124,6 +154,7 @@ def _visit(page, server: str, lang: str, name: str, axe_source: str, sources: se
             visit.phone_width = page.evaluate("document.documentElement.scrollWidth")
             if visit.phone_width > PHONE["width"]:
                 visit.too_wide = page.evaluate(TOO_WIDE)
+            visit.phone_figures = page.evaluate(FIGURE_TEXT)
         _set_theme(page, theme)
         visit.axe[width, theme] = page.evaluate(RUN_AXE)
     page.errors = []  # what the other language's page meets is its own visit's

@@ -15,9 +15,14 @@ committed).
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from conftest import LANGUAGES
 from site_pass import ARTIFACTS, DESKTOP, PHONE, SETTLED, THEMES, site_pages, violations
+
+#: The smallest text a figure may draw at 375 px, in CSS px (about 12 px: rounding aside).
+LEGIBLE_PX = 11.5
 
 pytestmark = [pytest.mark.site, pytest.mark.browser]
 
@@ -98,6 +103,29 @@ class TestPhoneWidth:
         assert too_wide == [], "pages wider than 375 px:\n" + "\n".join(too_wide)
         found = violations(visits, "phone", "light")
         assert found == [], f"{len(found)} axe violations:\n" + "\n".join(found)
+
+    @pytest.mark.parametrize("lang", LANGUAGES)
+    def test_figure_labels_are_legible(self, site_visits, lang) -> None:
+        """At 375 px every figure's smallest text (tick labels, legends, tokens) renders at about
+        12 px or more: the figure keeps its width and scrolls sideways in a block that takes the
+        keyboard focus and is named after the figure."""
+        figures = [
+            (visit.name, figure) for visit in site_visits.of(lang) for figure in visit.phone_figures
+        ]
+        assert len(figures) >= 5, "the site should have figures to measure"
+        small = [
+            f"{name}: {figure['smallest']:.1f} px ({figure['text']!r}) in {figure['name']!r}"
+            for name, figure in figures
+            if figure["smallest"] is None or figure["smallest"] < LEGIBLE_PX
+        ]
+        assert small == [], "figure text too small at 375 px:\n" + "\n".join(small)
+        scrolled = [figure for _, figure in figures if figure["scroller"] is not None]
+        assert scrolled, "at 375 px some figure should be wider than the screen"
+        for figure in scrolled:
+            scroller = figure["scroller"]
+            assert scroller["tabindex"] == "0" and scroller["role"] == "region", figure
+            first = re.split(r"\.\s", figure["name"])[0].rstrip(".")  # its first sentence
+            assert first[:50] in (scroller["label"] or ""), figure
 
 
 @pytest.mark.screenshots
