@@ -12,10 +12,14 @@ time, only data computed when the site is built:
   random replacement is drawn from (``len(tokenizer)``, which the collator uses);
 - CodeGen has no pad token: the notes set ``pad_token = eos_token``; the distinct pad is
   the one ``add_special_tokens({"pad_token": "<|pad|>"})`` adds (a new id, 50295);
-- the token strings (``convert_ids_to_tokens``) of every id the page can show.
+- the token strings (``convert_ids_to_tokens``) of every id the page can show, and how the
+  tokenizer decodes them (``"wordpiece"`` or ``"byte-level"``), so that the page can name an
+  edited example by its decoded text.
 
 :func:`explorer_data` returns that as plain JSON-able data; :func:`explorer_html` embeds it
-in the page with the script that reads it.
+in the page with the script that reads it, and with the words of the interface
+(:data:`EXPLORER_STRINGS`) as text the French build translates through the catalog of
+outputs (``docs/locales/fr/LC_MESSAGES/outputs.po``), as it translates every output.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import html
 import json
 from collections.abc import Mapping, Sequence
 
-__all__ = ["EXPLORER_EXAMPLES", "explorer_data", "explorer_html"]
+__all__ = ["EXPLORER_EXAMPLES", "EXPLORER_STRINGS", "explorer_data", "explorer_html"]
 
 #: The examples of the explorer, per collator family: the notes' own sentences and code.
 #: ``"mlm"`` texts go through bert-base-cased (with [CLS] and [SEP]); ``"clm"`` texts
@@ -50,6 +54,132 @@ TOKENIZERS = {"mlm": "bert-base-cased", "clm": "Salesforce/codegen-350M-mono"}
 #: The pad token added to CodeGen for the "distinct pad" choice.
 DISTINCT_PAD = "<|pad|>"
 
+#: How each family's tokenizer turns token strings back into text (``tokenizer.decode``).
+DECODERS = {"mlm": "wordpiece", "clm": "byte-level"}
+
+#: The words of the explorer's interface, by key, in English. ``{name}`` is filled in by the
+#: page's script. They go on the page as text (see :func:`explorer_html`), so the French build
+#: translates them through the catalog of outputs like any output; identifiers stay as they are.
+EXPLORER_STRINGS: dict[str, str] = {
+    "title": "Build a batch",
+    "skip": "Skip to the batch explorer",
+    "collator": "Collator",
+    "collatorMlm": "MLM: DataCollatorForLanguageModeling(mlm=True), bert-base-cased",
+    "collatorClm": "CLM: DataCollatorForLanguageModeling(mlm=False), CodeGen",
+    "collatorFlattening": "Padding-free: DataCollatorWithFlattening(), CodeGen",
+    "examples": "Examples",
+    "examplesHelp": (
+        "Tick the examples of the batch; edit their token ids (drop, repeat, change the length)."
+    ),
+    "use": "Use",
+    "idsOf": "Token ids of example {n}",
+    "drop": "Drop last token",
+    "repeat": "Repeat last token",
+    "reset": "Reset",
+    "exampleN": "example {n}",
+    "appendEos": "Append EOS ({eos}) to each example",
+    "padding": "Padding",
+    "side": "Padding side",
+    "right": "right",
+    "left": "left",
+    "none": "none",
+    "padToken": "Pad token",
+    "padEos": "pad = EOS ({eos}), as in the notes",
+    "padDistinct": "a distinct pad ({pad})",
+    "masking": "Masking (MLM)",
+    "seed": "seed",
+    "nextSeed": "Next seed",
+    "batch": "The batch",
+    "notices": "What this batch shows",
+    "rowOf": "Row {n}: {what}",
+    "packed": "the packed row ({k} examples)",
+    "packedOne": "the packed row (1 example)",
+    "emptyExample": "an empty example",
+    "fields": "Fields of row {n}",
+    "position": "position",
+    "token": "token",
+    "draw": "MLM draw",
+    "drawMask": "mask",
+    "drawRandom": "random",
+    "drawKept": "unchanged",
+    "example": "example",
+    "labelToken": "label token",
+    "random": "(random id)",
+    "unknown": "(id not in this page)",
+    "gridCaption": "Attention mask of row {n}: query rows, key columns; ● may attend, · masked.",
+    "gridRegion": "Attention mask of row {n}",
+    "corner": "query ↓ key →",
+    "legend": (
+        "Labels: a bold framed value is trained; -100 (in italics, dashed) is ignored by the"
+        " loss. Padding is hatched."
+    ),
+    "error": "Cannot build this batch: {message}",
+    "invalidIds": "example {n}: ids must be integers from 0 to {max}",
+    "invalidSeed": (
+        "the seed must be an integer from -9223372036854775808 to 18446744073709551615,"
+        " as torch.Generator.manual_seed takes"
+    ),
+    "noExample": "tick at least one example",
+    "allEmpty": (
+        "every example is empty, and DataCollatorWithFlattening refuses such a batch (ValueError)"
+    ),
+    "padEosNotice": (
+        "pad = EOS: {n} real EOS token(s) have no label (-100), so the model is never trained"
+        " to stop."
+    ),
+    "padIdNotice": (
+        "{n} real token(s) equal to the pad id ({pad}) have no label (-100): the collator"
+        " ignores every pad id, not only padding."
+    ),
+    "emptyRowsNotice": "Left padding: {n} query row(s) attend to nothing (every key is masked).",
+    "allPadNotice": (
+        "Row {r} is padding only: none of its {n} query rows attends to anything (every key is"
+        " masked)."
+    ),
+    "emptyNotice": (
+        "Example {n} is empty: the collator pads it to a row of padding only (attention_mask"
+        " all 0, every label -100), which adds nothing to the loss."
+    ),
+    "emptyEosNotice": (
+        "Example {n} has no token of its own: its row is the EOS appended to it, then padding;"
+        " a first token is never a target, so the row adds nothing to the loss."
+    ),
+    "emptyPackedNotice": (
+        "Example {n} is empty: DataCollatorWithFlattening leaves it out of the packed row (no"
+        " token, no label, no position id)."
+    ),
+    "editedNotice": (
+        "Example {n} is edited: its row holds {k} token(s) where the tokenizer gave {m}; its"
+        " heading is decoded from the ids now in it. Reset brings the original back."
+    ),
+    "seedNotice": (
+        "A negative seed counts modulo 2 to the power 64, as torch.Generator.manual_seed"
+        " counts it: seed {s} draws as seed {u}."
+    ),
+    "positionsNotice": (
+        "Left padding: real tokens start after the padding; the position ids shown count real"
+        " tokens only (the model's default 0, 1, 2… would shift them)."
+    ),
+    "wasteNotice": "{p} of {t} token slots are padding ({pct}).",
+    "packedNotice": (
+        "Padding-free: {n} tokens of {k} examples in one row, no padding; the first label of"
+        " each example is -100, position ids restart at 0, and the mask keeps the examples"
+        " apart."
+    ),
+    "packedNoticeOne": (
+        "Padding-free: {n} tokens of 1 example in one row, no padding; its first label is"
+        " -100 and its position ids start at 0."
+    ),
+    "mlmNotice": (
+        "{c} of {e} tokens that may be chosen were chosen: {m} [MASK], {r} random, {u}"
+        " unchanged. Special tokens and padding are never chosen."
+    ),
+    "mlmNone": "No token was chosen: this batch gives no MLM loss. Try another seed.",
+    "shiftNotice": "The labels are the input ids, not shifted: the model shifts them in its loss.",
+    "readMore": "Read more",
+    "quote": "“{text}”",
+}
+
 
 def _collator_view(tokenizer) -> dict[str, object]:
     """What a collator reads from ``tokenizer``, in the explorer's contract."""
@@ -63,7 +193,7 @@ def _collator_view(tokenizer) -> dict[str, object]:
 
 
 def _tokenizer_entry(
-    tokenizer, name: str, texts: Sequence[str], configs: Mapping[str, object]
+    tokenizer, name: str, texts: Sequence[str], configs: Mapping[str, object], decoder: str
 ) -> dict:
     examples = [{"text": text, "ids": tokenizer(text)["input_ids"]} for text in texts]
     ids = {i for example in examples for i in example["ids"]}
@@ -71,7 +201,13 @@ def _tokenizer_entry(
         ids.update(config["special_ids"])
         ids.update(v for k, v in config.items() if k.endswith("_token_id") and v is not None)
     tokens = {str(i): tokenizer.convert_ids_to_tokens(i) for i in sorted(ids)}
-    return {"name": name, "configs": dict(configs), "examples": examples, "tokens": tokens}
+    return {
+        "name": name,
+        "configs": dict(configs),
+        "examples": examples,
+        "tokens": tokens,
+        "decoder": decoder,
+    }
 
 
 def explorer_data(examples: Mapping[str, Sequence[str]] | None = None) -> dict:
@@ -87,7 +223,10 @@ def explorer_data(examples: Mapping[str, Sequence[str]] | None = None) -> dict:
     dict
         ``{"version": 1, "families": {"mlm": entry, "clm": entry}}``, where each entry is
         ``{"name": hub id, "configs": {choice: tokenizer view}, "examples": [{"text": str,
-        "ids": [int, ...]}, ...], "tokens": {str(id): token string}}``. A tokenizer view has
+        "ids": [int, ...]}, ...], "tokens": {str(id): token string}, "decoder": str}``, where
+        ``decoder`` says how ``tokenizer.decode`` joins token strings: ``"wordpiece"``
+        (bert-base-cased: ``##`` pieces glued, spaces before punctuation dropped) or
+        ``"byte-level"`` (CodeGen: each character stands for a byte). A tokenizer view has
         the keys of ``config.tokenizer`` in ``lmnotes_explorer.compute``: ``pad_token_id``,
         ``eos_token_id``, ``mask_token_id`` (int or None), ``special_ids`` (sorted list of
         int) and ``vocab_size`` (``len(tokenizer)``). The MLM family has one choice,
@@ -143,7 +282,9 @@ def explorer_data(examples: Mapping[str, Sequence[str]] | None = None) -> dict:
                 raise TypeError(f"examples[{family!r}] must hold str, got {type(text).__name__}")
 
     bert = load_tokenizer(TOKENIZERS["mlm"])
-    mlm = _tokenizer_entry(bert, TOKENIZERS["mlm"], examples["mlm"], {"pad": _collator_view(bert)})
+    mlm = _tokenizer_entry(
+        bert, TOKENIZERS["mlm"], examples["mlm"], {"pad": _collator_view(bert)}, DECODERS["mlm"]
+    )
 
     codegen = load_tokenizer(TOKENIZERS["clm"])
     codegen.pad_token = codegen.eos_token  # the notes' choice
@@ -151,13 +292,22 @@ def explorer_data(examples: Mapping[str, Sequence[str]] | None = None) -> dict:
     padded = load_tokenizer(TOKENIZERS["clm"])
     padded.add_special_tokens({"pad_token": DISTINCT_PAD})
     clm = _tokenizer_entry(
-        padded, TOKENIZERS["clm"], examples["clm"], {"eos": with_eos, "pad": _collator_view(padded)}
+        padded,
+        TOKENIZERS["clm"],
+        examples["clm"],
+        {"eos": with_eos, "pad": _collator_view(padded)},
+        DECODERS["clm"],
     )
     return {"version": 1, "families": {"mlm": mlm, "clm": clm}}
 
 
-def explorer_html(data: Mapping, *, script: str = "../_static/explorer.js") -> str:
-    """The HTML that puts the explorer on a page: its data as JSON, a mount point, the script.
+def explorer_html(
+    data: Mapping,
+    *,
+    script: str = "../_static/explorer.js",
+    strings: Mapping[str, str] | None = None,
+) -> str:
+    """The HTML that puts the explorer on a page: its data, its words, a mount point, the script.
 
     Parameters
     ----------
@@ -166,20 +316,27 @@ def explorer_html(data: Mapping, *, script: str = "../_static/explorer.js") -> s
     script : str, default ``"../_static/explorer.js"``
         URL of ``explorer.js`` relative to the page (a page in ``notes/``); its stylesheet
         is the same URL with ``.css``.
+    strings : mapping of str to str, optional
+        The words of the interface by key (default :data:`EXPLORER_STRINGS`).
 
     Returns
     -------
     str
         A ``<div class="lmnotes-explorer">`` holding a ``<script type="application/json">``
-        with ``data`` (``<``, ``>`` and ``&`` escaped, so no text ends the script early),
+        with ``data`` (``<``, ``>`` and ``&`` escaped, so no text ends the script early) and
+        a ``<template class="lmnotes-explorer-strings">`` with one
+        ``<span data-key="key">words</span>`` per string (HTML-escaped text, which the
+        French build translates like the text of any output; a template is never shown),
         followed by the stylesheet link and the script tag.
 
     Raises
     ------
     TypeError
-        If ``data`` is not a mapping or ``script`` is not a str.
+        If ``data`` or ``strings`` is not a mapping, ``script`` is not a str, or a key or
+        value of ``strings`` is not a str.
     ValueError
-        If ``script`` does not end with ``.js``.
+        If ``script`` does not end with ``.js``, or a key of ``strings`` is not an
+        identifier.
 
     Examples
     --------
@@ -189,6 +346,8 @@ def explorer_html(data: Mapping, *, script: str = "../_static/explorer.js") -> s
     (2, 2)
     >>> page.startswith('<div class="lmnotes-explorer">')
     True
+    >>> '<span data-key="batch">The batch</span>' in page
+    True
     """
     if not isinstance(data, Mapping):
         raise TypeError(f"data must be a mapping, got {type(data).__name__}")
@@ -196,12 +355,26 @@ def explorer_html(data: Mapping, *, script: str = "../_static/explorer.js") -> s
         raise TypeError(f"script must be a str, got {type(script).__name__}")
     if not script.endswith(".js"):
         raise ValueError(f"script must be the URL of a .js file, got {script!r}")
+    if strings is None:
+        strings = EXPLORER_STRINGS
+    if not isinstance(strings, Mapping):
+        raise TypeError(f"strings must be a mapping, got {type(strings).__name__}")
+    for key, value in strings.items():
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise TypeError(f"strings must map str to str, got {key!r}: {value!r}")
+        if not key.isidentifier():
+            raise ValueError(f"strings keys must be identifiers, got {key!r}")
+    words = "".join(
+        f'<span data-key="{key}">{html.escape(value, quote=False)}</span>'
+        for key, value in strings.items()
+    )
     payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     payload = payload.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
     style = html.escape(script[: -len(".js")] + ".css", quote=True)
     return (
         '<div class="lmnotes-explorer">'
         f'<script type="application/json" class="lmnotes-explorer-data">{payload}</script>'
+        f'<template class="lmnotes-explorer-strings">{words}</template>'
         "</div>\n"
         f'<link rel="stylesheet" href="{style}">\n'
         f'<script src="{html.escape(script, quote=True)}"></script>'

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 
 import pytest
+from conftest import ROOT
 
 from lmnotes.assets import load_tokenizer
-from lmnotes.explorer import EXPLORER_EXAMPLES, explorer_data, explorer_html
+from lmnotes.explorer import EXPLORER_EXAMPLES, EXPLORER_STRINGS, explorer_data, explorer_html
+
+SCRIPT = ROOT / "docs" / "_static" / "explorer.js"
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +70,15 @@ class TestExplorerData:
             for key, token in entry["tokens"].items():
                 assert tokenizer.convert_ids_to_tokens(int(key)) == token
 
+    def test_decoders_are_the_tokenizers(self, data) -> None:
+        """Each family names how its tokenizer decodes: WordPiece for BERT, byte-level for
+        CodeGen (read from the tokenizers' own decoders)."""
+        for family, entry in data["families"].items():
+            tokenizer = load_tokenizer(entry["name"])
+            kind = type(tokenizer.backend_tokenizer.decoder).__name__
+            assert {"WordPiece": "wordpiece", "ByteLevel": "byte-level"}[kind] == entry["decoder"]
+            assert entry["decoder"] == ("wordpiece" if family == "mlm" else "byte-level")
+
     def test_is_json_and_small(self, data) -> None:
         """The data round-trips through JSON and stays small (the page must stay under 500 KB)."""
         assert json.loads(json.dumps(data)) == data
@@ -113,6 +126,38 @@ class TestExplorerHtml:
         assert "<" not in payload and ">" not in payload and "&" not in payload
         assert json.loads(payload) == {"a": "</script><!-- & -->"}
 
+    def test_embeds_every_string_as_text(self) -> None:
+        """Each string of the interface is one escaped text node of a <template>, keyed by name."""
+        page = explorer_html({}, strings={"a": "x < y & z", "b": "Row {n}"})
+        template = re.search(
+            r'<template class="lmnotes-explorer-strings">(.*?)</template>', page
+        ).group(1)
+        spans = re.findall(r'<span data-key="(\w+)">([^<]*)</span>', template)
+        assert [(key, html.unescape(text)) for key, text in spans] == [
+            ("a", "x < y & z"),
+            ("b", "Row {n}"),
+        ]
+        default = explorer_html({})
+        assert default.count("<span data-key=") == len(EXPLORER_STRINGS)
+
+    def test_script_uses_exactly_the_strings(self) -> None:
+        """Every key explorer.js reads has its words in EXPLORER_STRINGS, and every string is
+        used: no word of the interface lives in the script."""
+        script = SCRIPT.read_text("utf-8")
+        used = set(re.findall(r'(?:this|self)\.t\("(\w+)"', script))
+        used |= set(re.findall(r"\b(?:w|this\.words|self\.words)\.(\w+)", script))
+        used |= set(re.findall(r'notice\("(\w+)"', script))
+        used |= set(re.findall(r"^    (\w+Notice\w*|mlmNone): ", script, re.MULTILINE))
+        assert used - set(EXPLORER_STRINGS) == set()
+        assert set(EXPLORER_STRINGS) - used == set()
+
+    def test_script_holds_no_french(self) -> None:
+        """The French words come from the catalog, not from the script: no accented letter, no
+        French table in explorer.js."""
+        script = SCRIPT.read_text("utf-8")
+        assert re.findall(r"[àâçéèêëîïôûùüÿœÀÉ]", script) == []
+        assert "fr: {" not in script
+
     def test_script_url(self) -> None:
         """Another script URL is used as given, and its .css sibling is linked."""
         page = explorer_html({}, script="static/x.js")
@@ -124,6 +169,9 @@ class TestExplorerHtml:
             ({"data": []}, TypeError, "data must be a mapping"),
             ({"data": {}, "script": 3}, TypeError, "script must be a str"),
             ({"data": {}, "script": "x.css"}, ValueError, "script must be the URL of a .js file"),
+            ({"data": {}, "strings": []}, TypeError, "strings must be a mapping"),
+            ({"data": {}, "strings": {"a": 3}}, TypeError, "strings must map str to str"),
+            ({"data": {}, "strings": {"a b": "x"}}, ValueError, "strings keys must be identifiers"),
         ],
     )
     def test_bad_arguments_are_refused(self, kwargs, error, match) -> None:

@@ -117,7 +117,18 @@ def _random_ids(rng: random.Random, length: int, vocab: int, frequent: list[int]
 
 
 def _random_batch(rng: random.Random, vocab: int, frequent: list[int]) -> list[list[int]]:
-    return [_random_ids(rng, rng.randint(1, 32), vocab, frequent) for _ in range(rng.randint(1, 8))]
+    """1 to 8 examples of 1 to 32 ids; about one in eight is empty (as an emptied example)."""
+    return [
+        _random_ids(rng, 0 if rng.random() < 0.125 else rng.randint(1, 32), vocab, frequent)
+        for _ in range(rng.randint(1, 8))
+    ]
+
+
+def _empties(configs) -> int:
+    """How many examples of ``configs`` are empty, in batches that have another example."""
+    return sum(
+        not ids and any(config["examples"]) for config in configs for ids in config["examples"]
+    )
 
 
 def _padded_configs(rng: random.Random, collator: str, tokenizers: dict, n: int):
@@ -181,6 +192,7 @@ class TestComputeClm:
         multiples = {config["pad_to_multiple_of"] for config, _ in pairs}
         assert sides == {"left", "right"} and pads == {50256, 50295} and None in multiples
         assert len(multiples) > 3 and hidden_eos > 0  # the pad = EOS pitfall was exercised
+        assert _empties(config for config, _ in pairs) > 20  # and emptied examples
 
     def test_mask_is_causal_and_hides_padded_keys(self, page, tokenizers) -> None:
         """mask[row][q][k] is true exactly when k <= q and key k is not padding; position ids count
@@ -208,15 +220,19 @@ class TestComputeFlattening:
         configs = []
         for i in range(CONFIGS):
             tokenizer = tokenizers["eos" if i % 2 == 0 else "pad"]
+            examples = _random_batch(rng, 50257, [tokenizer.eos_token_id])
+            if not any(examples):  # the library refuses it: see the test below
+                examples.append([tokenizer.eos_token_id])
             configs.append(
                 {
                     "collator": "flattening",
                     "tokenizer": _view(tokenizer),
-                    "examples": _random_batch(rng, 50257, [tokenizer.eos_token_id]),
+                    "examples": examples,
                     "padding_side": rng.choice(["right", "left"]),
                     "pad_to_multiple_of": rng.choice(MULTIPLES),
                 }
             )
+        assert _empties(configs) > 20
         results = page.evaluate(COMPUTE_MANY, configs)
         collator = DataCollatorWithFlattening()
         for config, result in zip(configs, results, strict=True):
@@ -258,8 +274,9 @@ def runs(page, tokenizers):
 class TestComputeMlm:
     def test_padding_and_attention_mask_match_the_collator(self, runs) -> None:
         """attention_mask equals the collator's; the unmasked ids (labels put back) equal its padded
-        ids."""
+        ids; empty examples included."""
         pairs, results = runs
+        assert _empties(config for config, _ in pairs) > 20
         for (config, tokenizer), result in zip(pairs, results, strict=True):
             expected = _library_padded(config, tokenizer, mlm=True)
             assert result["attention_mask"] == expected["attention_mask"]
@@ -410,6 +427,86 @@ class TestComputeMlm:
             assert message is not None and name in message, (change, message)
 
 
+class TestSeed:
+    def test_seed_is_taken_as_torch_takes_it(self, page, tokenizers) -> None:
+        """The seed goes where DataCollatorForLanguageModeling sends it,
+        torch.Generator.manual_seed: an integer from -2**63 to 2**64 - 1, a negative one counted
+        modulo 2**64 (the library and the explorer give seed -1 and seed 2**64 - 1 the same
+        draw); others are refused by both."""
+        bert = tokenizers["mlm"]
+        base = {
+            "collator": "mlm",
+            "examples": [bert("Hello, I'm a single sentence!")["input_ids"] * 4],
+            "tokenizer": _view(bert),
+            "mlm_probability": 0.5,
+        }
+        same = [(-1, 2**64 - 1), (-(2**63), 2**63), (-12345, 2**64 - 12345)]
+        for negative, positive in same:
+            library = [
+                DataCollatorForLanguageModeling(bert, seed=s, mlm_probability=0.5)(
+                    [{"input_ids": base["examples"][0]}]
+                )["labels"].tolist()
+                for s in (negative, positive)
+            ]
+            assert library[0] == library[1]
+            ours = page.evaluate(
+                """([base, a, b]) => [a, b].map(s => window.lmnotesExplorer.compute(
+                    {...base, seed: BigInt(s)}).labels)""",
+                [base, str(negative), str(positive)],
+            )
+            assert ours[0] == ours[1]
+        assert page.evaluate(
+            "b => JSON.stringify(window.lmnotesExplorer.compute({...b, seed: -5}).labels)"
+            " !== JSON.stringify(window.lmnotesExplorer.compute({...b, seed: 5}).labels)",
+            base,
+        )
+        for bad in ("-9223372036854775809", "18446744073709551616"):
+            with pytest.raises((ValueError, RuntimeError)):
+                DataCollatorForLanguageModeling(bert, seed=int(bad))([{"input_ids": [101, 102]}])
+        with pytest.raises(RuntimeError):
+            DataCollatorForLanguageModeling(bert, seed=1.5)([{"input_ids": [101, 102]}])
+        messages = page.evaluate(
+            """([base, bads]) => bads.map(s => { try {
+                const seed = s[0] === "n" ? BigInt(s.slice(1)) : s;
+                window.lmnotesExplorer.compute({...base, seed});
+                return null; } catch (e) { return e.message; } })""",
+            [base, ["n-9223372036854775809", "n18446744073709551616", 1.5, 2**60]],
+        )
+        assert all(m is not None and "config.seed" in m for m in messages), messages
+
+
+class TestDecode:
+    @pytest.mark.parametrize("family", ["mlm", "eos"])
+    def test_decode_is_the_tokenizers(self, page, tokenizers, family) -> None:
+        """``decode`` of the token strings gives what ``tokenizer.decode(ids)`` gives: the
+        examples, random ids of the whole vocabulary (bytes of broken characters included) and
+        the added tokens (CodeGen's runs of spaces, special tokens)."""
+        tokenizer = tokenizers[family]
+        decoder = "wordpiece" if family == "mlm" else "byte-level"
+        rng = random.Random(2828)
+        added = sorted(tokenizer.added_tokens_decoder)
+        texts = [
+            "Hello, I'm a single sentence!",
+            "La chat a quatre papattes !",
+            "    return x\n\té",
+        ]
+        batches = [tokenizer(text)["input_ids"] for text in texts]
+        batches += [
+            [
+                rng.choice(added) if rng.random() < 0.2 else rng.randrange(len(tokenizer))
+                for _ in range(rng.randint(0, 12))
+            ]
+            for _ in range(300)
+        ]
+        tokens = [tokenizer.convert_ids_to_tokens(ids) for ids in batches]
+        ours = page.evaluate(
+            "([all, d]) => all.map(t => window.lmnotesExplorer.decode(t, d))", [tokens, decoder]
+        )
+        expected = [tokenizer.decode(ids) for ids in batches]
+        assert ours == expected
+        assert any("\ufffd" in text for text in expected) or family == "mlm"
+
+
 class TestPageData:
     def test_page_data_is_what_the_tokenizers_say(self, page, tokenizers) -> None:
         """The data embedded in the page gives the tokenizer views the library's tokenizers have."""
@@ -432,10 +529,30 @@ def _tab_to(page, selector: str, *, limit: int = 80, key: str = "Tab") -> None:
     raise AssertionError(f"{selector} not reached with {key}")
 
 
+def _visible(text: str) -> str:
+    """Whitespace as the site's token tables show it: a space as ␣, newline and tab escaped."""
+    return text.replace(" ", "\u2423").replace("\n", "\\n").replace("\t", "\\t")
+
+
+def _keys(page) -> list[str]:
+    """The notices shown, by key (``data-notice``)."""
+    return page.eval_on_selector_all(".lmx-notices li", "lis => lis.map(li => li.dataset.notice)")
+
+
+def _row_ids(page, row: int, field: str) -> list[int]:
+    """The values of one field (``input_ids``, ``attention_mask``, ``labels``) of a shown row."""
+    cells = (
+        page.locator(".lmx-row")
+        .nth(row)
+        .locator(f"table.lmx-fields tr:has(th:text-is('{field}')) td")
+    )
+    return [int(text) for text in cells.all_inner_texts()]
+
+
 def _notices(page) -> list[tuple[str, str]]:
     return page.eval_on_selector_all(
         ".lmx-notices li",
-        "lis => lis.map(li => [li.textContent, li.querySelector('a').getAttribute('href')])",
+        "lis => lis.map(li => [li.textContent, li.querySelector('a')?.getAttribute('href')])",
     )
 
 
@@ -486,7 +603,7 @@ class TestInterface:
         _tab_to(page, 'input[data-field="side"]')
         page.keyboard.press("ArrowDown")
         assert page.locator('input[data-field="side"][value="left"]').is_checked()
-        hrefs = [href for _, href in _notices(page)]
+        hrefs = [href for _, href in _notices(page) if href]
         assert "padding-mask.html#padding-mask-empty-rows" in hrefs
         assert "padding-mask.html#padding-mask-position-ids" in hrefs
         # A distinct pad: the EOS labels come back.
@@ -518,6 +635,156 @@ class TestInterface:
         page.close()
         assert errors == []
 
+    def test_emptied_examples_get_what_the_collator_does(self, fresh, tokenizers) -> None:
+        """Emptying an example with "−1": the buttons that would do nothing are disabled (focus
+        moves to Reset), and each collator's notice says what transformers does with it, checked
+        against the library on the page's own ids: padding only (CLM, MLM; and its query rows
+        attend to nothing), EOS alone then padding (CLM with EOS appended), left out
+        (padding-free)."""
+        page, errors = fresh()
+        drop = 'button[data-action="drop"][data-index="1"]'
+        repeat = 'button[data-action="repeat"][data-index="1"]'
+        first = [
+            int(i)
+            for i in page.locator('input[data-field="ids"][data-index="0"]').input_value().split()
+        ]
+        _tab_to(page, drop)
+        for _ in range(
+            len(page.locator('input[data-field="ids"][data-index="1"]').input_value().split())
+        ):
+            assert not page.locator(drop).is_disabled()
+            page.keyboard.press("Enter")
+        assert page.locator(drop).is_disabled() and page.locator(repeat).is_disabled()
+        assert page.evaluate("document.activeElement.dataset.action") == "reset"
+        # CLM, EOS appended: the row is EOS alone; the shift never scores a first token.
+        assert "emptyEosNotice" in _keys(page)
+        eos = tokenizers["eos"]
+        expected = _library_padded(
+            {
+                "examples": [first + [eos.eos_token_id], [eos.eos_token_id]],
+                "padding_side": "right",
+                "pad_to_multiple_of": None,
+            },
+            eos,
+            mlm=False,
+        )
+        assert _row_ids(page, 1, "labels") == expected["labels"][1]
+        # Without EOS: a row of padding only, which attends to nothing.
+        page.locator('input[data-field="appendEos"]').focus()
+        page.keyboard.press("Space")
+        keys = _keys(page)
+        assert "emptyNotice" in keys and "allPadNotice" in keys and "emptyEosNotice" not in keys
+        expected = _library_padded(
+            {"examples": [first, []], "padding_side": "right", "pad_to_multiple_of": None},
+            eos,
+            mlm=False,
+        )
+        assert expected["attention_mask"][1] == [0] * len(first)
+        assert set(expected["labels"][1]) == {-100}
+        assert _row_ids(page, 1, "attention_mask") == expected["attention_mask"][1]
+        assert _row_ids(page, 1, "labels") == expected["labels"][1]
+        assert page.locator(".lmx-row h4").nth(1).inner_text() == "Row 2: an empty example"
+        # Padding-free: the library leaves it out; the packed row counts one example.
+        page.locator('input[data-field="collator"][value="flattening"]').focus()
+        page.keyboard.press("Space")
+        flat = DataCollatorWithFlattening()([{"input_ids": first}, {"input_ids": []}])
+        keys = _keys(page)
+        assert "emptyPackedNotice" in keys and "packedNoticeOne" in keys
+        notice = page.locator('.lmx-notices li[data-notice="packedNoticeOne"]').inner_text()
+        assert f"{flat['input_ids'].shape[1]} tokens of 1 example" in notice
+        assert _row_ids(page, 0, "input_ids") == flat["input_ids"][0].tolist()
+        # MLM: an emptied example is a row of padding only, which attends to nothing.
+        page.locator('input[data-field="collator"][value="mlm"]').focus()
+        page.keyboard.press("Space")
+        ids = page.locator('input[data-field="ids"][data-index="1"]')
+        ids.focus()
+        page.keyboard.press("Control+a")
+        page.keyboard.press("Delete")
+        keys = _keys(page)
+        assert "emptyNotice" in keys and "allPadNotice" in keys
+        bert = tokenizers["mlm"]
+        mlm_first = [
+            int(i)
+            for i in page.locator('input[data-field="ids"][data-index="0"]').input_value().split()
+        ]
+        expected = _library_padded(
+            {"examples": [mlm_first, []], "padding_side": "right", "pad_to_multiple_of": None},
+            bert,
+            mlm=True,
+        )
+        assert _row_ids(page, 1, "attention_mask") == expected["attention_mask"][1]
+        assert _row_ids(page, 1, "labels") == expected["labels"][1] == [-100] * len(mlm_first)
+        page.close()
+        assert errors == []
+
+    def test_headings_decode_the_ids_as_they_are(self, fresh, tokenizers) -> None:
+        """A row's heading is tokenizer.decode of its ids as they are now (after an edit too),
+        whitespace shown as ␣ as in the token tables; an edited example gets a notice; Reset is
+        disabled while the example holds its original ids."""
+        page, errors = fresh()
+        codegen = tokenizers["eos"]
+        page.locator('input[data-field="on"][data-index="2"]').focus()
+        page.keyboard.press("Space")  # "    return x"
+        ids = [
+            int(i)
+            for i in page.locator('input[data-field="ids"][data-index="2"]').input_value().split()
+        ]
+        heading = page.locator(".lmx-row h4 code").nth(2)
+        assert heading.inner_text() == _visible(codegen.decode(ids + [codegen.eos_token_id]))
+        assert heading.inner_text().startswith("\u2423" * 4)
+        reset = page.locator('button[data-action="reset"][data-index="2"]')
+        assert reset.is_disabled()  # nothing to reset yet
+        page.locator('button[data-action="drop"][data-index="2"]').focus()
+        page.keyboard.press("Enter")
+        assert heading.inner_text() == _visible(codegen.decode(ids[:-1] + [codegen.eos_token_id]))
+        assert "editedNotice" in _keys(page)
+        assert not reset.is_disabled()
+        reset.focus()
+        page.keyboard.press("Enter")
+        assert "editedNotice" not in _keys(page)
+        # Reset has nothing left to do: disabled, and the focus goes to the example's ids.
+        assert reset.is_disabled()
+        assert page.evaluate("document.activeElement.dataset.field") == "ids"
+        assert heading.inner_text() == _visible(codegen.decode(ids + [codegen.eos_token_id]))
+        page.close()
+        assert errors == []
+
+    def test_skip_link_reaches_the_explorer(self, fresh) -> None:
+        """From the top of the page, the second Tab stop is a link to the explorer; following it
+        puts the focus on the first control."""
+        page, errors = fresh()
+        page.locator("body").focus()
+        presses = 0
+        while not page.evaluate("document.activeElement.matches('a.lmx-skip')"):
+            page.keyboard.press("Tab")
+            presses += 1
+            assert presses <= 2, "the skip link should be the second Tab stop at most"
+        assert page.evaluate("document.activeElement.textContent") == "Skip to the batch explorer"
+        page.keyboard.press("Enter")
+        assert page.evaluate("document.activeElement.matches('input[data-field=\"collator\"]')")
+        page.close()
+        assert errors == []
+
+    def test_seed_is_checked_in_the_form(self, fresh) -> None:
+        """A negative seed is taken (with a notice of the seed it draws as); a seed that is not
+        an integer is refused, naming the seed; Next seed is disabled then."""
+        page, errors = fresh()
+        page.locator('input[data-field="collator"][value="mlm"]').check()
+        seed = page.locator('input[data-field="seed"]')
+        seed.fill("-1")
+        assert "seedNotice" in _keys(page)
+        notice = page.locator('.lmx-notices li[data-notice="seedNotice"]').inner_text()
+        assert "18,446,744,073,709,551,615" in notice
+        seed.fill("1.5")
+        assert "the seed must be an integer" in page.locator(".lmx-status.lmx-error").inner_text()
+        assert seed.get_attribute("aria-invalid") == "true"
+        assert page.locator('button[data-action="next-seed"]').is_disabled()
+        seed.fill("7")
+        page.locator('button[data-action="next-seed"]').click()
+        assert seed.input_value() == "8" and page.locator(".lmx-status.lmx-error").count() == 0
+        page.close()
+        assert errors == []
+
     def test_french_interface(self, fresh) -> None:
         """On the French site the interface is French: legends, notices, headings."""
         page, errors = fresh("fr")
@@ -526,7 +793,9 @@ class TestInterface:
         assert "jeton(s) EOS réel(s) sans étiquette" in text
         for english in ("Examples", "The batch", "Padding side", "Read more", "Row 1"):
             assert english not in text
-        assert "«\u00a0def hello_world():\u00a0»" in text
+        skip = page.locator("a.lmx-skip").text_content()
+        assert skip and "explorer" not in skip.lower().split()
+        assert "«\u00a0def\u2423hello_world():<|endoftext|>\u00a0»" in text
         prose = page.eval_on_selector_all(
             ".lmx-explorer :is(legend, label, li, h3, h4, p, caption)",
             "nodes => nodes.map(n => { const c = n.cloneNode(true);"

@@ -11,9 +11,10 @@
 
   // ---------------------------------------------------------------- the batch
 
-  /** A seeded generator of floats in [0, 1) (mulberry32): the same in every browser. */
-  function generator(seed) {
-    var state = seed >>> 0;
+  /** A seeded generator of floats in [0, 1) (mulberry32): the same in every browser.
+   * ``state`` is a 32-bit unsigned integer (see generatorState). */
+  function generator(state) {
+    state = state >>> 0;
     return function () {
       state = (state + 0x6d2b79f5) >>> 0;
       var t = state;
@@ -21,6 +22,31 @@
       t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
       return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
     };
+  }
+
+  var TWO_64 = BigInt("18446744073709551616");
+  var SEED_MIN = BigInt("-9223372036854775808");
+  var SEED_MAX = TWO_64 - BigInt(1);
+
+  /** The seed as torch.Generator.manual_seed takes it (what DataCollatorForLanguageModeling
+   * passes it to): an integer from -2**63 to 2**64 - 1, a negative one counted modulo 2**64
+   * (manual_seed(-1) is manual_seed(2**64 - 1)). A Number must be a safe integer; a BigInt
+   * covers the whole range. Returns a BigInt in [0, 2**64). */
+  function seedValue(seed) {
+    var big;
+    if (typeof seed === "bigint") big = seed;
+    else if (typeof seed === "number" && Number.isSafeInteger(seed)) big = BigInt(seed);
+    else throw new TypeError("config.seed must be an integer (a safe integer or a BigInt), got " + String(seed));
+    if (big < SEED_MIN || big > SEED_MAX) {
+      throw new RangeError("config.seed must be from -2**63 to 2**64 - 1, as torch.Generator.manual_seed takes it, got " + String(big));
+    }
+    return big < 0 ? big + TWO_64 : big;
+  }
+
+  /** The generator's 32-bit state for a seed of seedValue: the seed itself below 2**32. */
+  function generatorState(seed) {
+    var low = Number(seed & BigInt(0xffffffff)), high = Number(seed >> BigInt(32));
+    return (low ^ Math.imul(high, 0x9e3779b1)) >>> 0;
   }
 
   function isInt(x) { return typeof x === "number" && Number.isInteger(x); }
@@ -100,12 +126,11 @@
     var maskP = checkProbability(config.mask_replace_prob === undefined ? 0.8 : config.mask_replace_prob, "config.mask_replace_prob");
     var randomP = checkProbability(config.random_replace_prob === undefined ? 0.1 : config.random_replace_prob, "config.random_replace_prob");
     if (maskP + randomP > 1 + 1e-12) throw new RangeError("config.mask_replace_prob + config.random_replace_prob must not exceed 1");
-    var seed = config.seed === undefined ? 0 : config.seed;
-    if (!isInt(seed)) throw new TypeError("config.seed must be an integer, got " + seed);
+    var seed = seedValue(config.seed === undefined ? 0 : config.seed);
     if (!isInt(tok.mask_token_id)) throw new TypeError("config.tokenizer.mask_token_id must be an integer for mlm");
     if (!(isInt(tok.vocab_size) && tok.vocab_size > 0)) throw new TypeError("config.tokenizer.vocab_size must be a positive integer");
     var special = new Set(tok.special_ids || []);
-    var rng = generator(seed);
+    var rng = generator(generatorState(seed));
     // One matrix of draws after the other, as the library does.
     var draw = function (prob) {
       return inputIds.map(function (row) { return row.map(function () { return rng() < prob; }); });
@@ -183,154 +208,98 @@
     return result;
   }
 
-  window.lmnotesExplorer = { compute: compute };
+
+  // ---------------------------------------------------------------- tokens as text
+
+  /** A token string with whitespace shown as lmnotes' token tables show it
+   * (lmnotes._tables.visible_token): a space as ␣, a newline as \n, a tab as \t, and
+   * byte-level BPE's Ġ and Ċ as ␣ and \n. */
+  function visible(text) {
+    return text.replace(/ /g, "\u2423").replace(/\n/g, "\\n").replace(/\t/g, "\\t")
+      .replace(/\u0120/g, "\u2423").replace(/\u010a/g, "\\n");
+  }
+
+  var BYTE_OF = null;
+  /** The inverse of GPT-2's bytes_to_unicode: the byte each character of a byte-level token stands for. */
+  function bytesOf() {
+    if (BYTE_OF) return BYTE_OF;
+    BYTE_OF = new Map();
+    var n = 0;
+    for (var b = 0; b < 256; b++) {
+      var printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
+      BYTE_OF.set(String.fromCharCode(printable ? b : 256 + n++), b);
+    }
+    return BYTE_OF;
+  }
+
+  /** WordPiece's cleanup (tokenizers' decoders::wordpiece::cleanup), applied to each token. */
+  function cleanup(token) {
+    return token.replace(/ \./g, ".").replace(/ \?/g, "?").replace(/ !/g, "!").replace(/ ,/g, ",")
+      .replace(/ ' /g, "'").replace(/ n't/g, "n't").replace(/ 'm/g, "'m").replace(/ do not/g, " don't")
+      .replace(/ 's/g, "'s").replace(/ 've/g, "'ve").replace(/ 're/g, "'re");
+  }
+
+  /**
+   * The text tokenizer.decode(ids) gives, from the token strings: ``"wordpiece"`` joins tokens
+   * with spaces and glues ``##`` pieces (bert-base-cased); ``"byte-level"`` reads each
+   * character as a byte and the bytes as UTF-8, a token with a character outside the byte
+   * alphabet (an added token such as CodeGen's runs of spaces) being its own text (CodeGen).
+   */
+  function decode(tokens, decoder) {
+    if (decoder === "wordpiece") {
+      return tokens.map(function (token, i) {
+        if (i > 0) token = token.indexOf("##") === 0 ? token.slice(2) : " " + token;
+        return cleanup(token);
+      }).join("");
+    }
+    if (decoder !== "byte-level") throw new RangeError('decoder must be "wordpiece" or "byte-level", got ' + decoder);
+    var map = bytesOf(), bytes = [], encoder = new TextEncoder();
+    tokens.forEach(function (token) {
+      var own = [];
+      for (var i = 0; i < token.length; i++) {
+        if (!map.has(token[i])) { own = null; break; }
+        own.push(map.get(token[i]));
+      }
+      (own || Array.from(encoder.encode(token))).forEach(function (b) { bytes.push(b); });
+    });
+    return new TextDecoder("utf-8").decode(new Uint8Array(bytes));
+  }
+
+  window.lmnotesExplorer = { compute: compute, decode: decode, visible: visible, seedValue: seedValue };
 
   // ---------------------------------------------------------------- the words
 
-  var STRINGS = {
-    en: {
-      title: "Build a batch",
-      collator: "Collator",
-      collators: {
-        mlm: "MLM: DataCollatorForLanguageModeling(mlm=True), bert-base-cased",
-        clm: "CLM: DataCollatorForLanguageModeling(mlm=False), CodeGen",
-        flattening: "Padding-free: DataCollatorWithFlattening(), CodeGen",
-      },
-      examples: "Examples",
-      examplesHelp: "Tick the examples of the batch; edit their token ids (drop, repeat, change the length).",
-      use: "Use",
-      idsOf: "Token ids of example {n}",
-      drop: "Drop last token",
-      repeat: "Repeat last token",
-      reset: "Reset",
-      exampleN: "example {n}",
-      appendEos: "Append EOS ({eos}) to each example",
-      padding: "Padding",
-      side: "Padding side",
-      right: "right",
-      left: "left",
-      multiple: "pad_to_multiple_of",
-      none: "none",
-      padToken: "Pad token",
-      padEos: "pad = EOS ({eos}), as in the notes",
-      padDistinct: "a distinct pad ({pad})",
-      masking: "Masking (MLM)",
-      mlmProbability: "mlm_probability",
-      maskProb: "mask_replace_prob",
-      randomProb: "random_replace_prob",
-      seed: "seed",
-      nextSeed: "Next seed",
-      batch: "The batch",
-      notices: "What this batch shows",
-      row: "Row {n}",
-      rowOf: "Row {n}: {what}",
-      packed: "the packed row ({k} examples)",
-      fields: "Fields of row {n}",
-      position: "position",
-      token: "token",
-      draw: "MLM draw",
-      drawMask: "mask",
-      drawRandom: "random",
-      drawKept: "unchanged",
-      example: "example",
-      labelToken: "label token",
-      pad: "pad",
-      random: "(random id)",
-      unknown: "(id not in this page)",
-      gridCaption: "Attention mask of row {n}: query rows, key columns; ● may attend, · masked.",
-      gridRegion: "Attention mask of row {n}",
-      corner: "query ↓ key →",
-      legend: "Labels: a bold framed value is trained; -100 (in italics, dashed) is ignored by the loss. Padding is hatched.",
-      error: "Cannot build this batch: {message}",
-      invalidIds: "example {n}: ids must be integers from 0 to {max}",
-      noExample: "tick at least one example",
-      padEosNotice: "pad = EOS: {n} real EOS token(s) have no label (-100), so the model is never trained to stop.",
-      emptyRowsNotice: "Left padding: {n} query row(s) attend to nothing (every key is masked).",
-      positionsNotice: "Left padding: real tokens start after the padding; the position ids shown count real tokens only (the model's default 0, 1, 2… would shift them).",
-      wasteNotice: "{p} of {t} token slots are padding ({pct}).",
-      packedNotice: "Padding-free: {n} tokens of {k} examples in one row, no padding; the first label of each example is -100, position ids restart at 0, and the mask keeps the examples apart.",
-      mlmNotice: "{c} of {e} tokens that may be chosen were chosen: {m} [MASK], {r} random, {u} unchanged. Special tokens and padding are never chosen.",
-      mlmNone: "No token was chosen: this batch gives no MLM loss. Try another seed.",
-      shiftNotice: "The labels are the input ids, not shifted: the model shifts them in its loss.",
-      readMore: "Read more",
-      quote: "“{text}”",
-    },
-    fr: {
-      title: "Construire un lot",
-      collator: "Assembleur de données",
-      collators: {
-        mlm: "MLM\u00a0: DataCollatorForLanguageModeling(mlm=True), bert-base-cased",
-        clm: "CLM\u00a0: DataCollatorForLanguageModeling(mlm=False), CodeGen",
-        flattening: "Sans remplissage\u00a0: DataCollatorWithFlattening(), CodeGen",
-      },
-      examples: "Exemples",
-      examplesHelp: "Cochez les exemples du lot\u00a0; modifiez leurs identifiants de jetons (retirer, répéter, changer la longueur).",
-      use: "Utiliser",
-      idsOf: "Identifiants des jetons de l'exemple {n}",
-      drop: "Retirer le dernier jeton",
-      repeat: "Répéter le dernier jeton",
-      reset: "Rétablir",
-      exampleN: "exemple {n}",
-      appendEos: "Ajouter EOS ({eos}) à chaque exemple",
-      padding: "Remplissage",
-      side: "Côté du remplissage",
-      right: "à droite",
-      left: "à gauche",
-      multiple: "pad_to_multiple_of",
-      none: "aucun",
-      padToken: "Jeton de remplissage",
-      padEos: "pad = EOS ({eos}), comme dans les notes",
-      padDistinct: "un jeton de remplissage distinct ({pad})",
-      masking: "Masquage (MLM)",
-      mlmProbability: "mlm_probability",
-      maskProb: "mask_replace_prob",
-      randomProb: "random_replace_prob",
-      seed: "graine (seed)",
-      nextSeed: "Graine suivante",
-      batch: "Le lot",
-      notices: "Ce que montre ce lot",
-      row: "Ligne {n}",
-      rowOf: "Ligne {n}\u00a0: {what}",
-      packed: "la ligne concaténée ({k} exemples)",
-      fields: "Champs de la ligne {n}",
-      position: "position",
-      token: "jeton",
-      draw: "tirage MLM",
-      drawMask: "masqué",
-      drawRandom: "aléatoire",
-      drawKept: "inchangé",
-      example: "exemple",
-      labelToken: "jeton de l'étiquette",
-      pad: "remplissage",
-      random: "(identifiant aléatoire)",
-      unknown: "(identifiant absent de cette page)",
-      gridCaption: "Masque d'attention de la ligne {n}\u00a0: requêtes en lignes, clés en colonnes\u00a0; ● peut voir, · masqué.",
-      gridRegion: "Masque d'attention de la ligne {n}",
-      corner: "requête ↓ clé →",
-      legend: "Étiquettes\u00a0: une valeur en gras et encadrée est entraînée\u00a0; -100 (en italique, en pointillés) est ignoré par la perte. Le remplissage est hachuré.",
-      error: "Impossible de construire ce lot\u00a0: {message}",
-      invalidIds: "exemple {n}\u00a0: les identifiants doivent être des entiers de 0 à {max}",
-      noExample: "cochez au moins un exemple",
-      padEosNotice: "pad = EOS\u00a0: {n} jeton(s) EOS réel(s) sans étiquette (-100)\u00a0; le modèle n'apprend jamais à s'arrêter.",
-      emptyRowsNotice: "Remplissage à gauche\u00a0: {n} ligne(s) de requête ne voient rien (toutes les clés sont masquées).",
-      positionsNotice: "Remplissage à gauche\u00a0: les vrais jetons commencent après le remplissage\u00a0; les identifiants de position affichés ne comptent que les vrais jetons (les positions par défaut du modèle, 0, 1, 2…, les décaleraient).",
-      wasteNotice: "{p} emplacements sur {t} sont du remplissage ({pct}).",
-      packedNotice: "Sans remplissage\u00a0: {n} jetons de {k} exemples sur une seule ligne\u00a0; la première étiquette de chaque exemple vaut -100, les positions repartent de 0 et le masque sépare les exemples.",
-      mlmNotice: "{c} jetons choisis sur {e} possibles\u00a0: {m} [MASK], {r} aléatoires, {u} inchangés. Les jetons spéciaux et le remplissage ne sont jamais choisis.",
-      mlmNone: "Aucun jeton choisi\u00a0: ce lot ne donne aucune perte MLM. Essayez une autre graine.",
-      shiftNotice: "Les étiquettes sont les identifiants d'entrée, sans décalage\u00a0: le modèle les décale dans sa perte.",
-      readMore: "En savoir plus",
-      quote: "«\u00a0{text}\u00a0»",
-    },
+  /** The interface's words, by key: the <template> lmnotes.explorer.explorer_html writes
+   * (English; on the French site, translated by the build through the catalog of outputs). */
+  function readStrings(root) {
+    var words = {};
+    var template = root.querySelector("template.lmnotes-explorer-strings");
+    if (!template) return words;
+    Array.prototype.forEach.call(template.content.querySelectorAll("span[data-key]"), function (span) {
+      words[span.getAttribute("data-key")] = span.textContent;
+    });
+    return words;
+  }
+
+  /** Labels that are the collator's own argument names: code, the same in every language. */
+  var ARGUMENTS = {
+    multiple: "pad_to_multiple_of", mlmProbability: "mlm_probability",
+    maskProb: "mask_replace_prob", randomProb: "random_replace_prob",
   };
 
   /** Where each notice is explained (pages beside this one, in notes/). */
   var LINKS = {
     padEosNotice: "clm.html#clm-pad-eos",
+    padIdNotice: "clm.html#clm-pad-eos",
     emptyRowsNotice: "padding-mask.html#padding-mask-empty-rows",
+    allPadNotice: "padding-mask.html#padding-mask-empty-rows",
+    emptyNotice: "padding-mask.html#padding-mask-empty-rows",
+    emptyEosNotice: "clm.html#clm-shift",
+    emptyPackedNotice: "packing.html#packing-batch",
     positionsNotice: "padding-mask.html#padding-mask-position-ids",
     wasteNotice: "packing.html#packing-waste",
     packedNotice: "packing.html#packing-batch",
+    packedNoticeOne: "packing.html#packing-batch",
     mlmNotice: "mlm.html#mlm-80-10-10",
     mlmNone: "mlm.html#mlm-statistics",
     shiftNotice: "clm.html#clm-shift",
@@ -353,17 +322,28 @@
     return node;
   }
 
+  /** Whether two lists of ids are the same. */
+  function sameIds(a, b) {
+    return a.length === b.length && a.every(function (id, k) { return id === b[k]; });
+  }
+
+  /** A seed typed in the form: a BigInt, or null if it is not an integer. */
+  function parseSeed(text) {
+    var trimmed = String(text).trim().replace(/^\u2212/, "-");
+    return /^-?\d+$/.test(trimmed) ? BigInt(trimmed) : null;
+  }
+
   function Explorer(root, data, lang) {
     this.root = root;
     this.data = data;
     this.lang = lang;
-    this.words = STRINGS[lang];
+    this.words = readStrings(root);
     this.number = new Intl.NumberFormat(lang === "fr" ? "fr-FR" : "en-US", { maximumFractionDigits: 1 });
     this.percent = new Intl.NumberFormat(lang === "fr" ? "fr-FR" : "en-US", { style: "percent", maximumFractionDigits: 1 });
     this.uid = "lmx" + Explorer.count++;
     this.state = {
       collator: "clm", side: "right", multiple: null, pad: "eos", appendEos: true,
-      mlm_probability: 0.15, mask_replace_prob: 0.8, random_replace_prob: 0.1, seed: 0,
+      mlm_probability: 0.15, mask_replace_prob: 0.8, random_replace_prob: 0.1, seed: "0",
       examples: {},
     };
     var state = this.state;
@@ -379,6 +359,7 @@
 
   Explorer.prototype.t = function (key, values) {
     var text = this.words[key];
+    if (text === undefined) throw new Error("explorer: no words for " + key);
     Object.keys(values || {}).forEach(function (name) { text = text.split("{" + name + "}").join(String(values[name])); });
     return text;
   };
@@ -406,13 +387,28 @@
     ]);
   };
 
+  /** A link at the top of the page, after the theme's "Skip to content": to the first control. */
+  Explorer.prototype.skipLink = function () {
+    var self = this;
+    var link = el("a", { className: "skip-to-content muted-link lmx-skip", href: "#" + this.id("controls"), text: this.words.skip });
+    link.addEventListener("click", function (event) {
+      event.preventDefault();
+      var first = self.form.querySelector("input:checked, input, select, button");
+      self.form.scrollIntoView();
+      first.focus();
+    });
+    var theme = document.querySelector("a.skip-to-content");
+    if (theme && theme.parentNode) theme.parentNode.insertBefore(link, theme.nextSibling);
+    else document.body.insertBefore(link, document.body.firstChild);
+  };
+
   Explorer.prototype.build = function () {
     var self = this, w = this.words;
     var clm = this.data.families.clm;
     var eosToken = clm.tokens[String(clm.configs.eos.eos_token_id)];
     var padToken = clm.tokens[String(clm.configs.pad.pad_token_id)];
-    this.form = el("form", { className: "lmx-controls", "aria-label": w.title, novalidate: true }, [
-      this.radios("collator", w.collator, [["mlm", w.collators.mlm], ["clm", w.collators.clm], ["flattening", w.collators.flattening]], this.state.collator),
+    this.form = el("form", { className: "lmx-controls", id: this.id("controls"), tabindex: "-1", "aria-label": w.title, novalidate: true }, [
+      this.radios("collator", w.collator, [["mlm", w.collatorMlm], ["clm", w.collatorClm], ["flattening", w.collatorFlattening]], this.state.collator),
       el("fieldset", { className: "lmx-examples" }, [
         el("legend", { text: w.examples }),
         el("p", { className: "lmx-help", text: w.examplesHelp }),
@@ -426,7 +422,7 @@
         el("legend", { text: w.padding }),
         this.radios("side", w.side, [["right", w.right], ["left", w.left]], this.state.side),
         el("span", { className: "lmx-number" }, [
-          el("label", { for: this.id("multiple"), text: w.multiple }),
+          el("label", { for: this.id("multiple"), text: ARGUMENTS.multiple }),
           el("select", { id: this.id("multiple"), "data-field": "multiple" }, [null, 2, 4, 8, 16].map(function (m) {
             return el("option", { value: m === null ? "" : String(m), text: m === null ? w.none : String(m) });
           })),
@@ -435,11 +431,11 @@
       ]),
       this.maskingSet = el("fieldset", { className: "lmx-masking" }, [
         el("legend", { text: w.masking }),
-        this.numberInput("mlm_probability", w.mlmProbability, this.state.mlm_probability, "0.05", "0", "1"),
-        this.numberInput("mask_replace_prob", w.maskProb, this.state.mask_replace_prob, "0.05", "0", "1"),
-        this.numberInput("random_replace_prob", w.randomProb, this.state.random_replace_prob, "0.05", "0", "1"),
-        this.numberInput("seed", w.seed, this.state.seed, "1", "0", null),
-        el("button", { type: "button", "data-action": "next-seed", text: w.nextSeed }),
+        this.numberInput("mlm_probability", ARGUMENTS.mlmProbability, this.state.mlm_probability, "0.05", "0", "1"),
+        this.numberInput("mask_replace_prob", ARGUMENTS.maskProb, this.state.mask_replace_prob, "0.05", "0", "1"),
+        this.numberInput("random_replace_prob", ARGUMENTS.randomProb, this.state.random_replace_prob, "0.05", "0", "1"),
+        this.numberInput("seed", w.seed, this.state.seed, "1", SEED_MIN.toString(), SEED_MAX.toString()),
+        this.nextSeed = el("button", { type: "button", "data-action": "next-seed", text: w.nextSeed }),
       ]),
     ]);
     this.notices = el("ul", { className: "lmx-notices", "aria-label": w.notices });
@@ -459,6 +455,7 @@
     this.form.addEventListener("click", function (event) { self.onClick(event); });
     this.form.addEventListener("submit", function (event) { event.preventDefault(); });
     this.buildExamples();
+    this.skipLink();
   };
 
   Explorer.prototype.tokenizer = function () {
@@ -466,11 +463,18 @@
     return family.configs[this.family() === "mlm" ? "pad" : this.state.pad];
   };
 
-  /** The token string of an id, with spaces, tabs and newlines made visible; null if unknown. */
+  /** The token string of an id, whitespace shown as the token tables show it; null if unknown. */
   Explorer.prototype.tokenText = function (id) {
     var text = this.data.families[this.family()].tokens[String(id)];
-    if (text === undefined) return null;
-    return text.replace(/ /g, "␣").replace(/\t/g, "⇥").replace(/\n/g, "↵");
+    return text === undefined ? null : visible(text);
+  };
+
+  /** What tokenizer.decode gives for ids, whitespace made visible; null if an id is unknown. */
+  Explorer.prototype.decodeIds = function (ids) {
+    var family = this.data.families[this.family()];
+    var tokens = ids.map(function (id) { return family.tokens[String(id)]; });
+    if (tokens.some(function (token) { return token === undefined; })) return null;
+    return visible(decode(tokens, family.decoder));
   };
 
   Explorer.prototype.buildExamples = function () {
@@ -482,12 +486,12 @@
       var item = el("li", { className: "lmx-example", "data-index": String(i) }, [
         el("span", { className: "lmx-choice" }, [
           el("input", { type: "checkbox", id: id + "-on", checked: example.on, "data-field": "on", "data-index": String(i) }),
-          el("label", { for: id + "-on" }, [w.use + " ", el("code", { text: example.text })]),
+          el("label", { for: id + "-on" }, [w.use + " ", el("code", { text: visible(example.text) })]),
         ]),
         el("span", { className: "lmx-ids" }, [
           el("label", { for: id + "-ids", className: "lmx-visually-hidden", text: self.t("idsOf", { n: n }) }),
           el("input", { type: "text", id: id + "-ids", value: example.ids.join(" "), spellcheck: "false", autocomplete: "off", inputmode: "numeric", "data-field": "ids", "data-index": String(i), "aria-describedby": id + "-tokens" }),
-          self.button("drop", i, "−1", w.drop),
+          self.button("drop", i, "\u22121", w.drop),
           self.button("repeat", i, "+1", w.repeat),
           self.button("reset", i, w.reset, ""),
         ]),
@@ -518,17 +522,20 @@
     else if (field === "appendEos") state.appendEos = target.checked;
     else if (field === "on") state.examples[this.family()][+target.getAttribute("data-index")].on = target.checked;
     else if (field === "ids") state.examples[this.family()][+target.getAttribute("data-index")].text_ids = target.value;
+    else if (field === "seed") state.seed = target.value;
     else state[field] = target.value === "" ? NaN : Number(target.value);
     this.update();
   };
 
   Explorer.prototype.onClick = function (event) {
     var button = event.target.closest("button[data-action]");
-    if (!button) return;
+    if (!button || button.disabled) return;
     var action = button.getAttribute("data-action");
     if (action === "next-seed") {
-      this.state.seed = (isInt(this.state.seed) ? this.state.seed : 0) + 1;
-      this.form.querySelector('[data-field="seed"]').value = String(this.state.seed);
+      var seed = parseSeed(this.state.seed);
+      if (seed === null || seed >= SEED_MAX) return;
+      this.state.seed = (seed + BigInt(1)).toString();
+      this.form.querySelector('[data-field="seed"]').value = this.state.seed;
     } else {
       var i = +button.getAttribute("data-index");
       var example = this.state.examples[this.family()][i];
@@ -552,25 +559,55 @@
     return { ids: ids };
   };
 
+  /** Buttons that would do nothing are disabled: −1 and +1 on an empty example, Reset on an
+   * example that holds its original ids. A focused button that gets disabled hands the focus
+   * on (−1 and +1 to Reset, Reset to the example's ids), so that the keyboard never loses it. */
+  Explorer.prototype.showButtons = function (i, ids, original) {
+    var item = this.examplesList.querySelector('li[data-index="' + i + '"]');
+    var button = function (action) { return item.querySelector('button[data-action="' + action + '"]'); };
+    var empty = ids !== null && ids.length === 0;
+    var unchanged = ids !== null && sameIds(ids, original);
+    var off = { drop: empty, repeat: empty, reset: unchanged };
+    var next = { drop: button("reset"), repeat: button("reset"), reset: item.querySelector('input[data-field="ids"]') };
+    var focused = document.activeElement;
+    ["drop", "repeat", "reset"].forEach(function (action) { button(action).disabled = off[action]; });
+    ["drop", "repeat", "reset"].forEach(function (action) {
+      if (off[action] && focused === button(action)) (next[action].disabled ? next.reset : next[action]).focus();
+    });
+  };
+
   Explorer.prototype.config = function () {
     var self = this, state = this.state, tok = this.tokenizer();
-    var examples = [], problems = [];
+    var examples = [], problems = [], shown = [];
     state.examples[this.family()].forEach(function (example, i) {
       var parsed = self.parseIds(example);
       var input = self.examplesList.querySelector('input[data-field="ids"][data-index="' + i + '"]');
       input.setAttribute("aria-invalid", parsed.error ? "true" : "false");
       if (!parsed.error) example.ids = parsed.ids;
       self.showTokens(i, parsed.error ? null : parsed.ids);
+      self.showButtons(i, parsed.error ? null : parsed.ids, example.original);
       if (!example.on) return;
       if (parsed.error) problems.push(self.t("invalidIds", { n: i + 1, max: tok.vocab_size - 1 }));
-      else examples.push(self.family() === "clm" && state.appendEos ? parsed.ids.concat([tok.eos_token_id]) : parsed.ids);
+      else {
+        examples.push(self.family() === "clm" && state.appendEos ? parsed.ids.concat([tok.eos_token_id]) : parsed.ids);
+        shown.push(i);
+      }
     });
+    var seed = parseSeed(state.seed);
+    var seedOk = seed !== null && seed >= SEED_MIN && seed <= SEED_MAX;
+    this.nextSeed.disabled = !seedOk || seed >= SEED_MAX;
+    this.form.querySelector('[data-field="seed"]').setAttribute("aria-invalid", seedOk || state.collator !== "mlm" ? "false" : "true");
+    if (state.collator === "mlm" && !seedOk) problems.push(this.words.invalidSeed);
     if (problems.length) throw new Error(problems.join("; "));
     if (examples.length === 0) throw new Error(this.words.noExample);
+    if (state.collator === "flattening" && examples.every(function (ids) { return ids.length === 0; })) {
+      throw new Error(this.words.allEmpty);
+    }
     return {
       collator: state.collator, examples: examples, tokenizer: tok, padding_side: state.side,
       pad_to_multiple_of: state.multiple, mlm_probability: state.mlm_probability,
-      mask_replace_prob: state.mask_replace_prob, random_replace_prob: state.random_replace_prob, seed: state.seed,
+      mask_replace_prob: state.mask_replace_prob, random_replace_prob: state.random_replace_prob,
+      seed: seedOk ? seed : 0, indices: shown,
     };
   };
 
@@ -608,36 +645,66 @@
   };
 
   Explorer.prototype.notice = function (key, values) {
-    this.notices.appendChild(el("li", {}, [
-      this.t(key, values) + " ",
-      el("a", { href: LINKS[key], text: this.words.readMore }),
+    var link = LINKS[key];
+    this.notices.appendChild(el("li", { "data-notice": key }, [
+      this.t(key, values) + (link ? " " : ""),
+      link ? el("a", { href: link, text: this.words.readMore }) : null,
     ]));
   };
 
+  /** Notices about the examples themselves: edited, empty (and what the collator does with it). */
+  Explorer.prototype.exampleNotices = function (config) {
+    var self = this, fmt = this.number, examples = this.state.examples[this.family()];
+    config.indices.forEach(function (i, r) {
+      var example = examples[i], n = i + 1;
+      var edited = !sameIds(example.ids, example.original);
+      if (example.ids.length === 0) {
+        if (config.collator === "flattening") self.notice("emptyPackedNotice", { n: fmt.format(n) });
+        else if (config.examples[r].length === 0) self.notice("emptyNotice", { n: fmt.format(n) });
+        else self.notice("emptyEosNotice", { n: fmt.format(n) });
+      } else if (edited) {
+        self.notice("editedNotice", { n: fmt.format(n), k: fmt.format(example.ids.length), m: fmt.format(example.original.length) });
+      }
+    });
+  };
+
   Explorer.prototype.showNotices = function (config, result) {
-    var tok = config.tokenizer, fmt = this.number;
+    var tok = config.tokenizer, fmt = this.number, self = this;
+    this.exampleNotices(config);
     if (config.collator === "flattening") {
-      this.notice("packedNotice", { n: fmt.format(result.input_ids[0].length), k: fmt.format(config.examples.filter(function (e) { return e.length; }).length) });
+      var kept = config.examples.filter(function (e) { return e.length; }).length;
+      if (kept === 1) this.notice("packedNoticeOne", { n: fmt.format(result.input_ids[0].length) });
+      else this.notice("packedNotice", { n: fmt.format(result.input_ids[0].length), k: fmt.format(kept) });
       return;
     }
     var slots = 0, pads = 0;
     result.attention_mask.forEach(function (row) { row.forEach(function (bit) { slots++; pads += 1 - bit; }); });
     if (config.collator === "clm") {
-      var hidden = 0;
+      var hiddenEos = 0, hiddenPad = 0;
       result.input_ids.forEach(function (row, r) {
         row.forEach(function (id, i) {
-          if (id === tok.eos_token_id && result.attention_mask[r][i] === 1 && result.labels[r][i] === -100) hidden++;
+          if (result.attention_mask[r][i] !== 1 || result.labels[r][i] !== -100) return;
+          if (id === tok.eos_token_id) hiddenEos++;
+          else if (id === tok.pad_token_id) hiddenPad++;
         });
       });
-      if (hidden > 0) this.notice("padEosNotice", { n: fmt.format(hidden) });
-      var empty = 0;
-      result.mask.forEach(function (rows) { rows.forEach(function (row) { if (row.indexOf(true) < 0) empty++; }); });
-      if (empty > 0) this.notice("emptyRowsNotice", { n: fmt.format(empty) });
+      if (hiddenEos > 0) this.notice("padEosNotice", { n: fmt.format(hiddenEos) });
+      if (hiddenPad > 0) this.notice("padIdNotice", { n: fmt.format(hiddenPad), pad: tok.pad_token_id });
     }
+    // Rows of padding only attend to nothing in every collator that pads; with left padding
+    // (causal), the pad query rows of the other rows too.
+    var emptyQueries = 0;
+    result.mask.forEach(function (rows, r) {
+      var empty = rows.filter(function (row) { return row.indexOf(true) < 0; }).length;
+      if (result.attention_mask[r].indexOf(1) < 0) self.notice("allPadNotice", { r: fmt.format(r + 1), n: fmt.format(empty) });
+      else emptyQueries += empty;
+    });
+    if (config.collator === "clm" && emptyQueries > 0) this.notice("emptyRowsNotice", { n: fmt.format(emptyQueries) });
     if (config.padding_side === "left" && pads > 0) this.notice("positionsNotice", {});
     if (pads > 0) this.notice("wasteNotice", { p: fmt.format(pads), t: fmt.format(slots), pct: this.percent.format(pads / slots) });
     if (config.collator === "clm") this.notice("shiftNotice", {});
     if (config.collator === "mlm") {
+      if (config.seed < 0) this.notice("seedNotice", { s: fmt.format(config.seed), u: fmt.format(seedValue(config.seed)) });
       var special = new Set(tok.special_ids), eligible = 0, counts = { c: 0, m: 0, r: 0, u: 0 };
       var original = this.padded(config);
       result.labels.forEach(function (row, r) {
@@ -662,6 +729,19 @@
     return compute({ collator: "clm", examples: config.examples, tokenizer: config.tokenizer, padding_side: config.padding_side, pad_to_multiple_of: config.pad_to_multiple_of }).input_ids;
   };
 
+  /** The heading's words for row r: the ids of its example as tokenizer.decode gives them. */
+  Explorer.prototype.rowWhat = function (config, r) {
+    if (config.collator === "flattening") {
+      var kept = config.examples.filter(function (e) { return e.length; }).length;
+      return [kept === 1 ? this.words.packedOne : this.t("packed", { k: this.number.format(kept) })];
+    }
+    var ids = config.examples[r];
+    if (ids.length === 0) return [this.words.emptyExample];
+    var text = this.decodeIds(ids);
+    var quote = this.words.quote.split("{text}");
+    return [quote[0], el("code", { className: "lmx-decoded", text: text === null ? ids.join(" ") : text }), quote[1]];
+  };
+
   Explorer.prototype.showRow = function (config, result, r) {
     var self = this, w = this.words, tok = config.tokenizer, n = r + 1;
     var ids = result.input_ids[r], labels = result.labels[r];
@@ -676,15 +756,8 @@
       var text = self.tokenText(id);
       return text === null ? w.unknown : text;
     };
-    var what;
-    if (config.collator === "flattening") what = [this.t("packed", { k: config.examples.filter(function (e) { return e.length; }).length })];
-    else {
-      var example = this.state.examples[this.family()].filter(function (e) { return e.on; })[r] || { text: "" };
-      var quote = this.words.quote.split("{text}");
-      what = [quote[0], el("code", { text: example.text }), quote[1]];
-    }
     var title = this.t("rowOf", { n: n }).split("{what}");
-    var heading = el("h4", { id: this.id("row-" + r) }, [title[0]].concat(what, [title[1]]));
+    var heading = el("h4", { id: this.id("row-" + r) }, [title[0]].concat(this.rowWhat(config, r), [title[1]]));
 
     // Fields: one table row per field, one column per position.
     var table = el("table", { className: "lmx-fields" });
