@@ -144,6 +144,10 @@ EXPLORER_STRINGS: dict[str, str] = {
         "Example {n} has no token of its own: its row is the EOS appended to it, then padding;"
         " a first token is never a target, so the row adds nothing to the loss."
     ),
+    "emptyBatchNotice": (
+        "Every example is empty: the collator returns {k} row(s) of length 0, with no token and"
+        " no label."
+    ),
     "emptyPackedNotice": (
         "Example {n} is empty: DataCollatorWithFlattening leaves it out of the packed row (no"
         " token, no label, no position id)."
@@ -175,6 +179,10 @@ EXPLORER_STRINGS: dict[str, str] = {
         " unchanged. Special tokens and padding are never chosen."
     ),
     "mlmNone": "No token was chosen: this batch gives no MLM loss. Try another seed.",
+    "noTargetNotice": (
+        "No label is left after the model's shift (every target is -100): this batch trains"
+        " nothing."
+    ),
     "shiftNotice": "The labels are the input ids, not shifted: the model shifts them in its loss.",
     "readMore": "Read more",
     "quote": "“{text}”",

@@ -264,6 +264,30 @@ class TestComputeFlattening:
         assert error is not None and "empty" in error
 
 
+class TestComputeEmptyBatches:
+    @pytest.mark.parametrize("collator", ["clm", "mlm"])
+    @pytest.mark.parametrize("multiple", [None, 4])
+    def test_every_example_empty_gives_rows_of_length_0(
+        self, page, tokenizers, collator, multiple
+    ) -> None:
+        """A batch whose examples are all empty is what DataCollatorForLanguageModeling returns:
+        as many rows as examples, of length 0 (``pad_to_multiple_of`` adds nothing to 0)."""
+        tokenizer = tokenizers["mlm" if collator == "mlm" else "eos"]
+        config = {
+            "collator": collator,
+            "tokenizer": _view(tokenizer),
+            "examples": [[], [], []],
+            "padding_side": "right",
+            "pad_to_multiple_of": multiple,
+        }
+        expected = _library_padded(config, tokenizer, mlm=collator == "mlm")
+        assert expected["input_ids"] == [[], [], []]
+        result = page.evaluate("c => window.lmnotesExplorer.compute(c)", config)
+        for key in expected:
+            assert result[key] == expected[key], key
+        assert result["mask"] == [[], [], []]
+
+
 @pytest.fixture(scope="module")
 def runs(page, tokenizers):
     """CONFIGS random MLM configurations and what ``compute`` gives for them."""
@@ -746,6 +770,59 @@ class TestInterface:
         assert reset.is_disabled()
         assert page.evaluate("document.activeElement.dataset.field") == "ids"
         assert heading.inner_text() == _visible(codegen.decode(ids + [codegen.eos_token_id]))
+        page.close()
+        assert errors == []
+
+    def test_batches_that_train_nothing_say_so(self, fresh, tokenizers) -> None:
+        """Every example emptied: the collator's rows of length 0, told by a notice (no table);
+        a padding-free batch of one token: no label is left after the shift, as the library's
+        labels show; one more token and the notice goes."""
+        page, errors = fresh()
+        eos = tokenizers["eos"]
+        page.locator('input[data-field="appendEos"]').uncheck()
+        for i in (0, 1):
+            page.locator(f'input[data-field="ids"][data-index="{i}"]').fill("")
+        expected = _library_padded(
+            {"examples": [[], []], "padding_side": "right", "pad_to_multiple_of": None},
+            eos,
+            mlm=False,
+        )
+        assert expected["input_ids"] == [[], []]
+        assert _keys(page) == ["emptyBatchNotice"]
+        assert "returns 2 row(s) of length 0" in page.locator(".lmx-notices li").inner_text()
+        assert page.locator(".lmx-row").count() == 0
+        # Padding-free, one example of one token: its only label is -100, nothing to train.
+        page.locator('button[data-action="reset"][data-index="0"]').click()
+        page.locator('input[data-field="on"][data-index="1"]').uncheck()
+        page.locator('input[data-field="collator"][value="flattening"]').check()
+        ids = page.locator('input[data-field="ids"][data-index="0"]')
+        first = int(ids.input_value().split()[0])
+        ids.fill(str(first))
+        flat = DataCollatorWithFlattening()([{"input_ids": [first]}])
+        assert flat["labels"].tolist() == [[-100]]
+        assert "noTargetNotice" in _keys(page)
+        page.locator('button[data-action="repeat"][data-index="0"]').click()
+        flat = DataCollatorWithFlattening()([{"input_ids": [first, first]}])
+        assert flat["labels"].tolist() == [[-100, first]]
+        assert "noTargetNotice" not in _keys(page)
+        # Causal, pad = EOS, each example its EOS alone: every label is -100.
+        page.locator('input[data-field="collator"][value="clm"]').check()
+        page.locator('input[data-field="appendEos"]').check()
+        page.locator('input[data-field="on"][data-index="1"]').check()
+        for i in (0, 1):
+            page.locator(f'input[data-field="ids"][data-index="{i}"]').fill("")
+        expected = _library_padded(
+            {
+                "examples": [[eos.eos_token_id], [eos.eos_token_id]],
+                "padding_side": "right",
+                "pad_to_multiple_of": None,
+            },
+            eos,
+            mlm=False,
+        )
+        assert expected["labels"] == [[-100], [-100]]
+        assert "noTargetNotice" in _keys(page)
+        assert _row_ids(page, 0, "labels") == expected["labels"][0]
         page.close()
         assert errors == []
 

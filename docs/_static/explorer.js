@@ -296,6 +296,8 @@
     emptyNotice: "padding-mask.html#padding-mask-empty-rows",
     emptyEosNotice: "clm.html#clm-shift",
     emptyPackedNotice: "packing.html#packing-batch",
+    emptyBatchNotice: "padding-mask.html#padding-mask-empty-rows",
+    noTargetNotice: "clm.html#clm-shift",
     positionsNotice: "padding-mask.html#padding-mask-position-ids",
     wasteNotice: "packing.html#packing-waste",
     packedNotice: "packing.html#packing-batch",
@@ -641,6 +643,8 @@
     this.status.className = "lmx-status";
     this.status.textContent = "";
     this.showNotices(config, result);
+    // Rows of length 0 (every example empty) have nothing to show but their notice.
+    if (result.input_ids[0].length === 0) return;
     for (var r = 0; r < result.input_ids.length; r++) this.showRow(config, result, r);
   };
 
@@ -653,24 +657,36 @@
   };
 
   /** Notices about the examples themselves: edited, empty (and what the collator does with it). */
-  Explorer.prototype.exampleNotices = function (config) {
+  Explorer.prototype.exampleNotices = function (config, result) {
     var self = this, fmt = this.number, examples = this.state.examples[this.family()];
+    var width = result.input_ids[0].length;
+    if (width === 0) {  // every example is empty: rows of length 0, as the collator returns them
+      this.notice("emptyBatchNotice", { k: fmt.format(result.input_ids.length) });
+      return;
+    }
     config.indices.forEach(function (i, r) {
       var example = examples[i], n = i + 1;
-      var edited = !sameIds(example.ids, example.original);
       if (example.ids.length === 0) {
         if (config.collator === "flattening") self.notice("emptyPackedNotice", { n: fmt.format(n) });
         else if (config.examples[r].length === 0) self.notice("emptyNotice", { n: fmt.format(n) });
         else self.notice("emptyEosNotice", { n: fmt.format(n) });
-      } else if (edited) {
+      } else if (!sameIds(example.ids, example.original)) {
         self.notice("editedNotice", { n: fmt.format(n), k: fmt.format(example.ids.length), m: fmt.format(example.original.length) });
       }
     });
   };
 
+  /** Whether some label is a target once the model shifts the labels (causal LM losses score
+   * label i + 1 against the logits at i: the first label of a row is never a target). */
+  function hasTarget(labels) {
+    return labels.some(function (row) { return row.some(function (label, i) { return i > 0 && label !== -100; }); });
+  }
+
   Explorer.prototype.showNotices = function (config, result) {
     var tok = config.tokenizer, fmt = this.number, self = this;
-    this.exampleNotices(config);
+    this.exampleNotices(config, result);
+    if (result.input_ids[0].length === 0) return;
+    if (config.collator !== "mlm" && !hasTarget(result.labels)) this.notice("noTargetNotice", {});
     if (config.collator === "flattening") {
       var kept = config.examples.filter(function (e) { return e.length; }).length;
       if (kept === 1) this.notice("packedNoticeOne", { n: fmt.format(result.input_ids[0].length) });
