@@ -18,6 +18,7 @@ from matplotlib.text import Annotation
 from transformers import DataCollatorForLanguageModeling
 
 from lmnotes.display import (
+    LEGIBLE_PX,
     DescribedFigure,
     NextTokenTable,
     TokenTable,
@@ -486,6 +487,24 @@ class TestFigureSvg:
             assert f": {colour}" not in svg, colour
         assert "var(--lmnotes-fig-blue, #0072b2)" in svg and "currentColor" in svg
         assert "data:image/png" not in svg  # no raster inside
+
+    def test_legible_width(self):
+        """The root sets --lmnotes-fig-legible: the width (CSS px) at which the smallest text of
+        the figure is LEGIBLE_PX (12) px; a figure with smaller text asks for more width."""
+        widths = []
+        for fig in self._svgs():
+            svg = figure_svg(fig)
+            width = float(re.search(r'style="--lmnotes-fig-legible: ([\d.]+)px"', svg).group(1))
+            view = float(re.search(r'viewBox="0 0 ([\d.]+) ', svg).group(1))
+            sizes = [float(s) for s in re.findall(r"<text [^>]*font-size: ([\d.]+)px", svg)]
+            assert abs(min(sizes) * width / view - LEGIBLE_PX) < 0.05
+            widths.append((min(sizes), width))
+        small = plot_mask(torch.ones(3, 3, dtype=torch.bool), title="t")
+        for text in small.findobj(lambda artist: hasattr(artist, "set_fontsize")):
+            if hasattr(text, "get_text") and text.get_text():
+                text.set_fontsize(5)
+        width = float(re.search(r"--lmnotes-fig-legible: ([\d.]+)px", figure_svg(small)).group(1))
+        assert width > max(w for _, w in widths)
 
     def test_masked_cells_have_a_pattern(self):
         """Masked cells are told by a hatch pattern, not by colour alone (in the legend too)."""
