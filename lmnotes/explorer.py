@@ -119,6 +119,8 @@ EXPLORER_STRINGS: dict[str, str] = {
         "the seed must be an integer from -9223372036854775808 to 18446744073709551615,"
         " as torch.Generator.manual_seed takes"
     ),
+    "invalidProbability": "{name} must be a number from 0 to 1, as the collator requires",
+    "invalidSum": "{mask} + {random} must not exceed 1, as the collator requires",
     "noExample": "tick at least one example",
     "allEmpty": (
         "every example is empty, and DataCollatorWithFlattening refuses such a batch (ValueError)"

@@ -862,6 +862,34 @@ class TestInterface:
         page.close()
         assert errors == []
 
+    def test_probabilities_are_checked_in_the_form(self, fresh, tokenizers) -> None:
+        """A probability the collator refuses (ValueError in its __post_init__) is refused in the
+        form too, naming the argument, in the page's language; the field is marked invalid."""
+        bert = tokenizers["mlm"]
+        for bad in (
+            {"mlm_probability": 1.5},
+            {"mask_replace_prob": 0.8, "random_replace_prob": 0.3},
+        ):
+            with pytest.raises(ValueError):
+                DataCollatorForLanguageModeling(bert, **bad)
+        for lang, words in (("en", "must not exceed 1"), ("fr", "ne doit pas d\u00e9passer 1")):
+            page, errors = fresh(lang)
+            page.locator('input[data-field="collator"][value="mlm"]').check()
+            status = page.locator(".lmx-status")
+            field = page.locator('input[data-field="mlm_probability"]')
+            field.fill("1.5")
+            assert "mlm_probability" in status.inner_text()
+            assert field.get_attribute("aria-invalid") == "true"
+            field.fill("0.15")
+            assert field.get_attribute("aria-invalid") == "false"
+            page.locator('input[data-field="random_replace_prob"]').fill("0.3")
+            text = status.inner_text()
+            assert "mask_replace_prob + random_replace_prob" in text and words in text
+            page.locator('input[data-field="random_replace_prob"]').fill("0.1")
+            assert page.locator(".lmx-status.lmx-error").count() == 0
+            page.close()
+            assert errors == []
+
     def test_french_interface(self, fresh) -> None:
         """On the French site the interface is French: legends, notices, headings."""
         page, errors = fresh("fr")

@@ -283,8 +283,8 @@
 
   /** Labels that are the collator's own argument names: code, the same in every language. */
   var ARGUMENTS = {
-    multiple: "pad_to_multiple_of", mlmProbability: "mlm_probability",
-    maskProb: "mask_replace_prob", randomProb: "random_replace_prob",
+    multiple: "pad_to_multiple_of", mlm_probability: "mlm_probability",
+    mask_replace_prob: "mask_replace_prob", random_replace_prob: "random_replace_prob",
   };
 
   /** Where each notice is explained (pages beside this one, in notes/). */
@@ -433,9 +433,9 @@
       ]),
       this.maskingSet = el("fieldset", { className: "lmx-masking" }, [
         el("legend", { text: w.masking }),
-        this.numberInput("mlm_probability", ARGUMENTS.mlmProbability, this.state.mlm_probability, "0.05", "0", "1"),
-        this.numberInput("mask_replace_prob", ARGUMENTS.maskProb, this.state.mask_replace_prob, "0.05", "0", "1"),
-        this.numberInput("random_replace_prob", ARGUMENTS.randomProb, this.state.random_replace_prob, "0.05", "0", "1"),
+        this.numberInput("mlm_probability", ARGUMENTS.mlm_probability, this.state.mlm_probability, "0.05", "0", "1"),
+        this.numberInput("mask_replace_prob", ARGUMENTS.mask_replace_prob, this.state.mask_replace_prob, "0.05", "0", "1"),
+        this.numberInput("random_replace_prob", ARGUMENTS.random_replace_prob, this.state.random_replace_prob, "0.05", "0", "1"),
         this.numberInput("seed", w.seed, this.state.seed, "1", SEED_MIN.toString(), SEED_MAX.toString()),
         this.nextSeed = el("button", { type: "button", "data-action": "next-seed", text: w.nextSeed }),
       ]),
@@ -598,8 +598,20 @@
     var seed = parseSeed(state.seed);
     var seedOk = seed !== null && seed >= SEED_MIN && seed <= SEED_MAX;
     this.nextSeed.disabled = !seedOk || seed >= SEED_MAX;
-    this.form.querySelector('[data-field="seed"]').setAttribute("aria-invalid", seedOk || state.collator !== "mlm" ? "false" : "true");
-    if (state.collator === "mlm" && !seedOk) problems.push(this.words.invalidSeed);
+    var mlm = state.collator === "mlm";
+    var flag = function (field, ok) {
+      self.form.querySelector('[data-field="' + field + '"]').setAttribute("aria-invalid", ok || !mlm ? "false" : "true");
+    };
+    flag("seed", seedOk);
+    if (mlm && !seedOk) problems.push(this.words.invalidSeed);
+    // The probabilities, checked as the collator's __post_init__ checks them (ValueError there).
+    var sumOk = !(state.mask_replace_prob + state.random_replace_prob > 1);
+    ["mlm_probability", "mask_replace_prob", "random_replace_prob"].forEach(function (field) {
+      var value = state[field], ok = typeof value === "number" && value >= 0 && value <= 1;
+      flag(field, ok && (field === "mlm_probability" || sumOk));
+      if (mlm && !ok) problems.push(self.t("invalidProbability", { name: ARGUMENTS[field] }));
+    });
+    if (mlm && !sumOk) problems.push(this.t("invalidSum", { mask: ARGUMENTS.mask_replace_prob, random: ARGUMENTS.random_replace_prob }));
     if (problems.length) throw new Error(problems.join("; "));
     if (examples.length === 0) throw new Error(this.words.noExample);
     if (state.collator === "flattening" && examples.every(function (ids) { return ids.length === 0; })) {
