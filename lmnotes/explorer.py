@@ -143,8 +143,12 @@ EXPLORER_STRINGS: dict[str, str] = {
         " all 0, every label -100), which adds nothing to the loss."
     ),
     "emptyEosNotice": (
-        "Example {n} has no token of its own: its row is the EOS appended to it, then padding;"
-        " a first token is never a target, so the row adds nothing to the loss."
+        "Example {n} has no token of its own: its row holds only the EOS appended to it, and"
+        " padding; that EOS is no target after the shift, so the row adds nothing to the loss."
+    ),
+    "emptyEosTargetNotice": (
+        "Example {n} has no token of its own: its row holds only the EOS appended to it, after"
+        " the padding; that EOS is still a target, scored at the padding position before it."
     ),
     "emptyBatchNotice": (
         "Every example is empty: the collator returns {k} row(s) of length 0, with no token and"
@@ -161,6 +165,11 @@ EXPLORER_STRINGS: dict[str, str] = {
     "seedNotice": (
         "A negative seed counts modulo 2 to the power 64, as torch.Generator.manual_seed"
         " counts it: seed {s} draws as seed {u}."
+    ),
+    "padTargetNotice": (
+        "Left padding: in {n} row(s) the first real token keeps its label, so the loss scores it"
+        " at the padding position before it, a query that attends to nothing; training pads on"
+        " the right."
     ),
     "positionsNotice": (
         "Left padding: real tokens start after the padding; the position ids shown count real"

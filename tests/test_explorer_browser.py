@@ -163,6 +163,23 @@ def _library_padded(config: dict, tokenizer, *, mlm: bool) -> dict[str, list]:
     return {key: value.tolist() for key, value in batch.items()}
 
 
+def _scored(labels: list[list[int]]) -> list[list[int]]:
+    """The positions whose logits transformers' causal LM loss scores, per row: those whose
+    logits get a gradient from ``ForCausalLMLoss`` (which shifts the labels within a row)."""
+    from transformers.loss.loss_utils import ForCausalLMLoss
+
+    width = len(labels[0])
+    logits = torch.zeros(len(labels), width, 7, requires_grad=True)
+    target = torch.tensor(labels).clamp(max=6).masked_fill(torch.tensor(labels) == -100, -100)
+    loss = ForCausalLMLoss(logits, target, vocab_size=7)
+    if not target[:, 1:].ne(-100).any():  # nothing scored: the mean over no target is nan
+        assert loss.isnan()
+        return [[] for _ in labels]
+    loss.backward()
+    scored = logits.grad.abs().sum(-1) > 0
+    return [row.nonzero().flatten().tolist() for row in scored]
+
+
 def _mask_strings(mask: torch.Tensor) -> list[str]:
     return ["".join("1" if bit else "0" for bit in row) for row in mask.tolist()]
 
@@ -823,6 +840,45 @@ class TestInterface:
         assert expected["labels"] == [[-100], [-100]]
         assert "noTargetNotice" in _keys(page)
         assert _row_ids(page, 0, "labels") == expected["labels"][0]
+        page.close()
+        assert errors == []
+
+    def test_left_padding_targets_are_the_losss(self, fresh, tokenizers) -> None:
+        """Left padding in training: the first real token of a shorter row keeps its label, and
+        transformers' causal LM loss scores it at the padding position before it (a notice says
+        so, with the count of such rows); an emptied example's EOS is such a target too."""
+        page, errors = fresh()
+        pad = tokenizers["pad"]
+        page.locator('input[data-field="pad"][value="pad"]').check()
+        page.locator('input[data-field="side"][value="left"]').check()
+        page.locator('input[data-field="on"][data-index="1"]').uncheck()
+        page.locator('input[data-field="on"][data-index="2"]').check()  # "    return x"
+        lengths = [
+            len(page.locator(f'input[data-field="ids"][data-index="{i}"]').input_value().split())
+            for i in (0, 2)
+        ]
+        labels = [_row_ids(page, r, "labels") for r in (0, 1)]
+        masks = [_row_ids(page, r, "attention_mask") for r in (0, 1)]
+        scored = _scored(labels)
+        # Rows whose position before their first real token (a pad) is scored by the loss.
+        from_pad = [
+            r for r in (0, 1) if masks[r].index(1) > 0 and masks[r].index(1) - 1 in scored[r]
+        ]
+        assert lengths[0] != lengths[1] and len(from_pad) == 1
+        assert "padTargetNotice" in _keys(page)
+        notice = page.locator('.lmx-notices li[data-notice="padTargetNotice"]').inner_text()
+        assert notice.startswith("Left padding: in 1 row(s)")
+        # Emptied, with EOS appended: that EOS is scored at the pad before it.
+        page.locator('input[data-field="ids"][data-index="2"]').fill("")
+        labels = [_row_ids(page, r, "labels") for r in (0, 1)]
+        width = len(labels[1])
+        assert labels[1][-1] == pad.eos_token_id and width - 2 in _scored(labels)[1]
+        assert "emptyEosTargetNotice" in _keys(page) and "emptyEosNotice" not in _keys(page)
+        # Right padding: the EOS comes first in its row, never scored.
+        page.locator('input[data-field="side"][value="right"]').check()
+        labels = [_row_ids(page, r, "labels") for r in (0, 1)]
+        assert _scored(labels)[1] == []
+        assert "emptyEosNotice" in _keys(page) and "padTargetNotice" not in _keys(page)
         page.close()
         assert errors == []
 

@@ -295,6 +295,8 @@
     allPadNotice: "padding-mask.html#padding-mask-empty-rows",
     emptyNotice: "padding-mask.html#padding-mask-empty-rows",
     emptyEosNotice: "clm.html#clm-shift",
+    emptyEosTargetNotice: "padding-mask.html#padding-mask-loss",
+    padTargetNotice: "padding-mask.html#padding-mask-loss",
     emptyPackedNotice: "packing.html#packing-batch",
     emptyBatchNotice: "padding-mask.html#padding-mask-empty-rows",
     noTargetNotice: "clm.html#clm-shift",
@@ -681,7 +683,7 @@
       if (example.ids.length === 0) {
         if (config.collator === "flattening") self.notice("emptyPackedNotice", { n: fmt.format(n) });
         else if (config.examples[r].length === 0) self.notice("emptyNotice", { n: fmt.format(n) });
-        else self.notice("emptyEosNotice", { n: fmt.format(n) });
+        else self.notice(hasTarget([result.labels[r]]) ? "emptyEosTargetNotice" : "emptyEosNotice", { n: fmt.format(n) });
       } else if (!sameIds(example.ids, example.original)) {
         self.notice("editedNotice", { n: fmt.format(n), k: fmt.format(example.ids.length), m: fmt.format(example.original.length) });
       }
@@ -716,6 +718,14 @@
           else if (id === tok.pad_token_id) hiddenPad++;
         });
       });
+      // Left padding: the first real token of a padded row keeps its label and becomes the
+      // target of the padding position before it (the loss shifts the labels within a row).
+      var padTargets = 0;
+      result.attention_mask.forEach(function (row, r) {
+        var first = row.indexOf(1);
+        if (first > 0 && result.labels[r][first] !== -100) padTargets++;
+      });
+      if (padTargets > 0) this.notice("padTargetNotice", { n: fmt.format(padTargets) });
       if (hiddenEos > 0) this.notice("padEosNotice", { n: fmt.format(hiddenEos) });
       if (hiddenPad > 0) this.notice("padIdNotice", { n: fmt.format(hiddenPad), pad: tok.pad_token_id });
     }
