@@ -48,8 +48,8 @@ RUN_AXE = """async () => {
 
 # Each figure of the article (an inline SVG with role="img"): the smallest text it draws, in CSS
 # px as rendered (computed font size times the scale from the SVG's units to the screen), the
-# text itself, and the block that scrolls it sideways, if any: whether that block can be
-# focused and what it is called.
+# text itself, and the block that scrolls it sideways (overflow-x auto or scroll, content wider
+# than the block), if any: whether that block can be focused and what it is called.
 FIGURE_TEXT = """() => Array.from(document.querySelectorAll('article svg[role="img"]')).map(svg => {
   let smallest = null, text = '';
   svg.querySelectorAll('text').forEach(t => {
@@ -59,10 +59,10 @@ FIGURE_TEXT = """() => Array.from(document.querySelectorAll('article svg[role="i
     const px = parseFloat(getComputedStyle(t).fontSize) * scale;
     if (smallest === null || px < smallest) { smallest = px; text = t.textContent; }
   });
+  const scrolling = el => ['auto', 'scroll'].includes(getComputedStyle(el).overflowX)
+    && el.scrollWidth > el.clientWidth + 1;
   let box = svg.parentElement;
-  while (box && box.scrollWidth <= box.clientWidth + 1 && box.tagName !== 'ARTICLE') {
-    box = box.parentElement;
-  }
+  while (box && !scrolling(box) && box.tagName !== 'ARTICLE') box = box.parentElement;
   const scrolls = box && box.tagName !== 'ARTICLE';
   return {
     name: (svg.getAttribute('aria-label') || '').slice(0, 60),
