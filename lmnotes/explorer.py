@@ -117,7 +117,7 @@ EXPLORER_STRINGS: dict[str, str] = {
     "invalidIds": "example {n}: ids must be integers from 0 to {max}",
     "invalidSeed": (
         "the seed must be an integer from -9223372036854775808 to 18446744073709551615,"
-        " as torch.Generator.manual_seed takes"
+        " the range torch.Generator.manual_seed takes"
     ),
     "invalidProbability": "{name} must be a number from 0 to 1, as the collator requires",
     "invalidSum": "{mask} + {random} must not exceed 1, as the collator requires",
