@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.server
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -17,6 +18,17 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
+
+
+@functools.cache
+def compat_report_tool():
+    """docs/_tools/compat_report.py as a module (a script, not part of the package)."""
+    spec = importlib.util.spec_from_file_location(
+        "compat_report", DOCS / "_tools" / "compat_report.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import importlib.util
 import json
 import textwrap
 import tomllib
@@ -11,21 +10,12 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
-from conftest import DOCS, ROOT
+from conftest import DOCS, ROOT, compat_report_tool
 
 RESULTS = DOCS / "reference" / "compatibility.json"
 
 
-def _load_tool():
-    spec = importlib.util.spec_from_file_location(
-        "compat_report", DOCS / "_tools" / "compat_report.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-tool = _load_tool()
+tool = compat_report_tool()
 
 
 def _claim_ids_in_tests() -> set[str]:

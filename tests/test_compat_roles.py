@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import DOCS
+from conftest import DOCS, compat_report_tool
 
 pytest.importorskip("myst_parser")
 
@@ -75,7 +75,7 @@ def _project(base: Path, page: str) -> Path:
     src.mkdir()
     results = base / "compatibility.json"
     data = {**RESULTS}
-    compat_report = _tool()
+    compat_report = compat_report_tool()
     data["boundaries"] = compat_report.boundaries(data)
     results.write_text(json.dumps(data), "utf-8")
     (src / "conf.py").write_text(
@@ -88,17 +88,6 @@ def _project(base: Path, page: str) -> Path:
     (src / "notes").mkdir()
     (src / "notes" / "index.md").write_text(page, "utf-8")
     return src
-
-
-def _tool():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "compat_report", DOCS / "_tools" / "compat_report.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _build(src: Path, out: Path) -> subprocess.CompletedProcess[str]:
