@@ -115,7 +115,23 @@ def _release_node(release: str, target: str, *, page_label: bool = False) -> nod
     return nodes.inline("", "", ref, classes=[MARK])
 
 
-class ReleaseRole(SphinxRole):
+class _ResultsRole(SphinxRole):
+    """A role read from the results: an unknown or unmeasured name warns (the strict build
+    fails) and leaves the text as written."""
+
+    def unresolved(
+        self, message: str, *args: object
+    ) -> tuple[list[nodes.Node], list[nodes.system_message]]:
+        logger.warning(message, *args, location=self.get_location())
+        return [nodes.inline(self.text, self.text)], []
+
+
+def _span(first: str, last: str) -> str:
+    """A range of releases as a reader sees it (one release alone when they are equal)."""
+    return first if first == last else f"{first}\u00a0–\u00a0{last}"
+
+
+class ReleaseRole(_ResultsRole):
     """``{since}`` and ``{until}``: the release where a claim's outcome changed."""
 
     def __init__(self, outcome: str) -> None:
@@ -125,30 +141,26 @@ class ReleaseRole(SphinxRole):
         data = _results(self.env)
         claim_id = self.text.strip()
         if claim_id not in data["by_id"]:
-            logger.warning(
+            return self.unresolved(
                 "%s: no claim %r in %s",
                 self.name,
                 claim_id,
                 RESULTS.name,
-                location=self.get_location(),
             )
-            return [nodes.inline(self.text, self.text)], []
         changes = [c for c in data["boundaries"].get(claim_id, []) if c["outcome"] == self.outcome]
         if len(changes) != 1:
-            logger.warning(
+            return self.unresolved(
                 "%s: claim %r changes to %r %d times in the measured results (needs exactly "
                 "once): state it without a release, or measure it",
                 self.name,
                 claim_id,
                 self.outcome,
                 len(changes),
-                location=self.get_location(),
             )
-            return [nodes.inline(self.text, self.text)], []
         return [_release_node(changes[0]["release"], anchor(claim_id))], []
 
 
-class RangesRole(SphinxRole):
+class RangesRole(_ResultsRole):
     """``{holds-on}`` and ``{differs-on}``: the measured releases with one outcome, as ranges."""
 
     def __init__(self, outcome: str) -> None:
@@ -164,15 +176,13 @@ class RangesRole(SphinxRole):
         ]
         spans = [(first, last) for o, first, last in _ranges(outcomes) if o == self.outcome]
         if claim_id not in data["by_id"] or not spans:
-            logger.warning(
+            return self.unresolved(
                 "%s: claim %r has no measured release where it %s",
                 self.name,
                 claim_id,
                 self.outcome,
-                location=self.get_location(),
             )
-            return [nodes.inline(self.text, self.text)], []
-        texts = [first if first == last else f"{first}\u00a0–\u00a0{last}" for first, last in spans]
+        texts = [_span(first, last) for first, last in spans]
         joined = texts[-1]
         if len(texts) > 1:
             joined = str(_("%(earlier)s and %(last)s")) % {
@@ -182,7 +192,7 @@ class RangesRole(SphinxRole):
         return [_release_node(joined, anchor(claim_id))], []
 
 
-class MeasuredRole(SphinxRole):
+class MeasuredRole(_ResultsRole):
     """``{measured}`oldest``` / ``{measured}`newest```: the range of releases measured."""
 
     def run(self) -> tuple[list[nodes.Node], list[nodes.system_message]]:
@@ -190,29 +200,25 @@ class MeasuredRole(SphinxRole):
         full = [r["transformers"] for r in data["runs"] if r.get("scope") != "claims"]
         which = self.text.strip()
         if which not in ("oldest", "newest") or not full:
-            logger.warning(
+            return self.unresolved(
                 "measured: expected 'oldest' or 'newest', got %r",
                 which,
-                location=self.get_location(),
             )
-            return [nodes.inline(self.text, self.text)], []
         return [_release_node(full[0] if which == "oldest" else full[-1], RUNS_LABEL)], []
 
 
-class NamedReleaseRole(SphinxRole):
+class NamedReleaseRole(_ResultsRole):
     """``{release}`X```: a release the results hold a run of, named as it is."""
 
     def run(self) -> tuple[list[nodes.Node], list[nodes.system_message]]:
         data = _results(self.env)
         release = self.text.strip()
         if release not in {r["transformers"] for r in data["runs"]}:
-            logger.warning(
+            return self.unresolved(
                 "release: %r was not measured (no run of it in %s)",
                 release,
                 RESULTS.name,
-                location=self.get_location(),
             )
-            return [nodes.inline(self.text, self.text)], []
         return [_release_node(release, RUNS_LABEL)], []
 
 
@@ -321,7 +327,7 @@ class CompatClaims(SphinxDirective):
             if number:
                 # The separator alone (msgids keep no edge spaces: sphinx-lint).
                 summary += _text(str(_("%(earlier)s; %(next)s")) % {"earlier": "", "next": ""})
-            span = first if first == last else f"{first}\u00a0–\u00a0{last}"
+            span = _span(first, last)
             text = str(_("%(mark)s %(outcome)s: %(releases)s")) % {
                 "mark": {"holds": "✓", "differs": "✗"}.get(outcome, "–"),
                 "outcome": words.get(outcome, outcome),
