@@ -11,12 +11,16 @@ pyproject.toml changes.  ``lint`` and ``compat`` have environments of their own.
 
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
 import importlib.util
 import json
 import os
+import queue
 import shutil
+import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -367,12 +371,61 @@ def _released(session: nox.Session) -> list[str]:
     session.error(f"pip index versions transformers printed no release list:\n{listing}")
 
 
-def _freeze(session: nox.Session) -> dict[str, str]:
-    """``{name: version}`` of the session's installed distributions (editables left out)."""
-    listing = session.run(
-        "python", "-m", "pip", "freeze", "--exclude-editable", silent=True, log=False
-    )
-    return dict(line.split("==", 1) for line in (listing or "").splitlines() if "==" in line)
+def _freeze(python: str | Path) -> dict[str, str]:
+    """``{name: version}`` of the distributions installed for ``python`` (editables left out)."""
+    listing = subprocess.run(
+        [str(python), "-m", "pip", "freeze", "--exclude-editable"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return dict(line.split("==", 1) for line in listing.splitlines() if "==" in line)
+
+
+def _compat_jobs(session: nox.Session) -> tuple[int, list[str]]:
+    """``-j N`` / ``--jobs N`` out of the arguments: how many releases run at once."""
+    args, jobs = list(session.posargs), min(2, os.cpu_count() or 1)
+    for flag in ("-j", "--jobs"):
+        while flag in args:
+            at = args.index(flag)
+            value = args[at + 1] if at + 1 < len(args) else ""
+            if not value.isdigit() or int(value) < 1:
+                session.error(f"compat: {flag} takes how many releases run at once, got {value!r}")
+            jobs = int(value)
+            del args[at : at + 2]
+    return jobs, args
+
+
+def _compat_worker(session: nox.Session, number: int, base: dict[str, str]) -> Path:
+    """The python of worker ``number``'s environment, beside the session's, created once.
+
+    Worker 1 is the session's own environment; the others hold the same base (the project,
+    torch and the test tools, without transformers), installed without resolving again.
+    """
+    if number == 1:
+        return Path(session.bin) / "python"
+    location = Path(session.virtualenv.location).with_name(f"compat-worker-{number}")
+    python = location / "bin" / "python"
+    if not python.exists():
+        session.log(f"compat: creating the environment of worker {number} ({location})")
+        session.run("python", "-m", "venv", str(location), silent=True)
+    if _freeze(python) != base:
+        pins = Path(session.create_tmp()) / "base.txt"
+        pins.write_text("".join(f"{n}=={v}\n" for n, v in sorted(base.items())), "utf-8")
+        session.run(
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "-r",
+            str(pins),
+            "-e",
+            ".",
+            external=True,
+        )
+    return python
 
 
 @nox.session(python=PYTHON, default=False)
@@ -384,11 +437,16 @@ def compat(session: nox.Session) -> None:
     releases between two runs where a claim's outcome changed (claims alone) until each
     boundary lies between adjacent releases. ``nox -s compat -- 5.19`` runs the last patch
     of 5.19 alone, ``-- 5.2.1`` that release, ``-- bisect`` only the bisection of the
-    results already recorded; other arguments go to pytest and write no results
-    (``-- 5.19 -k seed``). One environment, reused; transformers is swapped in it
-    (torch stays 2.13.0). Results: docs/reference/compatibility.json.
+    results already recorded, ``-- -j 1`` one release at a time (the default runs two at
+    once on two cores or more, each in an environment of its own, reused, with torch on
+    one thread each); other arguments go to pytest and write no results
+    (``-- 5.19 -k seed``). In each environment transformers is swapped (torch stays
+    2.13.0). A line per release tells what it ran and how long the matrix has run; each
+    release's pytest output goes to ``.nox/compat/tmp/compat-<release>.log``.
+    Results: docs/reference/compatibility.json.
     """
     report = _compat_report()
+    jobs, args = _compat_jobs(session)
     session.install(*_groups("torch"))
     session.install("-e", ".", *_groups("assets", "tests"))
     session.install("--no-deps", *_groups("asset-files"))
@@ -396,11 +454,25 @@ def compat(session: nox.Session) -> None:
     # The base environment: the project without transformers or what only it requires.
     tool = str(DOCS / "_tools" / "compat_report.py")
     leftovers = (session.run("python", tool, "orphans", silent=True) or "").split()
-    session.run("python", "-m", "pip", "uninstall", "-q", "-y", "transformers", *leftovers)
-    base = _freeze(session)
-    bisect_only = "bisect" in session.posargs
-    wanted = [a for a in session.posargs if a[:1].isdigit()]
-    pytest_args = [a for a in session.posargs if not a[:1].isdigit() and a != "bisect"]
+    # huggingface_hub and tokenizers go too, though the project requires them: each release
+    # then brings the newest ones it allows, whichever release an environment held before.
+    session.run(
+        "python",
+        "-m",
+        "pip",
+        "uninstall",
+        "-q",
+        "-y",
+        "transformers",
+        "huggingface_hub",
+        "tokenizers",
+        *leftovers,
+    )
+    own = Path(session.bin) / "python"
+    base = _freeze(own)
+    bisect_only = "bisect" in args
+    wanted = [a for a in args if a[:1].isdigit()]
+    pytest_args = [a for a in args if not a[:1].isdigit() and a != "bisect"]
     minors = report.last_patches(available, COMPAT_FIRST, COMPAT_BELOW)
     plan = []
     for spec in wanted:
@@ -431,28 +503,68 @@ def compat(session: nox.Session) -> None:
         if name not in skipped and (ROOT / "tests" / f"test_{name}.py").exists()
     ]
     doctests = ["--doctest-modules", *(f"lmnotes/{m}.py" for m in modules if m not in skipped)]
+    jobs = max(1, min(jobs, len(plan) or 1))
+    pythons: queue.SimpleQueue[Path] = queue.SimpleQueue()
+    for number in range(1, jobs + 1):
+        pythons.put(_compat_worker(session, number, base))
+    tmp = Path(session.create_tmp())
+    results = DOCS / "reference" / "compatibility.json"
+    writing = threading.Lock()
     started = time.monotonic()
     failed = []
 
+    def run(python: Path, *command: str, **kwargs) -> subprocess.CompletedProcess:
+        return subprocess.run([str(python), *command], capture_output=True, text=True, **kwargs)
+
     def measure(release: str, scope: str, label: str) -> None:
-        session.log(f"compat {label}: transformers {release} ({scope})")
+        python = pythons.get()
+        try:
+            _measure(python, release, scope, label)
+        finally:
+            pythons.put(python)
+
+    def _measure(python: Path, release: str, scope: str, label: str) -> None:
+        began = time.monotonic()
+        session.log(f"compat {label}: transformers {release} ({scope}) started")
         # Back to the base environment (nothing a previous release brought stays), then
         # this release with what it requires.
-        now = _freeze(session)
+        now = _freeze(python)
         extra = sorted(set(now) - set(base))
+        pip = ("-m", "pip", "--disable-pip-version-check")
         if extra:
-            session.run("python", "-m", "pip", "uninstall", "-q", "-y", *extra)
+            run(python, *pip, "uninstall", "-q", "-y", *extra, check=True)
         changed = [f"{n}=={v}" for n, v in base.items() if now.get(n) != v]
         if changed:
-            session.install("--no-deps", *changed)
-        session.install(f"transformers=={release}")
-        junit = Path(session.create_tmp()) / f"junit-{release}.xml"
-        cache = Path(session.create_tmp()) / "lmnotes-cache"
+            run(python, *pip, "install", "-q", "--no-deps", *changed, check=True)
+        installed = run(python, *pip, "install", "-q", f"transformers=={release}")
+        if installed.returncode:
+            failed.append(release)
+            session.warn(
+                f"compat {label}: transformers {release} did not install:\n"
+                f"{installed.stdout}{installed.stderr}"
+            )
+            return
+        junit = tmp / f"junit-{release}.xml"
+        junit.unlink(missing_ok=True)
+        # Each release dequantizes SmolLM2 with its own GGUF converter: into a cache of
+        # the worker's own, emptied after each release (538 MB a model).
+        cache = tmp / f"lmnotes-cache-{python.parent.parent.name}"
         shutil.rmtree(cache / "models", ignore_errors=True)
         tests = ["tests/test_claims.py"]
         if scope == report.SCOPES[0]:
             tests += [*library, *doctests]
-        session.run(
+        env = {
+            **os.environ,
+            "PATH": f"{python.parent}{os.pathsep}{os.environ['PATH']}",
+            "VIRTUAL_ENV": str(python.parent.parent),
+            "HF_HUB_OFFLINE": "1",
+            "LMNOTES_CACHE": str(cache),
+        }
+        if jobs > 1:  # two releases on two cores: one thread each, no oversubscription
+            env["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // jobs))
+        pytest = run(
+            python,
+            "-m",
             "pytest",
             *tests,
             "-q",
@@ -465,39 +577,55 @@ def compat(session: nox.Session) -> None:
             "--measure-claims",
             f"--junitxml={junit}",
             *pytest_args,
-            # Each release dequantizes SmolLM2 with its own GGUF converter: into a cache of
-            # the session's own, emptied after each release (538 MB a model).
-            env={"HF_HUB_OFFLINE": "1", "LMNOTES_CACHE": str(cache)},
-            success_codes=[0, 1],
+            cwd=ROOT,
+            env=env,
         )
-        if not pytest_args and junit.exists():
-            # Writes this release's entry and the recomputed boundaries; exits 1 if a test failed.
-            session.run(
-                "python",
-                str(DOCS / "_tools" / "compat_report.py"),
-                "update",
-                str(junit),
-                "--scope",
-                scope,
-                success_codes=[0, 1],
-            )
-            runs = json.loads((DOCS / "reference" / "compatibility.json").read_text("utf-8"))
-            if any(r["transformers"] == release and r["failed"] for r in runs["runs"]):
-                failed.append(release)
+        log = tmp / f"compat-{release}.log"
+        log.write_text(pytest.stdout + pytest.stderr, "utf-8")
         shutil.rmtree(cache / "models", ignore_errors=True)
-        elapsed = time.monotonic() - started
-        session.log(f"compat {label}: transformers {release} done; {elapsed / 60:.1f} min elapsed")
+        lines = pytest.stdout.strip().splitlines() or ["(no output)"]
+        if pytest_args:
+            print(pytest.stdout + pytest.stderr, flush=True)
+        if pytest.returncode not in (0, 1) or not junit.exists():
+            failed.append(release)
+            session.warn(
+                f"compat {label}: pytest exited {pytest.returncode} on transformers "
+                f"{release}; its output: {log}\n" + "\n".join(lines[-20:])
+            )
+            return
+        summary = lines[-1].strip("= ")
+        if not pytest_args:
+            # This release's entry and the recomputed boundaries, written by the worker's
+            # python (it records the versions installed there), one writer at a time.
+            with writing:
+                update = run(python, tool, "update", str(junit), "--scope", scope, cwd=ROOT)
+            summary = update.stdout.strip().splitlines()[0] if update.stdout.strip() else summary
+            if update.returncode:
+                failed.append(release)
+                session.warn(f"compat {label}: {update.stdout}{update.stderr}\nlog: {log}")
+        elif pytest.returncode:
+            failed.append(release)
+        session.log(
+            f"compat {label}: {summary}; {time.monotonic() - began:.0f} s, "
+            f"{(time.monotonic() - started) / 60:.1f} min elapsed"
+        )
 
-    for number, release in enumerate(plan, 1):
-        measure(release, report.SCOPES[0], f"[{number}/{len(plan)}]")
+    def measure_all(releases: list[str], scope: str, label: str) -> None:
+        with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
+            futures = [
+                pool.submit(measure, release, scope, f"[{label}{number}/{len(releases)}]")
+                for number, release in enumerate(releases, 1)
+            ]
+            for future in futures:
+                future.result()
+
+    session.log(f"compat: {len(plan)} releases, {jobs} at once")
+    measure_all(plan, report.SCOPES[0], "")
     if (bisect_only or not wanted) and not pytest_args:
         rounds = 0
-        while probes := report.next_probes(
-            json.loads((DOCS / "reference" / "compatibility.json").read_text("utf-8")), available
-        ):
+        while probes := report.next_probes(json.loads(results.read_text("utf-8")), available):
             rounds += 1
-            for number, release in enumerate(probes, 1):
-                measure(release, report.SCOPES[1], f"bisect {rounds}.{number}/{len(probes)}")
+            measure_all(probes, report.SCOPES[1], f"bisect {rounds}.")
     session.log(f"compat: {time.monotonic() - started:.0f} s in all")
     if failed:
-        session.error(f"compat: tests failed on transformers {', '.join(failed)}")
+        session.error(f"compat: tests failed on transformers {', '.join(sorted(set(failed)))}")
