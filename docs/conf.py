@@ -34,6 +34,7 @@ extensions = [
     "sphinx.ext.doctest",
     "sphinx.ext.mathjax",
     "sphinx_copybutton",
+    "sphinx_design",
     "sphinxcontrib.bibtex",
     "lmnotes_cite",
     "lmnotes_site",
