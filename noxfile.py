@@ -623,7 +623,9 @@ def compat(session: nox.Session) -> None:
     measure_all(plan, report.SCOPES[0], "")
     if (bisect_only or not wanted) and not pytest_args:
         rounds = 0
-        while probes := report.next_probes(json.loads(results.read_text("utf-8")), available):
+        while probes := report.next_probes(
+            json.loads(results.read_text("utf-8")), available, per_interval=jobs
+        ):
             rounds += 1
             measure_all(probes, report.SCOPES[1], f"bisect {rounds}.")
     session.log(f"compat: {time.monotonic() - started:.0f} s in all")

@@ -132,24 +132,32 @@ class TestBoundaries:
             ],
         }
 
-    def test_bisection_narrows_to_adjacent_releases(self) -> None:
-        """Probing halves the releases between two runs until none is left."""
+    @pytest.mark.parametrize("per_interval", [1, 2, 3])
+    @pytest.mark.parametrize("first_holds", ["5.5.0", "5.5.1", "5.5.2", "5.5.3", "5.5.4"])
+    def test_bisection_narrows_to_adjacent_releases(self, first_holds, per_interval) -> None:
+        """Probing splits the releases between two runs until none is left, in fewer rounds
+        with more probes a round (binary search: 3 rounds for 4 releases; 2 probes: 2)."""
         available = ["5.4.0", "5.5.0", "5.5.1", "5.5.2", "5.5.3", "5.5.4"]
-        first_holds = "5.5.2"
         data = {
             "claims": [{"id": "a"}],
             "runs": [_run("5.4.0", a="differs"), _run("5.5.4", a="holds")],
         }
-        probed = []
-        while probes := tool.next_probes(data, available):
-            probed += probes
+        rounds = 0
+        while probes := tool.next_probes(data, available, per_interval=per_interval):
+            rounds += 1
+            assert len(probes) <= per_interval
             for release in probes:
-                outcome = "holds" if tool.release_key(release) >= (5, 5, 2) else "differs"
-                data["runs"].append(_run(release, a=outcome))
-        assert len(probed) <= 3
+                holds = tool.release_key(release) >= tool.release_key(first_holds)
+                data["runs"].append(_run(release, a="holds" if holds else "differs"))
+        assert rounds <= {1: 3, 2: 2, 3: 2}[per_interval]
+        after = available[available.index(first_holds) - 1]
         assert tool.boundaries(data)["a"] == [
-            {"release": first_holds, "after": "5.5.1", "outcome": "holds"}
+            {"release": first_holds, "after": after, "outcome": "holds"}
         ]
+
+    def test_probes_a_round_must_be_positive(self) -> None:
+        with pytest.raises(ValueError, match="per_interval"):
+            tool.next_probes({"claims": [], "runs": []}, [], per_interval=0)
 
     def test_no_probe_without_a_change(self) -> None:
         data = {

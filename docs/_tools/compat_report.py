@@ -208,18 +208,24 @@ def boundaries(data: dict) -> dict[str, list[dict]]:
     return result
 
 
-def next_probes(data: dict, available: list[str]) -> list[str]:
+def next_probes(data: dict, available: list[str], per_interval: int = 1) -> list[str]:
     """Releases to run next to narrow every boundary down to two adjacent releases.
 
     For each change of outcome between two runs with final releases of ``available``
-    between them that were not run, the middle one of those releases (binary search).
+    between them that were not run, ``per_interval`` releases that split those evenly:
+    the middle one (binary search) by default, two for two releases run at once.
 
     >>> run = lambda v, o: {"transformers": v, "claims": {"c": {"outcome": o}}}
     >>> data = {"claims": [{"id": "c"}],
     ...         "runs": [run("5.4.0", "differs"), run("5.5.4", "holds")]}
-    >>> next_probes(data, ["5.4.0", "5.5.0", "5.5.1", "5.5.2", "5.5.3", "5.5.4"])
+    >>> between = ["5.4.0", "5.5.0", "5.5.1", "5.5.2", "5.5.3", "5.5.4"]
+    >>> next_probes(data, between)
     ['5.5.1']
+    >>> next_probes(data, between, per_interval=2)
+    ['5.5.0', '5.5.2']
     """
+    if not isinstance(per_interval, int) or per_interval < 1:
+        raise ValueError(f"per_interval must be an integer >= 1, got {per_interval!r}")
     ran = {run["transformers"] for run in data.get("runs", [])}
     probes = set()
     for changes in boundaries(data).values():
@@ -233,8 +239,9 @@ def next_probes(data: dict, available: list[str]) -> list[str]:
                 ),
                 key=release_key,
             )
-            if between:
-                probes.add(between[(len(between) - 1) // 2])
+            points = min(per_interval, len(between))
+            for j in range(points):
+                probes.add(between[(j + 1) * (len(between) + 1) // (points + 1) - 1])
     return sorted(probes, key=release_key)
 
 
