@@ -22,7 +22,9 @@ EXERCISE = re.compile(r"^\*\*Exercise (\d+)\.\*\*", re.M)
 ANSWER = re.compile(
     r"^````\{dropdown\} Answer\n:class-container: exercise-answer\n(.*?)^````$", re.M | re.S
 )
-GLUE_ROLE = re.compile(r"\{glue:text\}`([^`:]+)(?::[^`]*)?`")
+#: ``{glue:text}`page.md::key:format``` (the page's own name: the French build, which
+#: parses the translated paragraphs apart from the page, finds the key only with it).
+GLUE_ROLE = re.compile(r"\{glue:text\}`(?:([\w.-]+)\.md::)?([^`:]+)(?::[^`]*)?`")
 GLUED = re.compile(r"""glue\(\s*["']([^"']+)["']""")
 CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```$", re.M | re.S)
 
@@ -58,8 +60,10 @@ class TestSources:
         text = path.read_text("utf-8")
         glued = {key for cell in CELL.findall(text) for key in GLUED.findall(cell)}
         for answer in ANSWER.findall(exercises_section(path)):
-            keys = GLUE_ROLE.findall(answer)
-            assert keys, f"{path.name}: an answer without a glued value:\n{answer}"
+            roles = GLUE_ROLE.findall(answer)
+            assert roles, f"{path.name}: an answer without a glued value:\n{answer}"
+            assert {page for page, _ in roles} == {path.stem}, f"{path.name}: {roles}"
+            keys = [key for _, key in roles]
             assert set(keys) <= glued, f"{path.name}: not glued by the page: {set(keys) - glued}"
             assert not typed_numbers(answer), f"{path.name}: typed in the answer: {answer}"
 
@@ -73,7 +77,7 @@ class TestSources:
 
 def test_typed_numbers_are_caught() -> None:
     """The guard finds a number typed in prose, not those in roles, code or math."""
-    assert typed_numbers("Positions {glue:text}`ex-a`: row `2`, $n - 1$ of GPT-2's.") == []
+    assert typed_numbers("At {glue:text}`clm.md::ex-a:.2f`: row `2`, $n - 1$ of GPT-2's.") == []
     assert typed_numbers("Positions 3 and 4 ({ref}`clm-labels`).") == ["3", "4"]
 
 
