@@ -35,6 +35,7 @@ extensions = [
     "sphinx.ext.mathjax",
     "sphinx_copybutton",
     "sphinx_design",
+    "sphinx.ext.extlinks",
     "sphinxcontrib.bibtex",
     "lmnotes_cite",
     "lmnotes_site",
@@ -156,3 +157,7 @@ from linkcheck_settings import (  # noqa: E402, F401
     linkcheck_timeout,
     linkcheck_workers,
 )
+
+#: {explorer}`text <JSON>` on a note page: a link that opens the batch explorer (a page
+#: beside the notes) with that configuration (docs/_static/explorer.js, applyPreset).
+extlinks = {"explorer": ("batch-explorer.html#config=%s", None)}

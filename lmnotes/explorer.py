@@ -162,6 +162,10 @@ EXPLORER_STRINGS: dict[str, str] = {
         "Example {n} is edited: its row holds {k} token(s) where the tokenizer gave {m}; its"
         " heading is decoded from the ids now in it. Reset brings the original back."
     ),
+    "presetNotice": (
+        "The configuration in the address was not loaded: {key} cannot be {value}. The form"
+        " shows the defaults."
+    ),
     "seedNotice": (
         "A negative seed counts modulo 2 to the power 64, as torch.Generator.manual_seed"
         " counts it: seed {s} draws as seed {u}."

@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 import pytest
 import torch
@@ -945,6 +946,70 @@ class TestInterface:
             assert page.locator(".lmx-status.lmx-error").count() == 0
             page.close()
             assert errors == []
+
+    def test_every_preset_link_of_the_site_loads(self, browser_context, server, site) -> None:
+        """Each {explorer} link of a note page, in both languages, opens the explorer with its
+        configuration in the form (collator, padding side, pad, examples), with no notice
+        about the address and no error."""
+        links = []
+        for lang in ("en", "fr"):
+            for html in sorted((site / lang / "notes").glob("*.html")):
+                for href in re.findall(
+                    r'href="(batch-explorer\.html#config=[^"]+)"', html.read_text("utf-8")
+                ):
+                    links.append((lang, href.replace("&quot;", '"')))
+        assert len(links) >= 8, links  # three exercises and the explorer page, both languages
+        for lang, href in links:
+            config = json.loads(unquote(href.split("#config=", 1)[1]))
+            page, errors = _open(browser_context, f"{server}/{lang}/notes/{href}")
+            page.wait_for_selector(".lmx-row")
+            assert "presetNotice" not in _keys(page), href
+            checked = page.eval_on_selector_all(
+                "input:checked", "xs => xs.map(x => [x.dataset.field, x.value])"
+            )
+            assert ["collator", config["collator"]] in checked, (href, checked)
+            if "padding_side" in config:
+                assert ["side", config["padding_side"]] in checked, (href, checked)
+            if "pad" in config:
+                assert ["pad", config["pad"]] in checked, (href, checked)
+            on = [
+                int(x.get_attribute("data-index"))
+                for x in page.locator('input[data-field="on"]:checked').all()
+            ]
+            assert on == config["examples"], (href, on)
+            assert len(page.locator(".lmx-row").all()) == (
+                1 if config["collator"] == "flattening" else len(config["examples"])
+            )
+            page.close()
+            assert errors == [], (href, errors)
+
+    @pytest.mark.parametrize(
+        ("fragment", "key", "value"),
+        [
+            ('{"padding_side":"middle"}', "padding_side", '"middle"'),
+            ('{"collator":"clm","examples":[0,9]}', "examples", "[0,9]"),
+            ('{"mlm_probability":1.5}', "mlm_probability", "1.5"),
+            ('{"colator":"mlm"}', "colator", '"mlm"'),
+            ("not json", "#config", "not json"),
+        ],
+    )
+    def test_a_preset_it_cannot_take_loads_nothing(
+        self, browser_context, server, fragment, key, value
+    ) -> None:
+        """A bad #config= names the key and the value in a notice; the form keeps every default
+        (nothing half-applied); the first change in the form clears the notice."""
+        url = f"{server}/en/{PAGE}#config={quote(fragment)}"
+        page, errors = _open(browser_context, url)
+        page.wait_for_selector(".lmx-row")
+        notice = page.locator('.lmx-notices li[data-notice="presetNotice"]')
+        assert notice.count() == 1
+        assert f"{key} cannot be {value}" in notice.inner_text()
+        assert page.locator('input[data-field="collator"][value="clm"]').is_checked()
+        assert page.locator('input[data-field="side"][value="right"]').is_checked()
+        page.locator('input[data-field="side"][value="left"]').check()
+        assert page.locator('.lmx-notices li[data-notice="presetNotice"]').count() == 0
+        page.close()
+        assert errors == []
 
     def test_french_interface(self, fresh) -> None:
         """On the French site the interface is French: legends, notices, headings."""

@@ -356,10 +356,61 @@
         return { text: example.text, original: example.ids.slice(), ids: example.ids.slice(), on: i < 2 };
       });
     });
+    this.presetProblem = this.applyPreset(window.location.hash);
     this.build();
     this.update();
   }
   Explorer.count = 0;
+
+  /** Multiples the form offers for pad_to_multiple_of (null: none). */
+  var MULTIPLES = [null, 2, 4, 8, 16];
+
+  /**
+   * A configuration given in the address, ``#config=`` then URI-encoded JSON: its keys are
+   * the collators' arguments (collator, padding_side, pad_to_multiple_of, mlm_probability,
+   * mask_replace_prob, random_replace_prob, seed), pad ("eos" or "pad"), append_eos and
+   * examples (the indices of the examples switched on). All of it is applied, or none:
+   * returns null, or the first {key, value} that cannot be taken.
+   */
+  Explorer.prototype.applyPreset = function (hash) {
+    if (typeof hash !== "string" || hash.indexOf("#config=") !== 0) return null;
+    var text = hash.slice("#config=".length), config;
+    try { config = JSON.parse(decodeURIComponent(text)); } catch (e) { return { key: "#config", value: text }; }
+    if (config === null || typeof config !== "object" || Array.isArray(config)) return { key: "#config", value: text };
+    var draft = {}, self = this, problem = null;
+    var inList = function (list) { return function (v) { return list.indexOf(v) >= 0; }; };
+    var probability = function (v) { return typeof v === "number" && v >= 0 && v <= 1; };
+    var rules = {
+      collator: ["collator", inList(["clm", "mlm", "flattening"])],
+      padding_side: ["side", inList(["right", "left"])],
+      pad: ["pad", inList(["eos", "pad"])],
+      pad_to_multiple_of: ["multiple", inList(MULTIPLES)],
+      append_eos: ["appendEos", function (v) { return typeof v === "boolean"; }],
+      mlm_probability: ["mlm_probability", probability],
+      mask_replace_prob: ["mask_replace_prob", probability],
+      random_replace_prob: ["random_replace_prob", probability],
+      seed: ["seed", function (v) { return (isInt(v) || typeof v === "string") && parseSeed(String(v)) !== null; }],
+    };
+    Object.keys(config).forEach(function (key) {
+      if (problem || key === "examples") return;
+      var rule = rules[key];
+      if (!rule || !rule[1](config[key])) problem = { key: key, value: JSON.stringify(config[key]) };
+      else draft[rule[0]] = typeof config[key] === "number" && key === "seed" ? String(config[key]) : config[key];
+    });
+    if (problem) return problem;
+    var collator = draft.collator || this.state.collator;
+    var examples = this.state.examples[collator === "mlm" ? "mlm" : "clm"];
+    if ("examples" in config) {
+      var on = config.examples;
+      var valid = Array.isArray(on) && on.every(function (i, k) {
+        return isInt(i) && i >= 0 && i < examples.length && on.indexOf(i) === k;
+      });
+      if (!valid) return { key: "examples", value: JSON.stringify(on) };
+      examples.forEach(function (example, i) { example.on = on.indexOf(i) >= 0; });
+    }
+    Object.keys(draft).forEach(function (field) { self.state[field] = draft[field]; });
+    return null;
+  };
 
   Explorer.prototype.t = function (key, values) {
     var text = this.words[key];
@@ -427,8 +478,8 @@
         this.radios("side", w.side, [["right", w.right], ["left", w.left]], this.state.side),
         el("span", { className: "lmx-number" }, [
           el("label", { for: this.id("multiple"), text: ARGUMENTS.multiple }),
-          el("select", { id: this.id("multiple"), "data-field": "multiple" }, [null, 2, 4, 8, 16].map(function (m) {
-            return el("option", { value: m === null ? "" : String(m), text: m === null ? w.none : String(m) });
+          el("select", { id: this.id("multiple"), "data-field": "multiple" }, MULTIPLES.map(function (m) {
+            return el("option", { value: m === null ? "" : String(m), text: m === null ? w.none : String(m), selected: m === self.state.multiple });
           })),
         ]),
         this.padSet = this.radios("pad", w.padToken, [["eos", this.t("padEos", { eos: eosToken })], ["pad", this.t("padDistinct", { pad: padToken })]], this.state.pad),
@@ -516,6 +567,7 @@
   Explorer.prototype.onInput = function (event) {
     var target = event.target, field = target.getAttribute("data-field");
     if (!field) return;
+    this.presetProblem = null;
     var state = this.state;
     if (field === "collator") {
       var before = this.family();
@@ -534,6 +586,7 @@
   Explorer.prototype.onClick = function (event) {
     var button = event.target.closest("button[data-action]");
     if (!button || button.disabled) return;
+    this.presetProblem = null;
     var action = button.getAttribute("data-action");
     if (action === "next-seed") {
       var seed = parseSeed(this.state.seed);
@@ -656,6 +709,7 @@
     }
     this.status.className = "lmx-status";
     this.status.textContent = "";
+    if (this.presetProblem) this.notice("presetNotice", this.presetProblem);
     this.showNotices(config, result);
     // Rows of length 0 (every example empty) have nothing to show but their notice.
     if (result.input_ids[0].length === 0) return;
@@ -862,6 +916,11 @@
       new Explorer(root, JSON.parse(source.textContent), lang);
     });
   }
+
+  // A new #config= in the address (typed, or a link on this page): load the page with it.
+  window.addEventListener("hashchange", function () {
+    if (window.location.hash.indexOf("#config=") === 0) window.location.reload();
+  });
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
   else init();
