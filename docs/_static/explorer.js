@@ -375,7 +375,8 @@
   Explorer.prototype.applyPreset = function (hash) {
     if (typeof hash !== "string" || hash.indexOf("#config=") !== 0) return null;
     var text = hash.slice("#config=".length), config;
-    try { config = JSON.parse(decodeURIComponent(text)); } catch (e) { return { key: "#config", value: text }; }
+    try { text = decodeURIComponent(text); } catch (e) { return { key: "#config", value: text }; }
+    try { config = JSON.parse(text); } catch (e) { return { key: "#config", value: text }; }
     if (config === null || typeof config !== "object" || Array.isArray(config)) return { key: "#config", value: text };
     var draft = {}, self = this, problem = null;
     var inList = function (list) { return function (v) { return list.indexOf(v) >= 0; }; };
@@ -918,9 +919,11 @@
   }
 
   // A new #config= in the address (typed, or a link on this page): load the page with it.
-  window.addEventListener("hashchange", function () {
-    if (window.location.hash.indexOf("#config=") === 0) window.location.reload();
-  });
+  if (window.addEventListener) {
+    window.addEventListener("hashchange", function () {
+      if (window.location.hash.indexOf("#config=") === 0) window.location.reload();
+    });
+  }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
   else init();
