@@ -126,6 +126,17 @@ class TestKnowledgeBaseCitation:
             == 1
         )
 
+    def test_the_site_entry_takes_the_versioned_url(self) -> None:
+        """Given the home page of a version, both entries name it instead of the CFF's root."""
+        home = lmnotes_cite.page_url(
+            pagename="index", language="fr", version_slug=VERSION, site_url=CFF["url"]
+        )
+        assert f"/fr/{VERSION}/" in home
+        entry = _single(lmnotes_cite.kb_bibtex(CFF, version=VERSION, built=BUILT, url=home))
+        assert entry.fields["url"] == home
+        apa = lmnotes_cite.kb_apa(CFF, version=VERSION, built=BUILT, url=home)
+        assert apa.endswith(home) if not CFF.get("doi") else apa.endswith(CFF["doi"])
+
     def test_apa_in_french_changes_only_the_description(self) -> None:
         """The French APA differs from the English one by the bracketed description alone."""
         en = lmnotes_cite.kb_apa(CFF, version=VERSION, built=BUILT, language="en")
@@ -293,7 +304,7 @@ def tiny_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 class TestDirective:
     def test_blocks_in_order(self, tiny_build: tuple[Path, str]) -> None:
         """KB BibTeX, KB APA, this page's BibTeX and the other page's APA: one version (release),
-        one date (build), one title."""
+        one date (build), one title, URLs that name the version."""
         html, _ = tiny_build
         soup = BeautifulSoup((html / "index.html").read_text("utf-8"), "html.parser")
         blocks = [pre.get_text().rstrip("\n") for pre in soup.select("div.lmnotes-citation pre")]
@@ -301,9 +312,11 @@ class TestDirective:
         kb = _single(blocks[0])
         assert _unbrace(kb.fields["title"]) == "Tiny: a test"
         assert (kb.fields["version"], kb.fields["date"]) == ("2.5.0", "2026-11-19")
+        # The whole site is cited at its home page in this version, as pages are.
+        assert kb.fields["url"] == "https://tiny.example/en/2.5.0/index.html"
         assert blocks[1] == (
             "Curie, M. (2026). Tiny: a test (Version 2.5.0) [Computer software]. "
-            "https://tiny.example/"
+            "https://tiny.example/en/2.5.0/index.html"
         )
         page = _single(blocks[2])
         assert page.key == "lmnotes-index"

@@ -296,13 +296,16 @@ def kb_bibtex(
     built: dt.date,
     title: str | None = None,
     key: str = "lmnotes",
+    url: str | None = None,
 ) -> str:
     """BibTeX ``@software`` entry for the knowledge base.
 
-    Authors, URL, DOI and licence from ``CITATION.cff``; ``version`` (the site's
+    Authors, DOI and licence from ``CITATION.cff``; ``version`` (the site's
     release) and ``built`` (the build date) from the build; ``title`` defaults
-    to the CFF's.
+    to the CFF's; ``url`` (the site's home page in this version, as
+    :func:`page_url` gives it) defaults to the CFF's ``url``.
     """
+    url = url or (str(cff["url"]) if cff.get("url") else None)
     return _fields(
         "software",
         key,
@@ -314,7 +317,7 @@ def kb_bibtex(
             ("year", "{" + str(built.year) + "}"),
             ("month", _MONTHS_BIBTEX[built.month - 1]),
             ("doi", "{" + str(cff["doi"]) + "}" if cff.get("doi") else None),
-            ("url", "{" + str(cff["url"]) + "}" if cff.get("url") else None),
+            ("url", "{" + url + "}" if url else None),
             (
                 "repository",
                 "{" + str(cff["repository-code"]) + "}" if cff.get("repository-code") else None,
@@ -331,15 +334,18 @@ def kb_apa(
     built: dt.date,
     title: str | None = None,
     language: str = "en",
+    url: str | None = None,
 ) -> str:
     """APA 7 reference for the knowledge base (software); sources as :func:`kb_bibtex`.
 
-    ``language`` (``en`` or ``fr``) sets the bracketed description.
+    ``language`` (``en`` or ``fr``) sets the bracketed description; the link is the DOI,
+    else ``url``, else the CFF's ``url``.
     """
     words = _APA_WORDS.get(language, _APA_WORDS["en"])
+    link = f"https://doi.org/{cff['doi']}" if cff.get("doi") else (url or _link(cff))
     return (
         f"{_end(apa_authors(cff['authors']))} ({built.year}). {title or cff['title']} "
-        f"(Version {version}) [{words['software']}]. {_link(cff)}"
+        f"(Version {version}) [{words['software']}]. {link}"
     )
 
 
@@ -532,23 +538,33 @@ class ResolveCiteThis(SphinxPostTransform):
                 f"{cff['title']!r}"
             )
         built = build_date()
+
+        def url_of(pagename: str) -> str:
+            return page_url(
+                pagename=pagename,
+                language=language,
+                html_baseurl=config.html_baseurl,
+                site_url=str(cff.get("url") or ""),
+                version_slug=url_version(
+                    release=version, configured=config.lmnotes_cite_url_version
+                ),
+            )
+
         if "page" not in node:
+            # The whole site: its home page in this version, as pages name theirs.
+            home = url_of("index")
             if node["format"] == "bibtex":
-                return kb_bibtex(cff, version=version, built=built, title=site_title), "bibtex"
+                return kb_bibtex(
+                    cff, version=version, built=built, title=site_title, url=home
+                ), "bibtex"
             return kb_apa(
-                cff, version=version, built=built, title=site_title, language=language
+                cff, version=version, built=built, title=site_title, language=language, url=home
             ), "text"
         pagename = node["page"]
         if pagename not in self.env.titles:
             raise ValueError(f"no page named {pagename!r}")
         title = self.env.titles[pagename].astext()
-        url = page_url(
-            pagename=pagename,
-            language=language,
-            html_baseurl=config.html_baseurl,
-            site_url=str(cff.get("url") or ""),
-            version_slug=url_version(release=version, configured=config.lmnotes_cite_url_version),
-        )
+        url = url_of(pagename)
         if node["format"] == "bibtex":
             return page_bibtex(
                 cff,
