@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import hashlib
-import importlib.util
 import json
 import os
 import queue
@@ -351,13 +350,11 @@ COMPAT_FIRST, COMPAT_BELOW = "4.57", "6"
 
 
 def _compat_report():
-    """docs/_tools/compat_report.py as a module (standard library only)."""
-    spec = importlib.util.spec_from_file_location(
-        "compat_report", DOCS / "_tools" / "compat_report.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """docs/_tools/compat_report.py (standard library only), imported from its folder."""
+    sys.path.insert(0, str(DOCS / "_tools"))
+    import compat_report
+
+    return compat_report
 
 
 def _released(session: nox.Session) -> list[str]:

@@ -20,15 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 
 
-@functools.cache
-def compat_report_tool():
-    """docs/_tools/compat_report.py as a module (a script, not part of the package)."""
-    spec = importlib.util.spec_from_file_location(
-        "compat_report", DOCS / "_tools" / "compat_report.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+#: docs/_tools on the path: its scripts (compat_report.py) import as modules in the tests, as
+#: noxfile.py imports them.
+sys.path.insert(0, str(DOCS / "_tools"))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -159,7 +153,6 @@ def gpt2_tokenizer(tmp_path_factory):
     Saved in a folder of its own, so that ``GPT2TokenizerFast.from_pretrained(
     gpt2_tokenizer.name_or_path)`` gives a fresh copy a test may change.
     """
-    import importlib.util
     import shutil
 
     from transformers import GPT2TokenizerFast

@@ -9,13 +9,11 @@ import tomllib
 from importlib.metadata import version
 from pathlib import Path
 
+import compat_report as tool
 import pytest
-from conftest import DOCS, ROOT, compat_report_tool
+from conftest import DOCS, ROOT
 
 RESULTS = DOCS / "reference" / "compatibility.json"
-
-
-tool = compat_report_tool()
 
 
 def _claim_ids_in_tests() -> set[str]:

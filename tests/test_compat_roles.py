@@ -7,9 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import compat_report
 import pytest
 from bs4 import BeautifulSoup
-from conftest import DOCS, compat_report_tool
+from conftest import DOCS
 
 pytest.importorskip("myst_parser")
 
@@ -75,7 +76,6 @@ def _project(base: Path, page: str) -> Path:
     src.mkdir()
     results = base / "compatibility.json"
     data = {**RESULTS}
-    compat_report = compat_report_tool()
     data["boundaries"] = compat_report.boundaries(data)
     results.write_text(json.dumps(data), "utf-8")
     (src / "conf.py").write_text(
