@@ -103,11 +103,13 @@ def tracked_copy(dest: Path) -> Path:
     return dest
 
 
-def fixture_project(tmp_path: Path, pages: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def fixture_project(
+    tmp_path: Path, pages: dict[str, str], env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Build a small project with the site's configuration and ``pages`` (name -> MyST body).
 
     Each page gets the notebook front matter; the build is strict, with an execution cache of
-    its own in ``tmp_path``.
+    its own in ``tmp_path``; ``env`` adds to the build's environment variables.
     """
     src = tmp_path / "docs"
     src.mkdir()
@@ -117,7 +119,9 @@ def fixture_project(tmp_path: Path, pages: dict[str, str]) -> subprocess.Complet
         shutil.copytree(DOCS / name, src / name)
     for name, body in pages.items():
         (src / f"{name}.md").write_text(NOTEBOOK_FRONT_MATTER + body, encoding="utf-8")
-    return sphinx_build(src, tmp_path / "html", env={"LMNOTES_NB_CACHE": str(tmp_path / "cache")})
+    return sphinx_build(
+        src, tmp_path / "html", env={"LMNOTES_NB_CACHE": str(tmp_path / "cache"), **(env or {})}
+    )
 
 
 @pytest.fixture(scope="session")

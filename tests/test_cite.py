@@ -306,7 +306,7 @@ class TestDirective:
         """KB BibTeX, KB APA, this page's BibTeX and the other page's APA: one version (release),
         one date (build), one title, URLs that name the version."""
         html, _ = tiny_build
-        soup = BeautifulSoup((html / "index.html").read_text("utf-8"), "html.parser")
+        soup = BeautifulSoup((html / "index.html").read_text("utf-8"), "lxml")
         blocks = [pre.get_text().rstrip("\n") for pre in soup.select("div.lmnotes-citation pre")]
         assert len(blocks) == 4
         kb = _single(blocks[0])
@@ -362,9 +362,7 @@ class TestCitePage:
     def test_cite_page_agrees_with_cff_and_itself(self, site: Path, language: str) -> None:
         """how-to/cite: one title (the site's), one version (lmnotes.__version__), one date, a URL
         naming the version."""
-        soup = BeautifulSoup(
-            (site / language / "how-to" / "cite.html").read_text("utf-8"), "html.parser"
-        )
+        soup = BeautifulSoup((site / language / "how-to" / "cite.html").read_text("utf-8"), "lxml")
         blocks = [pre.get_text().rstrip("\n") for pre in soup.select("div.lmnotes-citation pre")]
         kb = _single(blocks[0])
         site_title = soup.select_one(".sidebar-brand-text").get_text().strip()

@@ -151,7 +151,7 @@ class TestVersionsOnPages:
         from bs4 import BeautifulSoup
 
         html = (site / language / "notes" / f"{page}.html").read_text("utf-8")
-        soup = BeautifulSoup(html, "html.parser")
+        soup = BeautifulSoup(html, "lxml")
         cell = next(
             div
             for div in soup.select("div.cell")

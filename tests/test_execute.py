@@ -61,8 +61,11 @@ def _outputs(cell) -> list[dict]:
 @pytest.mark.slow
 class TestWarmKernel:
     @pytest.mark.parametrize("page", _pages(), ids=lambda p: p.relative_to(DOCS).as_posix())
-    def test_outputs_equal_a_page_executed_alone(self, page: Path) -> None:
-        """Every unmeasured cell prints in the site build what it prints in a kernel of its own."""
+    def test_outputs_equal_a_page_executed_alone(
+        self, page: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Every unmeasured cell prints in the site build what it prints in a kernel of its own
+        (started with the environment a build gives its kernels)."""
         from jupyter_cache import get_cache
         from myst_nb.core.config import NbParserConfig
         from myst_nb.core.read import create_nb_reader
@@ -75,6 +78,8 @@ class TestWarmKernel:
         notebook.metadata["kernelspec"]["name"] = "python3"
         _, warm = cache.merge_match_into_notebook(notebook)
         alone = nbformat.from_dict(notebook)
+        for name, value in lmnotes_execute.KERNEL_ENVIRONMENT.items():
+            monkeypatch.setenv(name, value)
         NotebookClient(
             alone,
             timeout=600,
@@ -141,3 +146,23 @@ class TestWarmBuild:
         assert "warm kernel [2/2]" in log and "Executing notebook using" not in log
         other = (tmp_path / "html" / "other.html").read_text("utf-8")
         assert "False" in other  # the namespace of the page before is gone
+
+    @pytest.mark.parametrize("warm", ["1", "0"])
+    def test_kernels_compute_on_one_thread(self, tmp_path: Path, warm: str) -> None:
+        """The warm kernel and MyST-NB's own kernels (``LMNOTES_WARM_KERNEL=0``) both run torch
+        on one thread, whatever the machine's cores, so printed float sums do not depend on
+        them."""
+        from conftest import fixture_project
+
+        result = fixture_project(
+            tmp_path,
+            {
+                "index": "# Fixture\n\n```{code-cell} ipython3\nimport torch\n"
+                "print('threads:', torch.get_num_threads())\n```\n"
+            },
+            env={"LMNOTES_WARM_KERNEL": warm, "OMP_NUM_THREADS": "2"},
+        )
+        log = result.stdout + result.stderr
+        assert result.returncode == 0, log[-3000:]
+        assert ("warm kernel [1/1]" in log) == (warm == "1")
+        assert "threads: 1" in (tmp_path / "html" / "index.html").read_text("utf-8")

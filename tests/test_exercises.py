@@ -90,7 +90,7 @@ class TestBuilt:
             counts = {}
             for lang in LANGUAGES:
                 page = site / lang / "notes" / f"{path.stem}.html"
-                soup = BeautifulSoup(page.read_text("utf-8"), "html.parser")
+                soup = BeautifulSoup(page.read_text("utf-8"), "lxml")
                 answers = soup.select("details.exercise-answer")
                 counts[lang] = len(answers)
                 for details in answers:

@@ -65,7 +65,7 @@ def _text_output_words(text: str) -> set[str]:
 
 def evidence_words(html: str) -> set[str]:
     """Words a reader sees in the outputs, figures, alt texts and theme of one page."""
-    soup = BeautifulSoup(html, "html.parser")
+    soup = BeautifulSoup(html, "lxml")
     for tag in soup.select(
         "code, g.lmnotes-code, script, style, .lmnotes-references, .lmnotes-docstrings, [lang=en]"
     ):
@@ -95,7 +95,7 @@ def evidence_words(html: str) -> set[str]:
 
 def code_words(html: str) -> set[str]:
     """Words of the page's code cells (sentences fed to tokenizers, names)."""
-    soup = BeautifulSoup(html, "html.parser")
+    soup = BeautifulSoup(html, "lxml")
     return _words(" ".join(t.get_text(" ") for t in soup.select("div.cell_input, pre, code")))
 
 
@@ -122,8 +122,8 @@ class TestFrenchEvidence:
     def test_figures_have_alt_text_in_the_page_language(self, site: Path, name: str) -> None:
         """Every figure is an inline SVG with role=img and an aria-label that differs by
         language."""
-        en = BeautifulSoup((site / "en" / f"{name}.html").read_text("utf-8"), "html.parser")
-        fr = BeautifulSoup((site / "fr" / f"{name}.html").read_text("utf-8"), "html.parser")
+        en = BeautifulSoup((site / "en" / f"{name}.html").read_text("utf-8"), "lxml")
+        fr = BeautifulSoup((site / "fr" / f"{name}.html").read_text("utf-8"), "lxml")
         en_svgs, fr_svgs = en.select("svg.lmnotes-figure"), fr.select("svg.lmnotes-figure")
         assert len(en_svgs) == len(fr_svgs)
         assert not en.select("div.cell_output img"), "figures are inline SVG, not images"
@@ -155,9 +155,7 @@ class TestFrenchEvidence:
 
     def test_glued_numbers_in_french_form(self, site: Path) -> None:
         """Glued speeds and ratios on the French packing page use French separators."""
-        soup = BeautifulSoup(
-            (site / "fr" / "notes" / "packing.html").read_text("utf-8"), "html.parser"
-        )
+        soup = BeautifulSoup((site / "fr" / "notes" / "packing.html").read_text("utf-8"), "lxml")
         pasted = [s.get_text() for s in soup.select("span.pasted-text")]
         assert pasted and all(
             "." not in p and not re.search(r"\d,\d{3}", p)

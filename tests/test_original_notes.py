@@ -55,7 +55,7 @@ PARTS = {
 
 
 def _soup(site: Path, lang: str) -> BeautifulSoup:
-    return BeautifulSoup((site / lang / f"{PAGE}.html").read_text("utf-8"), "html.parser")
+    return BeautifulSoup((site / lang / f"{PAGE}.html").read_text("utf-8"), "lxml")
 
 
 def _text(tag) -> str:
@@ -67,7 +67,7 @@ class TestOriginalNotesPage:
         """The page is built in each language and the home page's table links it."""
         for lang in LANGUAGES:
             assert (site / lang / f"{PAGE}.html").is_file()
-            home = BeautifulSoup((site / lang / "index.html").read_text("utf-8"), "html.parser")
+            home = BeautifulSoup((site / lang / "index.html").read_text("utf-8"), "lxml")
             assert home.select_one(f'article table a[href="{PAGE}.html"]') is not None, lang
 
     @pytest.mark.parametrize("lang", LANGUAGES)
@@ -130,7 +130,7 @@ class TestQuotesOnNotePages:
         original = _text(_soup(site, lang).find("article")).replace("\u2019", "'")
         quoted = 0
         for page in sorted((site / lang / "notes").glob("*.html")):
-            article = BeautifulSoup(page.read_text("utf-8"), "html.parser").find("article")
+            article = BeautifulSoup(page.read_text("utf-8"), "lxml").find("article")
             for block in article.find_all("blockquote"):
                 text = _text(block).replace("\u2019", "'").strip("«» \u202f\u00a0")
                 for part in filter(None, (p.strip() for p in text.split("[…]"))):

@@ -28,7 +28,7 @@ pytestmark = [pytest.mark.site, pytest.mark.slow]
 
 def page_text(html: str) -> str:
     """The article's text without measured timings, as a reader sees it."""
-    soup = BeautifulSoup(html, "html.parser")
+    soup = BeautifulSoup(html, "lxml")
     article = soup.find("article") or soup
     for tag in article.select(".measured, .tag_measured, script, style"):
         tag.decompose()

@@ -58,7 +58,7 @@ def _visible_blocks(html: str) -> list[str]:
 
     The learner's French notes (``.lmnotes-original``) are the same in both languages by design.
     """
-    soup = BeautifulSoup(html, "html.parser")
+    soup = BeautifulSoup(html, "lxml")
     article = soup.find("article") or soup
     for tag in article.select(
         "pre, code, div.cell_output, div.output, .highlight, script, style, "

@@ -29,6 +29,12 @@ versions change (the execution cache key), and after a page fails.
 
 ``LMNOTES_WARM_KERNEL=0`` turns the extension off (each page in its own kernel, MyST-NB
 alone).
+
+Whichever way a page runs, its kernel computes on one thread (:data:`KERNEL_ENVIRONMENT`,
+set in the build's environment, which every kernel it starts inherits): torch splits a
+float reduction by thread, so a loss printed in full gives other last digits on a machine
+with another number of cores (4.982818603515625 with two threads, 4.982819080352783 with
+one); and two builds at once do not oversubscribe the cores.
 """
 
 from __future__ import annotations
@@ -74,6 +80,10 @@ for _module in pkgutil.iter_modules(lmnotes.__path__):
     importlib.import_module(f"lmnotes.{_module.name}")
 lmnotes.assets.load_tokenizer("bert-base-cased")
 """
+
+
+#: The environment every kernel of a build starts with (applied by :func:`setup`).
+KERNEL_ENVIRONMENT = {"OMP_NUM_THREADS": "1"}
 
 
 def enabled() -> bool:
@@ -586,6 +596,7 @@ def _finish(app: Any, exception: Exception | None) -> None:
 
 
 def setup(app: Any) -> dict[str, Any]:
+    os.environ.update(KERNEL_ENVIRONMENT)  # inherited by MyST-NB's kernels and the warm one
     app.connect("env-before-read-docs", _start, priority=900)
     app.connect("source-read", _collect, priority=100)
     app.connect("build-finished", _finish)
@@ -595,4 +606,5 @@ def setup(app: Any) -> dict[str, Any]:
 if __name__ == "__main__":
     if len(sys.argv) != 3 or sys.argv[1] != "serve":
         sys.exit("usage: python docs/_ext/lmnotes_execute.py serve SOCKET")
+    os.environ.update(KERNEL_ENVIRONMENT)
     serve(Path(sys.argv[2]))
