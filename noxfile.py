@@ -290,6 +290,21 @@ def gettext(session: nox.Session) -> None:
     # sphinx.po translates the theme's own strings (furo's "Skip to content", ...), which the
     # gettext builder does not extract: it is kept by hand, never updated from sphinx.pot.
     (BUILD / "gettext" / "sphinx.pot").unlink(missing_ok=True)
+    # The words docs/_ext/lmnotes_figures.py writes ("Figure 3", ...), marked with _(): the
+    # catalog lmnotes.po, read through Sphinx's catalogs for extensions.
+    _run(
+        session,
+        env,
+        "pybabel",
+        "extract",
+        "--no-location",
+        "--omit-header",
+        "-k",
+        "_",
+        "-o",
+        str(BUILD / "gettext" / "lmnotes.pot"),
+        str(DOCS / "_ext" / "lmnotes_figures.py"),
+    )
     _run(
         session,
         env,

@@ -42,6 +42,7 @@ extensions = [
     "lmnotes_execute",
     "lmnotes_outputs",
     "lmnotes_compat",
+    "lmnotes_figures",
 ]
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb"}
 exclude_patterns = ["_build", "jupyter_execute", "locales", "Thumbs.db", ".DS_Store"]

@@ -429,16 +429,18 @@ def page_bibtex(
     built: dt.date,
     language: str = "en",
     site_title: str | None = None,
+    key: str | None = None,
 ) -> str:
     """BibTeX ``@misc`` entry for one page: its title and URL, the site version, the build date.
 
-    ``site_title`` (default: the CFF's title) names the knowledge base the page is in.
+    ``site_title`` (default: the CFF's title) names the knowledge base the page is in;
+    ``key`` (default: :func:`page_key` of ``pagename``) is the entry's key.
     """
     langid = {"en": "english", "fr": "french"}.get(language)
     site_title = site_title or str(cff["title"])
     return _fields(
         "misc",
-        page_key(pagename),
+        key or page_key(pagename),
         [
             ("author", "{" + bibtex_authors(cff["authors"]) + "}"),
             ("title", "{{" + bibtex_escape(title) + "}}"),
@@ -521,70 +523,88 @@ class ResolveCiteThis(SphinxPostTransform):
             node.replace_self(block)
 
     def _citation(self, node: cite_this) -> tuple[str, str]:
-        config = self.config
-        try:
-            path = config.lmnotes_cite_file
-            cff = _cached_citation(path, os.stat(path).st_mtime_ns)
-        except FileNotFoundError as err:
-            raise ValueError(f"lmnotes_cite_file: no file at {config.lmnotes_cite_file}") from err
-        version = str(config.release or "")
-        if not version:
-            raise ValueError("release: empty in conf.py; the citations take the version from it")
-        language = config.language or "en"
-        site_title = str(config.html_title or cff["title"])
-        if language == "en" and site_title != str(cff["title"]):
-            raise ValueError(
-                f"the site title {site_title!r} differs from the CITATION.cff title "
-                f"{cff['title']!r}"
-            )
-        built = build_date()
-
-        def url_of(pagename: str) -> str:
-            return page_url(
-                pagename=pagename,
-                language=language,
-                html_baseurl=config.html_baseurl,
-                site_url=str(cff.get("url") or ""),
-                version_slug=url_version(
-                    release=version, configured=config.lmnotes_cite_url_version
-                ),
-            )
-
         if "page" not in node:
-            # The whole site: its home page in this version, as pages name theirs.
-            home = url_of("index")
-            if node["format"] == "bibtex":
-                return kb_bibtex(
-                    cff, version=version, built=built, title=site_title, url=home
-                ), "bibtex"
-            return kb_apa(
-                cff, version=version, built=built, title=site_title, language=language, url=home
-            ), "text"
-        pagename = node["page"]
-        if pagename not in self.env.titles:
-            raise ValueError(f"no page named {pagename!r}")
-        title = self.env.titles[pagename].astext()
-        url = url_of(pagename)
-        if node["format"] == "bibtex":
-            return page_bibtex(
-                cff,
-                pagename=pagename,
-                title=title,
-                url=url,
-                version=version,
-                built=built,
-                language=language,
-                site_title=site_title,
-            ), "bibtex"
-        return page_apa(
+            return site_citation(self.config, node["format"])
+        return page_citation(self.config, self.env, node["page"], node["format"])
+
+
+def _context(config: Any) -> tuple[dict[str, Any], str, str, str]:
+    """(CITATION.cff, version, language, site title) of a build, checked."""
+    try:
+        path = config.lmnotes_cite_file
+        cff = _cached_citation(path, os.stat(path).st_mtime_ns)
+    except FileNotFoundError as err:
+        raise ValueError(f"lmnotes_cite_file: no file at {config.lmnotes_cite_file}") from err
+    version = str(config.release or "")
+    if not version:
+        raise ValueError("release: empty in conf.py; the citations take the version from it")
+    language = config.language or "en"
+    site_title = str(config.html_title or cff["title"])
+    if language == "en" and site_title != str(cff["title"]):
+        raise ValueError(
+            f"the site title {site_title!r} differs from the CITATION.cff title {cff['title']!r}"
+        )
+    return cff, version, language, site_title
+
+
+def _url(config: Any, cff: dict[str, Any], version: str, pagename: str) -> str:
+    return page_url(
+        pagename=pagename,
+        language=config.language or "en",
+        html_baseurl=config.html_baseurl,
+        site_url=str(cff.get("url") or ""),
+        version_slug=url_version(release=version, configured=config.lmnotes_cite_url_version),
+    )
+
+
+def site_citation(config: Any, fmt: str) -> tuple[str, str]:
+    """(entry, lexer) citing the whole site in ``fmt`` (``bibtex`` or ``apa``): its home page
+    in this version, as pages name theirs."""
+    cff, version, language, site_title = _context(config)
+    home, built = _url(config, cff, version, "index"), build_date()
+    if fmt == "bibtex":
+        return kb_bibtex(cff, version=version, built=built, title=site_title, url=home), "bibtex"
+    return kb_apa(
+        cff, version=version, built=built, title=site_title, language=language, url=home
+    ), "text"
+
+
+def page_citation(
+    config: Any, env: Any, pagename: str, fmt: str, *, part: str = "", anchor: str = ""
+) -> tuple[str, str]:
+    """(entry, lexer) citing page ``pagename`` of this build in ``fmt`` (``bibtex`` or
+    ``apa``), or one ``part`` of it (``"Figure 3"``) at ``#anchor``: the part is named after
+    the page's title, the key ends with the anchor, the URL goes to it."""
+    cff, version, language, site_title = _context(config)
+    if pagename not in env.titles:
+        raise ValueError(f"no page named {pagename!r}")
+    if bool(part) != bool(anchor):
+        raise ValueError(f"part {part!r} and anchor {anchor!r}: give both or neither")
+    title = env.titles[pagename].astext() + (f", {part}" if part else "")
+    url = _url(config, cff, version, pagename) + (f"#{anchor}" if anchor else "")
+    built = build_date()
+    if fmt == "bibtex":
+        key = page_key(pagename) + (f"-{anchor}" if anchor else "")
+        return page_bibtex(
             cff,
+            pagename=pagename,
             title=title,
             url=url,
             version=version,
             built=built,
             language=language,
             site_title=site_title,
-        ), "text"
+            key=key,
+        ), "bibtex"
+    return page_apa(
+        cff,
+        title=title,
+        url=url,
+        version=version,
+        built=built,
+        language=language,
+        site_title=site_title,
+    ), "text"
 
 
 class MarkReferences(SphinxPostTransform):
