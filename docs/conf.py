@@ -43,6 +43,7 @@ extensions = [
     "lmnotes_outputs",
     "lmnotes_compat",
     "lmnotes_figures",
+    "lmnotes_notebooks",
 ]
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb"}
 exclude_patterns = ["_build", "jupyter_execute", "locales", "Thumbs.db", ".DS_Store"]

@@ -40,15 +40,18 @@ class TestPure:
             lmnotes_figures.labels("chart", 1)
 
     def test_every_word_it_writes_is_in_the_french_catalog(self) -> None:
-        """The messages marked ``_()`` in the extension, extracted by Babel as ``nox -s
-        gettext`` does, are all translated in lmnotes.po."""
+        """The messages marked ``_()`` in the extensions of catalog ``lmnotes``, extracted by
+        Babel as ``nox -s gettext`` does, are all translated in lmnotes.po."""
         from babel.messages.extract import extract_from_file
 
-        source = DOCS / "_ext" / "lmnotes_figures.py"
         messages = {
-            message for _, message, _, _ in extract_from_file("python", str(source), {"_": None})
+            message
+            for name in ("lmnotes_figures.py", "lmnotes_notebooks.py")
+            for _, message, _, _ in extract_from_file(
+                "python", str(DOCS / "_ext" / name), {"_": None}
+            )
         }
-        assert len(messages) == 4
+        assert len(messages) == 8
         po = polib.pofile(str(DOCS / "locales" / "fr" / "LC_MESSAGES" / "lmnotes.po"))
         translated = {e.msgid: e.msgstr for e in po.translated_entries() if not e.fuzzy}
         assert messages <= translated.keys()

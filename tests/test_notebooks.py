@@ -1,0 +1,110 @@
+"""Each note page to take home: its notebook and MyST source beside it, prose in the page's
+language (docs/_ext/lmnotes_notebooks.py). tests/test_execute.py runs each downloaded English
+notebook on a clean kernel."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+from conftest import DOCS, LANGUAGES, page_names
+
+sys.path.insert(0, str(DOCS / "_ext"))
+
+from lmnotes_notebooks import translate_markdown  # noqa: E402
+
+NOTE_PAGES = [name for name in page_names() if name.startswith("notes/")]
+FR = {
+    "Title": "Titre",
+    "One line and another.": "Une ligne et une autre.",
+    "An item that goes on.": "Un élément qui continue.",
+    "In the original notes": "Dans les notes d'origine",
+    "Answer": "Réponse",
+    "Word": "Mot",
+}
+
+
+class TestTranslateMarkdown:
+    def test_prose_blocks_become_their_messages(self) -> None:
+        source = "## Title\n\nOne line\nand another.\n\n- An item\n  that goes on.\n"
+        assert translate_markdown(source, FR.get) == (
+            "## Titre\n\nUne ligne et une autre.\n\n- Un élément qui continue.\n",
+            [],
+        )
+
+    def test_code_doctests_math_labels_options_and_quotes_stay(self) -> None:
+        source = (
+            "(a-label)=\n```python\nTitle = 1\n```\n\n```{doctest}\n>>> 1\n1\n```\n\n"
+            "$$\nx\n$$\n\n> Le texte de la note.\n"
+        )
+        assert translate_markdown(source, FR.get) == (source, [])
+
+    def test_directive_titles_and_bodies_of_prose(self) -> None:
+        source = (
+            "```{admonition} In the original notes\n:class: erratum\n\nOne line\nand another.\n"
+            "```\n\n````{dropdown} Answer\n:class-container: exercise-answer\n\nTitle\n````"
+        )
+        assert translate_markdown(source, FR.get) == (
+            "```{admonition} Dans les notes d'origine\n:class: erratum\n\n"
+            "Une ligne et une autre.\n```\n\n````{dropdown} Réponse\n"
+            ":class-container: exercise-answer\n\nTitre\n````",
+            [],
+        )
+
+    def test_table_cells(self) -> None:
+        assert translate_markdown("| Word | `x` |\n|---|---|\n| Title | 3 |", FR.get) == (
+            "| Mot | `x` |\n|---|---|\n| Titre | 3 |",
+            [],
+        )
+
+    def test_untranslated_prose_is_reported_and_code_is_not(self) -> None:
+        text, missing = translate_markdown("Not in the catalog.\n\n`code_only` {ref}`x`", FR.get)
+        assert text == "Not in the catalog.\n\n`code_only` {ref}`x`"
+        assert missing == ["Not in the catalog."]
+
+
+def _code_cells(notebook: dict) -> list[tuple[str, list]]:
+    return [
+        (c["source"], c.get("outputs", [])) for c in notebook["cells"] if c["cell_type"] == "code"
+    ]
+
+
+@pytest.mark.site
+class TestBuilt:
+    @pytest.mark.parametrize("lang", LANGUAGES)
+    def test_every_note_page_links_its_notebook_source_and_how_to(
+        self, site: Path, lang: str
+    ) -> None:
+        for name in NOTE_PAGES:
+            page = site / lang / f"{name}.html"
+            line = BeautifulSoup(page.read_bytes(), "lxml").select_one("p.lmnotes-take-home")
+            assert line is not None, name
+            hrefs = [a["href"] for a in line.select("a")]
+            stem = name.rsplit("/", 1)[-1]
+            assert hrefs == [
+                f"{stem}.ipynb",
+                f"{stem}.md",
+                "../how-to/offline.html#offline-run-a-page",
+            ]
+            for href in hrefs[:2]:
+                assert (page.parent / href).is_file(), (lang, name, href)
+            assert (page.parent / f"{stem}.md").read_bytes() == (DOCS / f"{name}.md").read_bytes()
+
+    def test_french_notebooks_keep_the_cells_and_translate_the_prose(self, site: Path) -> None:
+        """Both notebooks of a page hold the same code and outputs; every markdown cell that
+        holds prose reads differently in French."""
+        for name in NOTE_PAGES:
+            en, fr = (
+                json.loads((site / lang / f"{name}.ipynb").read_text("utf-8")) for lang in LANGUAGES
+            )
+            assert _code_cells(en) == _code_cells(fr), name
+            assert any(outputs for _, outputs in _code_cells(en)), name
+            prose = [
+                (e["source"], f["source"])
+                for e, f in zip(en["cells"], fr["cells"], strict=True)
+                if e["cell_type"] == "markdown"
+            ]
+            assert prose and all(e != f for e, f in prose if any(ch.isalpha() for ch in e)), name
