@@ -379,3 +379,30 @@ class TestCitePage:
         assert site_title in _unbrace(page.fields["howpublished"])
         assert page.fields["url"].endswith(f"/{language}/{VERSION}/how-to/cite.html")
         assert "/latest/" not in soup.select_one("article").get_text()
+
+
+@pytest.mark.site
+class TestCitationsInThePageLanguage:
+    #: Words of the bibliography's annotations that a citation repeats in its label or tooltip.
+    ENGLISH = ("Archived copy", "n.d.", "Source code", "GitHub pull request", "GitHub issue")
+
+    def _citations(self, site: Path, lang: str) -> list[str]:
+        from bs4 import BeautifulSoup
+
+        found = []
+        for page in sorted((site / lang / "notes").glob("*.html")):
+            soup = BeautifulSoup(page.read_bytes(), "lxml")
+            for span in soup.select("span.bibtex-citation"):
+                found.append(span.get_text())
+                found += [a.get("title", "") for a in span.select("a")]
+        return found
+
+    def test_french_citations_have_french_labels_and_tooltips(self, site: Path) -> None:
+        """A citation on a French page says « s. d. » as the bibliography does, and its tooltip
+        (the entry) carries the bibliography's French annotations; the English site keeps its
+        words."""
+        french, english = self._citations(site, "fr"), self._citations(site, "en")
+        assert len(french) == len(english) > 50
+        assert [t for t in french if any(word in t for word in self.ENGLISH)] == []
+        assert any("s.\u00a0d." in t for t in french)
+        assert any("n.d." in t for t in english) and any("Archived copy" in t for t in english)

@@ -635,6 +635,7 @@ class MarkReferences(SphinxPostTransform):
 ANNOTATIONS = {
     "fr": [
         (r"Archived copy:", "Copie archivée\u00a0:"),
+        (r"\bURL: ", "URL\u00a0: "),  # a citation's tooltip
         (r"\bn\.d\.", "s.\u00a0d."),
         (r"Transformers documentation", "Documentation de Transformers"),
         (
@@ -700,19 +701,32 @@ def translate_annotations(text: str, language: str) -> str:
 
 
 class TranslateAnnotations(SphinxPostTransform):
-    """Put the bibliography's annotations (not its titles) in the page's language.
+    """Put the bibliography's annotations (not its titles) in the page's language, and the
+    citations that point to it: their label (``[Hugging Face, s. d.]``) and their tooltip
+    (the entry, as the bibliography shows it).
 
-    Runs after sphinxcontrib-bibtex formats the entries (priority 5); the translated
-    words are wrapped in an inline of class ``language-<lang>`` (``lang`` in HTML),
-    inside the bibliography's ``lang="en"``.
+    Runs after sphinxcontrib-bibtex formats the entries (priority 5) and the references
+    resolver makes the citations (10); the translated words of an entry are wrapped in an
+    inline of class ``language-<lang>`` (``lang`` in HTML), inside the bibliography's
+    ``lang="en"``.
     """
 
-    default_priority = 7
+    default_priority = 15
 
     def run(self, **kwargs: Any) -> None:
         language = self.config.language or "en"
         if language not in ANNOTATIONS:
             return
+        for citation in list(self.document.findall(nodes.inline)):
+            if "bibtex-citation" not in citation["classes"]:
+                continue
+            for reference in citation.findall(nodes.reference):
+                if reference.get("reftitle"):
+                    reference["reftitle"] = translate_annotations(reference["reftitle"], language)
+            for text in list(citation.findall(nodes.Text)):
+                new = translate_annotations(str(text), language)
+                if new != str(text):
+                    text.parent.replace(text, nodes.Text(new))
         for container in list(self.document.findall(nodes.container)):
             if "lmnotes-references" not in container["classes"]:
                 continue
