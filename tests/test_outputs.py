@@ -265,6 +265,18 @@ class TestBibliographyAnnotations:
                 "Cité par les notes d'origine (MLM contre CLM).",
             ),
             ("Adds a and b (transformers 4.49.0).", "Ajoute a et b (transformers 4.49.0)."),
+            ("Adds seed. ", "Ajoute seed. "),
+            ("Adds a_b and c_d. ", "Ajoute a_b et c_d. "),
+            (
+                "Introduces masking_utils.create_causal_mask.",
+                "Introduit masking_utils.create_causal_mask.",
+            ),
+            (
+                "The Trainer counts labels[..., 1:] for causal LM losses.",
+                "Le Trainer compte labels[..., 1:] pour les pertes de LM causal.",
+            ),
+            ("Technical Report, OpenAI", "Rapport technique, OpenAI"),
+            ("understanding. In ", "understanding. Dans "),
         ],
     )
     def test_annotations_in_french(self, english: str, french: str) -> None:

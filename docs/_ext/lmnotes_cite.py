@@ -655,6 +655,25 @@ ANNOTATIONS = {
         (r"Adds (\S+) \((transformers [\d.]+)\)\.", r"Ajoute \1 (\2)."),
         (r"Introduces (\S+(?: \(\S+\))?) \((transformers [\d.]+)\)\.", r"Introduit \1 (\2)."),
         (r"Introduces (\S+) \((\w+)\)\.", r"Introduit \1 (\2)."),
+        (r"Introduces (\S+)\.", r"Introduit \1."),
+        (
+            r"Adds (\S+) and generation blocks in chat templates\.",
+            r"Ajoute \1 et les blocs de génération dans les modèles de conversation.",
+        ),
+        (r"Adds (\S+) and (\S+)\.", r"Ajoute \1 et \2."),
+        (r"Adds (\S+)\.", r"Ajoute \1."),
+        (
+            r"The Trainer counts (labels\[\.\.\., 1:\]) for causal LM losses\.",
+            r"Le Trainer compte \1 pour les pertes de LM causal.",
+        ),
+        (
+            r"The class can no longer be imported; its deprecation warning names (trl [\d.]+) "
+            r"and (\S+)\.",
+            "La classe ne peut plus être importée\u00a0; son avertissement de dépréciation "
+            r"nomme \1 et \2.",
+        ),
+        (r"\bTechnical Report\b", "Rapport technique"),
+        (r"(^|\. )In $", r"\1Dans "),  # "In" before a proceedings' title (pybtex's word)
         (r"Title shown without its leading emoji\.", "Titre montré sans son émoji initial."),
         (r"About TRL's own (\S+) \(([^)]+)\)\.", r"À propos du \1 propre à TRL (\2)."),
         (r"Hugging Face blog", "Blog de Hugging Face"),
