@@ -406,3 +406,30 @@ class TestCitationsInThePageLanguage:
         assert [t for t in french if any(word in t for word in self.ENGLISH)] == []
         assert any("s.\u00a0d." in t for t in french)
         assert any("n.d." in t for t in english) and any("Archived copy" in t for t in english)
+
+    def test_french_bibliography_annotations_are_french(self, site: Path) -> None:
+        """The words the bibliography adds to its entries (notes, kinds of source, pybtex's
+        "In" and "Technical Report") are French on the French site; titles stay as published."""
+        from bs4 import BeautifulSoup
+
+        english = (
+            "Adds ",
+            "Introduces ",
+            "Archived copy",
+            "Technical Report",
+            "Who opened",
+            "not checked",
+            "Source code",
+            "n.d.",
+            "\\texttt",
+            ". In ",
+        )
+        texts = {}
+        for lang in ("en", "fr"):
+            page = site / lang / "reference" / "bibliography.html"
+            article = BeautifulSoup(page.read_bytes(), "lxml").select_one("article")
+            texts[lang] = " ".join(article.get_text(" ").split())
+        assert [w for w in english if w in texts["fr"]] == []
+        assert [w for w in english if w in texts["en"] and w != "\\texttt"] == [
+            w for w in english if w != "\\texttt"
+        ]
