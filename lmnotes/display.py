@@ -910,7 +910,9 @@ def _describe_mask(values: np.ndarray, title: str | None) -> str:
     if q_len == k_len and np.array_equal(values, np.tril(np.ones_like(values))):
         text += "; lower triangle: each query sees itself and the keys before it"
     empty = int((values.sum(axis=1) == 0).sum())
-    if empty:
+    if empty == 1:
+        text += "; 1 row has no key at all"
+    elif empty:
         text += f"; {empty} rows have no key at all"
     return text
 

@@ -468,6 +468,19 @@ class TestFigureSvg:
         assert 'role="img"' in svg and f'aria-label="{fig.alt_text}"' in svg
         assert "10 of 16 pairs may attend" in fig.alt_text and "lower triangle" in fig.alt_text
 
+    @pytest.mark.parametrize(
+        ("rows", "said"), [(0, None), (1, "1 row has no key at all"), (2, "2 rows have no key")]
+    )
+    def test_alt_text_counts_rows_that_attend_to_nothing(self, rows, said):
+        """The alt text says how many rows attend to no key, in the singular for one."""
+        mask = torch.ones(3, 3, dtype=torch.bool)
+        mask[:rows] = False
+        text = plot_mask(mask).alt_text
+        if said is None:
+            assert "no key" not in text
+        else:
+            assert said in text and "1 rows" not in text
+
     def test_tokens_are_marked_as_code(self):
         """Tick labels that are tokens sit in <g class="lmnotes-code"> (never translated)."""
         svg = figure_svg(self._svgs()[0])
