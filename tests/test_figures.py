@@ -34,6 +34,12 @@ class TestPure:
         svg = '<svg role="img" aria-label="Attention mask &#8220;a&#8221;: 5 queries">'
         assert lmnotes_figures.description(svg) == "Attention mask “a”"
         assert lmnotes_figures.description('<svg role="img" aria-label="No colon">') == "No colon"
+        french = (
+            '<svg role="img" aria-label="Masque « gauche\u00a0: vraies clés »\u00a0: 5 requêtes">'
+        )
+        assert lmnotes_figures.description(french) == "Masque « gauche\u00a0: vraies clés »"
+        two = '<svg role="img" aria-label="2 masks side by side. Mask “a”: 3 of 1.5">'
+        assert lmnotes_figures.description(two) == "2 masks side by side"
 
     def test_an_unknown_kind_is_refused_by_name(self) -> None:
         with pytest.raises(ValueError, match="kind: 'chart'"):

@@ -93,19 +93,35 @@ _ARIA_LABEL = re.compile(r'<svg\b[^>]*\baria-label="([^"]*)"')
 
 
 def description(html_text: str) -> str:
-    """What a figure's caption says after its label: the start of its ``aria-label`` (up to
-    the first colon), or ``""``.
+    """What a figure's caption says after its label: its ``aria-label`` up to the end of its
+    first sentence or its first colon, outside quotation marks; or ``""``.
 
     Examples
     --------
     >>> from lmnotes_figures import description
     >>> description('<svg role="img" aria-label="Attention mask &#8220;causal&#8221;: 5 rows">')
     'Attention mask “causal”'
+    >>> description('<svg role="img" aria-label="Masque « gauche\u00a0: causal »\u00a0: 5">')
+    'Masque « gauche\xa0: causal »'
+    >>> description('<svg role="img" aria-label="2 masks side by side. Mask “a”: 1.5">')
+    '2 masks side by side'
     >>> description('<table class="lmnotes-token-table">')
     ''
     """
     match = _ARIA_LABEL.search(html_text)
-    return html.unescape(match.group(1)).split(":", 1)[0].strip() if match else ""
+    if not match:
+        return ""
+    label, depth = html.unescape(match.group(1)), 0
+    for index, char in enumerate(label):
+        if char in "\u201c\u00ab":
+            depth += 1
+        elif char in "\u201d\u00bb":
+            depth = max(0, depth - 1)
+        elif depth == 0 and (
+            char == ":" or (char == "." and label[index + 1 : index + 2] in (" ", ""))
+        ):
+            return label[:index].strip()
+    return label.strip()
 
 
 def number_figures(app: Sphinx, doctree: nodes.document, docname: str) -> None:

