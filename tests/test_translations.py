@@ -184,3 +184,37 @@ def test_sphinx_lint_on_catalogs() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+#: One French term per concept (the glossary's), typography that smartquotes cannot fix, and a
+#: faux-sens: the variants a French catalog must not use, with the form to write instead.
+FORBIDDEN = {
+    "amorce": "prompt",
+    "la softmax": "le softmax",
+    "modèle de langue": "modèle de langage",
+    "places de jetons": "emplacements de jetons",
+    "cache clé/valeur": "cache clés-valeurs",
+    "roue": "wheel",
+    "peut s'attendre": "peut regarder / est autorisée (to attend, not to expect)",
+    "peuvent s'attendre": "peuvent regarder / sont autorisées",
+    "'{": "’ before a role or markup (smartquotes would write ”)",
+    "'`": "’ before inline code",
+}
+
+
+class TestTerminology:
+    def test_no_forbidden_variant_in_any_catalog(self) -> None:
+        """No French message uses a variant the glossary replaced (the list above, with what
+        to write instead); "invite" only in « invite de génération » (add_generation_prompt)."""
+        found = []
+        for path in CATALOGS:
+            for entry in polib.pofile(str(path)).translated_entries():
+                text = entry.msgstr
+                found += [
+                    f"{_catalog_id(path)}: {variant!r} (write {FORBIDDEN[variant]!r})"
+                    for variant in FORBIDDEN
+                    if variant in text
+                ]
+                if "invite" in text.replace("invite de génération", ""):
+                    found.append(f"{_catalog_id(path)}: 'invite' (write 'prompt')")
+        assert found == []
