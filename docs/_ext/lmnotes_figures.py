@@ -124,6 +124,26 @@ def description(html_text: str) -> str:
     return label.strip()
 
 
+_HEADER_CELL = re.compile(r"<th\b[^>]*>(.*?)</th>", re.S)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def columns(html_text: str) -> list[str]:
+    """The header cells of a result table, as text, in order.
+
+    Examples
+    --------
+    >>> from lmnotes_figures import columns
+    >>> columns('<table class="lmnotes-token-table"><thead><tr><th scope="col">token</th>'
+    ...         '<th>p(<code>next</code>)</th></tr></thead></table>')
+    ['token', 'p(next)']
+    """
+    return [
+        " ".join(html.unescape(_TAG.sub("", cell)).split())
+        for cell in _HEADER_CELL.findall(html_text)
+    ]
+
+
 def number_figures(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     """Number, anchor and caption the figures and result tables of a note page.
 
@@ -169,6 +189,8 @@ def number_figures(app: Sphinx, doctree: nodes.document, docname: str) -> None:
             "", "", nodes.reference("", "", nodes.strong(label, label), refid=anchor)
         )
         said = description(raw.astext())
+        if kind == "table" and columns(raw.astext()):
+            said = _("Columns: %(names)s") % {"names": ", ".join(columns(raw.astext()))}
         if said:
             line += nodes.Text(f". {said}")
         caption += line
