@@ -20,7 +20,8 @@ release = version = importlib.metadata.version("lmnotes")
 #: Per-language strings that gettext cannot translate (html_title); see _ext/lmnotes_site.py.
 lmnotes_titles = {
     "en": "lmnotes: training batches and attention masks, executed",
-    "fr": "lmnotes : lots d'entraînement et masques d'attention, exécutés",
+    # French typography by hand: the title is not a page's text, smartquotes never sees it.
+    "fr": "lmnotes\u00a0: lots d\u2019entraînement et masques d\u2019attention, exécutés",
 }
 lmnotes_languages = {"en": "English", "fr": "Français"}
 

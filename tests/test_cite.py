@@ -51,7 +51,7 @@ def _single(bibtex: str):
 
 
 def _unbrace(text: str) -> str:
-    return text.replace("{", "").replace("}", "").replace("\\_", "_")
+    return text.replace("{", "").replace("}", "").replace("\\_", "_").replace("~", "\u00a0")
 
 
 class TestCitationFile:

@@ -196,6 +196,8 @@ def bibtex_escape(text: str) -> str:
     >>> from lmnotes_cite import bibtex_escape
     >>> print(bibtex_escape("mask_replace_prob & 80 %"))
     mask\_replace\_prob \& 80 \%
+    >>> print(bibtex_escape("lmnotes\u00a0: lots"))  # a no-break space is LaTeX's tie
+    lmnotes~: lots
     """
     replacements = {
         "\\": r"\textbackslash{}",
@@ -208,6 +210,7 @@ def bibtex_escape(text: str) -> str:
         "_": r"\_",
         "~": r"\textasciitilde{}",
         "^": r"\textasciicircum{}",
+        "\u00a0": "~",
     }
     return "".join(replacements.get(char, char) for char in text)
 
