@@ -585,29 +585,18 @@ def page_citation(
         raise ValueError(f"part {part!r} and anchor {anchor!r}: give both or neither")
     title = env.titles[pagename].astext() + (f", {part}" if part else "")
     url = _url(config, cff, version, pagename) + (f"#{anchor}" if anchor else "")
-    built = build_date()
+    common = {
+        "title": title,
+        "url": url,
+        "version": version,
+        "built": build_date(),
+        "language": language,
+        "site_title": site_title,
+    }
     if fmt == "bibtex":
         key = page_key(pagename) + (f"-{anchor}" if anchor else "")
-        return page_bibtex(
-            cff,
-            pagename=pagename,
-            title=title,
-            url=url,
-            version=version,
-            built=built,
-            language=language,
-            site_title=site_title,
-            key=key,
-        ), "bibtex"
-    return page_apa(
-        cff,
-        title=title,
-        url=url,
-        version=version,
-        built=built,
-        language=language,
-        site_title=site_title,
-    ), "text"
+        return page_bibtex(cff, pagename=pagename, key=key, **common), "bibtex"
+    return page_apa(cff, **common), "text"
 
 
 class MarkReferences(SphinxPostTransform):
