@@ -162,3 +162,26 @@ class TestFrenchEvidence:
             for p in pasted
             if re.fullmatch(r"[\d.,\u202f]+", p)
         )
+
+
+@pytest.mark.site
+class TestLibraryMessagesVerbatim:
+    def test_transformers_warning_is_quoted_in_english(self, site: Path) -> None:
+        """The warning generate() logs for right padding is printed on the French page exactly
+        as transformers writes it: a reader searches for it as it is."""
+        pages = {
+            lang: BeautifulSoup(
+                (site / lang / "notes" / "batched-generation.html").read_bytes(), "lxml"
+            )
+            for lang in ("en", "fr")
+        }
+        warnings = {
+            lang: [
+                pre.get_text()
+                for pre in soup.select("div.cell_output pre")
+                if "right-padding was detected" in pre.get_text()
+            ]
+            for lang, soup in pages.items()
+        }
+        assert len(warnings["en"]) == 1
+        assert warnings["fr"] == warnings["en"]
