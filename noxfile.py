@@ -290,21 +290,15 @@ def gettext(session: nox.Session) -> None:
     # sphinx.po translates the theme's own strings (furo's "Skip to content", ...), which the
     # gettext builder does not extract: it is kept by hand, never updated from sphinx.pot.
     (BUILD / "gettext" / "sphinx.pot").unlink(missing_ok=True)
-    # The words the extensions lmnotes_figures and lmnotes_notebooks write ("Figure 3", ...),
-    # marked with _(): the catalog lmnotes.po, read through Sphinx's catalogs for extensions.
+    # The words the site's extensions write ("Figure 3", the bibliography's notes), marked
+    # with _() or N_(): the catalog lmnotes.po, read through Sphinx's catalogs for extensions.
     _run(
         session,
         env,
-        "pybabel",
+        "python",
+        str(DOCS / "_tools" / "catalogs.py"),
         "extract",
-        "--no-location",
-        "--omit-header",
-        "-k",
-        "_",
-        "-o",
         str(BUILD / "gettext" / "lmnotes.pot"),
-        str(DOCS / "_ext" / "lmnotes_figures.py"),
-        str(DOCS / "_ext" / "lmnotes_notebooks.py"),
     )
     _run(
         session,

@@ -384,7 +384,15 @@ class TestCitePage:
 @pytest.mark.site
 class TestCitationsInThePageLanguage:
     #: Words of the bibliography's annotations that a citation repeats in its label or tooltip.
-    ENGLISH = ("Archived copy", "n.d.", "Source code", "GitHub pull request", "GitHub issue")
+    ENGLISH = (
+        "No archived copy",
+        "n.d.",
+        "Source code",
+        "GitHub pull request",
+        "GitHub issue",
+        "Opened on",
+        "Released on",
+    )
 
     def _citations(self, site: Path, lang: str) -> list[str]:
         from bs4 import BeautifulSoup
@@ -405,7 +413,8 @@ class TestCitationsInThePageLanguage:
         assert len(french) == len(english) > 50
         assert [t for t in french if any(word in t for word in self.ENGLISH)] == []
         assert any("s.\u00a0d." in t for t in french)
-        assert any("n.d." in t for t in english) and any("Archived copy" in t for t in english)
+        assert any("n.d." in t for t in english) and any("No archived copy" in t for t in english)
+        assert any("Aucune copie archivée" in t for t in french)
 
     def test_french_bibliography_annotations_are_french(self, site: Path) -> None:
         """The words the bibliography adds to its entries (notes, kinds of source, pybtex's
@@ -415,7 +424,11 @@ class TestCitationsInThePageLanguage:
         english = (
             "Adds ",
             "Introduces ",
-            "Archived copy",
+            "No archived copy",
+            "Opened on",
+            "Merged on",
+            "Released on",
+            "Published on",
             "Technical Report",
             "Who opened",
             "not checked",
@@ -428,8 +441,144 @@ class TestCitationsInThePageLanguage:
         for lang in ("en", "fr"):
             page = site / lang / "reference" / "bibliography.html"
             article = BeautifulSoup(page.read_bytes(), "lxml").select_one("article")
+            for entry in article.select("details.lmnotes-cite"):  # BibTeX: code, as written
+                entry.decompose()
             texts[lang] = " ".join(article.get_text(" ").split())
         assert [w for w in english if w in texts["fr"]] == []
         assert [w for w in english if w in texts["en"] and w != "\\texttt"] == [
             w for w in english if w != "\\texttt"
         ]
+
+
+class TestBibliographyEntries:
+    """docs/references.bib as the site shows it: dates, labels, notes in the page's language,
+    one BibTeX entry each (lmnotes_cite's bibliography functions)."""
+
+    BIBFILE = DOCS / "references.bib"
+
+    @staticmethod
+    def _entries(text: str) -> dict:
+        return dict(parse_string(text, "bibtex").entries)
+
+    def test_shared_author_and_year_get_letters_in_date_order(self) -> None:
+        entries = self._entries(
+            "@misc{b, author={{Org}}, title={B}, year={2026}, date={2026-11-21}}\n"
+            "@misc{a, author={{Org}}, title={A}, year={2026}, date={2026-01-16}}\n"
+            "@misc{c, author={{Org}}, title={C}, year={2026}, date={2026-01-16}}\n"
+            "@misc{d, author={{Org}}, title={D}, year={2025}}\n"
+            "@misc{e, author={{Other}}, title={E}, year={2026}}\n"
+        )
+        assert lmnotes_cite.year_labels(entries) == {
+            "a": "2026a",
+            "c": "2026b",
+            "b": "2026c",
+            "d": "2025",
+            "e": "2026",
+        }
+
+    def test_a_date_outside_its_year_is_refused(self) -> None:
+        entries = self._entries("@misc{a, title={A}, year={2025}, date={2026-01-16}}")
+        with pytest.raises(ValueError, match=r"a: date '2026-01-16' is not in year '2025'"):
+            lmnotes_cite.year_labels(entries)
+
+    def test_no_two_entries_share_a_label(self) -> None:
+        """With the letters, every author-year pair of the real bibliography is unique."""
+        entries = self._entries(self.BIBFILE.read_text(encoding="utf-8"))
+        years = lmnotes_cite.year_labels(entries)
+        pairs = [(lmnotes_cite._who(e), years[k]) for k, e in entries.items()]
+        assert len(pairs) == len(set(pairs)) == len(entries)
+        # The earliest release first, then by title.
+        assert years["hf_transformers_src_masking_utils_v4576"] == "2026a"
+        assert years["hf_docs_datacollatorforlm"] == "2026e"
+
+    def test_french_notes_come_from_the_catalog(self) -> None:
+        """A French entry: its date in words, in French, first in its note; each sentence from
+        lmnotes.po; howpublished translated; the title untouched."""
+        import polib
+
+        po = polib.pofile(str(DOCS / "locales" / "fr" / "LC_MESSAGES" / "lmnotes.po"))
+        french = {e.msgid: e.msgstr for e in po.translated_entries()}
+        text = self.BIBFILE.read_text(encoding="utf-8")
+        entry = self._entries(text)["hf_trl_pr550"]
+        title = entry.fields["title"]
+        changed = lmnotes_cite.localize_entry(entry, "fr", lambda m: french.get(m, m))
+        assert entry.fields["note"] == (
+            "Fusionnée le 22 juillet 2023. Aucune copie archivée n’a été vérifiée."
+        )
+        assert entry.fields["howpublished"] == (
+            "Demande de fusion (pull request) GitHub huggingface/trl\\#550"
+        )
+        assert entry.fields["title"] == title
+        assert "Fusionnée le 22 juillet 2023." in changed
+
+    def test_every_bibliography_message_is_translated(self) -> None:
+        import polib
+
+        po = polib.pofile(str(DOCS / "locales" / "fr" / "LC_MESSAGES" / "lmnotes.po"))
+        translated = {e.msgid for e in po.translated_entries() if not e.fuzzy}
+        messages = lmnotes_cite.bibliography_messages(self.BIBFILE)
+        assert len(messages) > 40
+        assert [m for m in messages if m not in translated] == []
+
+    @pytest.mark.parametrize(
+        ("fields", "error"),
+        [
+            ({"date": "2024-07-02"}, "give both"),
+            ({"datekind": "merged"}, "give both"),
+            ({"date": "2024-07-02", "datekind": "closed"}, "the kind one of"),
+        ],
+    )
+    def test_date_and_kind_go_together(self, fields: dict, error: str) -> None:
+        from pybtex.database import Entry
+
+        with pytest.raises(ValueError, match=error):
+            lmnotes_cite.localize_entry(Entry("misc", fields=fields), "en", lambda m: m)
+
+    def test_each_entry_source_is_found_as_written(self) -> None:
+        """bibtex_sources finds every entry pybtex finds, and each parses back to itself."""
+        text = self.BIBFILE.read_text(encoding="utf-8")
+        sources = lmnotes_cite.bibtex_sources(text)
+        entries = self._entries(text)
+        assert list(sources) == list(entries)
+        for key, source in sources.items():
+            again = self._entries(source)[key]
+            assert dict(again.fields) == dict(entries[key].fields), key
+
+
+@pytest.mark.site
+class TestBibliographyPage:
+    def test_each_entry_opens_its_bibtex_in_both_languages(self, site: Path) -> None:
+        """Each entry of the bibliography page has a disclosure with its BibTeX entry as the
+        file writes it, the same in both languages; its summary is in the page's language."""
+        sources = lmnotes_cite.bibtex_sources((DOCS / "references.bib").read_text(encoding="utf-8"))
+        found = {}
+        for lang in LANGUAGES:
+            soup = BeautifulSoup(
+                (site / lang / "reference" / "bibliography.html").read_bytes(), "lxml"
+            )
+            entries = soup.select("div.lmnotes-references div.citation")
+            assert len(entries) == len(sources)
+            found[lang] = {}
+            for entry in entries:
+                details = entry.select_one("details.lmnotes-cite")
+                summary = details.select_one("summary")
+                key = summary.get_text().split()[-1]
+                found[lang][key] = details.select_one("pre").get_text().strip()
+                word = {"en": "BibTeX entry", "fr": "Entrée BibTeX"}[lang]
+                assert summary.get_text().startswith(word)
+                assert summary.get("lang") == (None if lang == "en" else lang)
+        assert found["en"] == found["fr"] == {k: v.strip() for k, v in sources.items()}
+
+    def test_citation_labels_are_unique(self, site: Path) -> None:
+        """No two entries are cited under the same label, in either language."""
+        for lang in LANGUAGES:
+            targets: dict[str, set[str]] = {}
+            for page in sorted((site / lang).rglob("*.html")):
+                soup = BeautifulSoup(page.read_bytes(), "lxml")
+                for span in soup.select("span.bibtex-citation"):
+                    links = span.select("a[href*='bibliography.html#']")
+                    for a in links:
+                        # A textual citation, "capemox [2025]", names its author outside the link.
+                        label = span.get_text() if len(links) == 1 else a.get_text()
+                        targets.setdefault(label, set()).add(a["href"].split("#")[1])
+            assert targets and {k: v for k, v in targets.items() if len(v) > 1} == {}, lang

@@ -24,6 +24,15 @@ LABEL = {"en": ("Figure {}", "Table {}"), "fr": ("Figure {}", "Tableau {}")}
 
 
 class TestPure:
+    @pytest.mark.parametrize("name", ["lmnotes_figures", "lmnotes_catalog"])
+    def test_docstring_examples(self, name: str) -> None:
+        """The Examples sections of the extension run and pass."""
+        import doctest
+        import importlib
+
+        results = doctest.testmod(importlib.import_module(name))
+        assert results.attempted > 0 and results.failed == 0
+
     def test_kinds(self) -> None:
         assert lmnotes_figures.kind_of('<svg role="img" class="lmnotes-figure">') == "figure"
         assert lmnotes_figures.kind_of('<svg class="icon">') is None  # decorative: no role
@@ -46,21 +55,17 @@ class TestPure:
             lmnotes_figures.labels("chart", 1)
 
     def test_every_word_it_writes_is_in_the_french_catalog(self) -> None:
-        """The messages marked ``_()`` in the extensions of catalog ``lmnotes``, extracted by
-        Babel as ``nox -s gettext`` does, are all translated in lmnotes.po."""
-        from babel.messages.extract import extract_from_file
+        """The messages of catalog ``lmnotes`` (the extensions' ``_()`` and ``N_()`` words and
+        the bibliography's notes, as ``nox -s gettext`` extracts them) are all translated in
+        lmnotes.po."""
+        import lmnotes_catalog
 
-        messages = {
-            message
-            for name in ("lmnotes_figures.py", "lmnotes_notebooks.py")
-            for _, message, _, _ in extract_from_file(
-                "python", str(DOCS / "_ext" / name), {"_": None}
-            )
-        }
-        assert len(messages) == 9
+        messages = set(lmnotes_catalog.messages())
+        assert {"Figure %(number)d", "Take this page home:", "Merged on %(date)s."} <= messages
         po = polib.pofile(str(DOCS / "locales" / "fr" / "LC_MESSAGES" / "lmnotes.po"))
         translated = {e.msgid: e.msgstr for e in po.translated_entries() if not e.fuzzy}
         assert messages <= translated.keys()
+        assert len(po) == len(messages)  # nothing obsolete
 
 
 def _numbered(site: Path, lang: str, name: str) -> list[dict]:

@@ -1,4 +1,5 @@
-"""Links: the bibliography gives every web source an archived copy, the project's linkcheck
+"""Links: the bibliography says who wrote each source and when, and gives a web source a dated
+archived copy only where it was verified (and says so otherwise); the project's linkcheck
 configuration tells good links from broken ones (offline, against a server on 127.0.0.1),
 and the built site has no broken internal link or anchor in either language.
 """
@@ -28,7 +29,11 @@ sys.path.insert(0, str(DOCS / "_ext"))
 import linkcheck_settings  # noqa: E402
 
 BIB = parse_file(str(DOCS / "references.bib"), "bibtex")
-ARCHIVE = "https://web.archive.org/web/2026/"
+#: A dated Wayback Machine snapshot: the only form an archived copy takes.
+SNAPSHOT = re.compile(r"https://web\.archive\.org/web/\d{14}/https?://\S+")
+NO_ARCHIVE = "No archived copy was verified."
+#: What an entry's ``datekind`` may say of its ``date`` (docs/_ext/lmnotes_cite.DATE_KINDS).
+DATE_KINDS = {"published", "released", "merged", "opened"}
 #: Hosts whose identifiers are permanent: a paper there needs no archived copy.
 PERMANENT = ("https://arxiv.org/abs/", "https://doi.org/", "https://aclanthology.org/")
 #: Keys the pages rely on (facts.md): papers, pull requests, issues, sources of the notes.
@@ -95,13 +100,41 @@ class TestBibliography:
         assert fields.get("url", "").startswith("https://")
 
     @pytest.mark.parametrize("key", sorted(BIB.entries))
-    def test_web_pages_have_an_archived_copy(self, key: str) -> None:
-        """A web page (not an arXiv or DOI paper) has exactly one archived copy: the Wayback form of
-        its URL."""
+    def test_web_pages_have_a_verified_archived_copy_or_say_none_was(self, key: str) -> None:
+        """A web page (not an arXiv or DOI paper) has an archived copy only as a dated snapshot
+        of its own URL; without one, its note says plainly that none was verified. A paper
+        has neither."""
         entry = BIB.entries[key]
-        url = entry.fields["url"]
-        expected = [ARCHIVE + url] if _is_web_page(url) else []
-        assert _archived(entry) == expected
+        url, note = entry.fields["url"], entry.fields.get("note", "")
+        archived = _archived(entry)
+        assert "web.archive.org" not in note.replace("".join(archived), ""), key
+        for copy in archived:
+            assert SNAPSHOT.fullmatch(copy) and copy.endswith("/" + url), copy
+        if _is_web_page(url):
+            assert bool(archived) != (NO_ARCHIVE in note), key
+        else:
+            assert not archived and NO_ARCHIVE not in note, key
+
+    @pytest.mark.parametrize("key", sorted(BIB.entries))
+    def test_sources_say_who_and_when(self, key: str) -> None:
+        """Every source that is not a paper has its date (ISO 8601, in its year) and what that
+        date is, unless its note says that its date was not checked; an author is a person,
+        an organisation or a login, unless the note says who was not checked."""
+        entry = BIB.entries[key]
+        fields, note = entry.fields, entry.fields.get("note", "")
+        if not _is_web_page(fields["url"]):
+            return
+        unchecked = ("not checked" in note) or ("could not be checked" in note)
+        if "date" in fields:
+            assert fields["datekind"] in DATE_KINDS, key
+            assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", fields["date"]), key
+            assert fields["date"].startswith(fields["year"]), key
+        else:
+            assert unchecked, f"{key}: no date, and the note does not say it was not checked"
+        if "contributors" in str(entry.persons.get("author", "")) or "author" not in entry.persons:
+            assert unchecked, f"{key}: no author, and the note does not say it was not checked"
+        if fields.get("datekind") == "opened" and "/pull/" in fields["url"]:
+            assert "Its merge date was not found." in note, key
 
     @pytest.mark.parametrize("key", sorted(BIB.entries))
     def test_papers_have_a_permanent_identifier(self, key: str) -> None:
@@ -155,15 +188,15 @@ class TestLinkcheckSettings:
             re.compile(pattern)
             assert len(reason.split()) >= 8, pattern
 
-    def test_ignored_links_keep_a_checked_archived_copy(self) -> None:
-        """Every bibliography URL on an ignored host has an archived copy, which is not ignored."""
+    def test_archived_copies_are_checked(self) -> None:
+        """No archived copy is on an ignored host: linkcheck checks every snapshot; and the
+        Wayback Machine may only redirect a snapshot to another snapshot."""
         patterns = [re.compile(p) for p in linkcheck_settings.linkcheck_ignore]
         for key, entry in BIB.entries.items():
-            url = entry.fields["url"]
-            if any(p.match(url) for p in patterns):
-                archived = _archived(entry)
-                assert archived, key
-                assert not any(p.match(a) for p in patterns for a in archived), key
+            assert not any(p.match(a) for p in patterns for a in _archived(entry)), key
+        allowed = linkcheck_settings.linkcheck_allowed_redirects
+        wayback = [k for k in allowed if "archive" in k]
+        assert wayback == [r"https://web\.archive\.org/web/\d{14}/.*"]
 
     def test_local_and_main_sources_are_checked(self) -> None:
         """The ignore list spares 127.0.0.1, arXiv, GitHub, Hugging Face and the Wayback Machine."""
@@ -173,7 +206,7 @@ class TestLinkcheckSettings:
             "https://arxiv.org/abs/1706.03762",
             "https://github.com/huggingface/transformers/pull/37866",
             "https://huggingface.co/blog/packing-with-FA2",
-            ARCHIVE + "https://medium.com/x",
+            "https://web.archive.org/web/20250101000000/https://medium.com/x",
         ):
             assert not any(p.match(url) for p in patterns), url
 

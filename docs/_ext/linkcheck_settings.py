@@ -5,10 +5,10 @@ exact configuration offline, against a small site served on 127.0.0.1: a good
 link must come out *working*; a 404, a missing anchor and a refused port must
 come out *broken*, within a bounded time.
 
-Every web page the notes cite also has an archived copy in ``references.bib``
-(``https://web.archive.org/web/2026/<url>``).  When a host refuses automated
-clients outright, its links are listed in :data:`REFUSING_HOSTS` with the
-reason and not checked; their archived copies still are.
+An archived copy in ``references.bib`` is a dated Wayback Machine snapshot
+(``https://web.archive.org/web/<14-digit timestamp>/<url>``), checked like any link.
+When a host refuses automated clients outright, its links are listed in
+:data:`REFUSING_HOSTS` with the reason and not checked; their archived copies still are.
 """
 
 from __future__ import annotations
@@ -71,8 +71,8 @@ linkcheck_request_headers = REQUEST_HEADERS
 linkcheck_allowed_redirects = {
     # A DOI resolves to the publisher's page.
     r"https://doi\.org/.*": r"https://.*",
-    # The Wayback Machine's year form redirects to the snapshot nearest to that year.
-    r"https://web\.archive\.org/web/2026/.*": r"https://web\.archive\.org/web/\d+/.*",
+    # A dated snapshot may redirect to the same page captured a few seconds apart.
+    r"https://web\.archive\.org/web/\d{14}/.*": r"https://web\.archive\.org/web/\d{14}/.*",
 }
 
 __all__ = [

@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import html
 import os
 import re
 from pathlib import Path
@@ -55,6 +56,7 @@ from typing import Any
 import yaml
 from docutils import nodes
 from docutils.parsers.rst import directives
+from lmnotes_catalog import N_, _
 from sphinx.application import Sphinx
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
@@ -281,7 +283,7 @@ def _end(text: str) -> str:
 
 def _fields(entry_type: str, key: str, fields: list[tuple[str, str | None]]) -> str:
     present = [(name, value) for name, value in fields if value]
-    width = max(len(name) for name, _ in present)
+    width = max(len(name) for name, _value in present)
     body = ",\n".join(f"  {name.ljust(width)} = {value}" for name, value in present)
     return f"@{entry_type}{{{key},\n{body},\n}}"
 
@@ -599,6 +601,197 @@ def page_citation(
     return page_apa(cff, **common), "text"
 
 
+# -- The bibliography: dates, labels, translated notes, one BibTeX entry each ---------
+
+#: The fields of a bibliography entry whose words are translated as a whole; titles,
+#: names and URLs never are. The ``note`` is translated sentence by sentence.
+TRANSLATED_FIELDS = ("howpublished",)
+#: What an entry's ``datekind`` says of its ``date`` (ISO 8601), first in its note.
+DATE_KINDS = {
+    "published": N_("Published on %(date)s."),
+    "released": N_("Released on %(date)s."),
+    "merged": N_("Merged on %(date)s."),
+    "opened": N_("Opened on %(date)s."),
+}
+_SENTENCE_END = re.compile(r"(?<=\.)\s+(?=[A-Z])")
+_ENTRY = re.compile(r"^@(?P<type>\w+)\{(?P<key>[^,\s]+),\n.*?^\}$", re.M | re.S)
+
+
+def note_sentences(note: str) -> list[str]:
+    r"""The sentences of a bibliography note, each the unit of its translation.
+
+    >>> note_sentences("Adds seed. No archived copy was verified.")
+    ['Adds seed.', 'No archived copy was verified.']
+    >>> note_sentences("Introduces loss/loss\\_utils.py (ForCausalLMLoss).")
+    ['Introduces loss/loss\\_utils.py (ForCausalLMLoss).']
+    """
+    return [part for part in _SENTENCE_END.split(note.strip()) if part]
+
+
+def bibliography_messages(path: str | os.PathLike[str]) -> list[str]:
+    """The messages of the bibliography ``path`` for the extensions' catalog: its
+    translated fields and the sentences of its notes, as written (LaTeX included), in order.
+    """
+    from pybtex.database import parse_file
+
+    found: list[str] = []
+    for entry in parse_file(str(path)).entries.values():
+        for field in TRANSLATED_FIELDS:
+            if field in entry.fields:
+                found.append(str(entry.fields[field]))
+        found.extend(note_sentences(str(entry.fields.get("note", ""))))
+    return list(dict.fromkeys(found))
+
+
+def bibtex_sources(text: str) -> dict[str, str]:
+    r"""Each entry of a ``.bib`` file's text, as written, by key.
+
+    >>> bibtex_sources("% a comment\n@misc{a,\n  year = {2024},\n}\n")
+    {'a': '@misc{a,\n  year = {2024},\n}'}
+    """
+    return {match["key"]: match.group(0) for match in _ENTRY.finditer(text)}
+
+
+def _who(entry: Any) -> str:
+    """What an author-year citation of ``entry`` names: its authors, else its title."""
+    people = entry.persons.get("author", [])
+    return " and ".join(str(person) for person in people) or str(entry.fields.get("title", ""))
+
+
+def year_labels(entries: dict[str, Any]) -> dict[str, str]:
+    """The year each entry's citations show: its year, with ``a``, ``b``, ... when several
+    entries share author and year (APA's rule), in the order of their dates, then titles.
+
+    ``entries`` are pybtex entries by key; an entry's ``date`` (ISO 8601), if any, must
+    fall in its ``year``.
+    """
+    groups: dict[tuple[str, str], list[str]] = {}
+    for key, entry in entries.items():
+        year, date = str(entry.fields.get("year", "")), str(entry.fields.get("date", ""))
+        if date and not date.startswith(year):
+            raise ValueError(f"{key}: date {date!r} is not in year {year!r}")
+        groups.setdefault((_who(entry), year), []).append(key)
+    labels = {}
+    for (_who_cited, year), keys in groups.items():
+        if len(keys) == 1:
+            labels[keys[0]] = year
+            continue
+        keys.sort(key=lambda k: tuple(str(entries[k].fields.get(f, "")) for f in ("date", "title")))
+        for index, key in enumerate(keys):
+            labels[key] = f"{year}{'abcdefghijklmnopqrstuvwxyz'[index]}"
+    return labels
+
+
+def localize_entry(entry: Any, language: str, gettext: Any) -> list[str]:
+    """Put ``entry``'s note and translated fields in ``language``, its date first in its note
+    (``Merged on July 2, 2024.``), in place; ``gettext`` translates one message.
+
+    Returns the words it put in another language than the file's (LaTeX as written), for
+    the page to mark their language.
+
+    Examples
+    --------
+    >>> from pybtex.database import Entry
+    >>> entry = Entry("misc", fields={"date": "2024-07-02", "datekind": "merged",
+    ...                               "note": "Adds seed.", "howpublished": "GitHub"})
+    >>> localize_entry(entry, "en", lambda message: message)
+    []
+    >>> entry.fields["note"]
+    'Merged on July 2, 2024. Adds seed.'
+    """
+    from babel.dates import format_date
+
+    sentences, changed = [], []
+
+    def translated(message: str) -> str:
+        text = gettext(message)
+        if text != message:
+            changed.append(text)
+        return text
+
+    date, kind = str(entry.fields.get("date", "")), str(entry.fields.get("datekind", ""))
+    if bool(date) != bool(kind) or (kind and kind not in DATE_KINDS):
+        raise ValueError(
+            f"{entry.key}: date {date!r} and datekind {kind!r}: give both, the kind one of "
+            f"{sorted(DATE_KINDS)}"
+        )
+    if date:
+        day = format_date(dt.date.fromisoformat(date), format="long", locale=language)
+        sentence = gettext(DATE_KINDS[kind]) % {"date": day}
+        sentences.append(sentence)
+        if language != "en":
+            changed.append(sentence)
+    sentences.extend(translated(part) for part in note_sentences(str(entry.fields.get("note", ""))))
+    if sentences:
+        entry.fields["note"] = " ".join(sentences)
+    for field in TRANSLATED_FIELDS:
+        if field in entry.fields:
+            entry.fields[field] = translated(str(entry.fields[field]))
+    return changed
+
+
+def _prepare_bibliography(app: Sphinx) -> None:
+    """Give sphinxcontrib-bibtex the bibliography as this build shows it: parsed again (the
+    cached one may hold another build's words), notes and dates in the build's language,
+    years told apart. The file itself is never changed: it is the one readers download."""
+    from sphinxcontrib.bibtex.bibfile import parse_bibdata
+
+    domain = app.env.get_domain("cite")
+    files = [(Path(app.confdir) / name).resolve() for name in app.config.bibtex_bibfiles]
+    bibdata = parse_bibdata(files, app.config.bibtex_encoding)
+    entries = bibdata.data.entries
+    language = app.config.language or "en"
+    changed: list[str] = []
+    try:
+        years = year_labels(entries)
+        for key, entry in entries.items():
+            changed += localize_entry(entry, language, _)
+            entry.fields["year"] = years[key]
+    except ValueError as err:
+        logger.warning("bibliography: %s", err, type="lmnotes", subtype="bibliography")
+    domain.data["bibdata"] = bibdata
+    from pybtex.richtext import Text
+
+    #: What the bibliography says in the page's language (plain text), for its ``lang``.
+    app.env.lmnotes_bibliography_translated = sorted(
+        {Text.from_latex(text).render_as("text") for text in changed}, key=len, reverse=True
+    )
+    app.env.lmnotes_bibtex_sources = {}
+    for path in files:
+        app.env.lmnotes_bibtex_sources.update(bibtex_sources(path.read_text(encoding="utf-8")))
+
+
+class BibtexPerEntry(SphinxPostTransform):
+    """After each entry of a bibliography, a disclosure with its BibTeX entry as written in
+    ``references.bib`` (the same in every language): a reader copies one entry."""
+
+    default_priority = 16
+
+    def run(self, **kwargs: Any) -> None:
+        sources = getattr(self.env, "lmnotes_bibtex_sources", {})
+        language = self.config.language or "en"
+        domain = self.env.get_domain("cite")
+        keys = {citation.citation_id: citation.key for citation in domain.citations}
+        for citation in list(self.document.findall(nodes.citation)):
+            key = next((keys[i] for i in citation["ids"] if i in keys), None)
+            if key is None or key not in sources:
+                continue
+            summary = _("BibTeX entry %(key)s") % {"key": key}
+            # The bibliography is lang="en"; the summary is in the page's language.
+            lang = f' lang="{html.escape(language)}"' if language != "en" else ""
+            block = nodes.literal_block(
+                sources[key], sources[key], language="bibtex", translatable=False
+            )
+            block["classes"].append("lmnotes-citation")
+            citation += nodes.raw(
+                "",
+                f'<details class="lmnotes-cite"><summary{lang}>{html.escape(summary)}</summary>',
+                format="html",
+            )
+            citation += block
+            citation += nodes.raw("", "</details>", format="html")
+
+
 class MarkReferences(SphinxPostTransform):
     """Wrap each bibliography in ``<div class="lmnotes-references" lang="en">``.
 
@@ -622,80 +815,15 @@ class MarkReferences(SphinxPostTransform):
             wrapper += bib
 
 
-#: The annotations of docs/references.bib (notes, kinds of source, "n.d."), in French.
-#: Titles, authors and names stay in their original language; only these words change.
+#: The words pybtex's style ``unsrt`` writes around an entry's fields, in French. The
+#: fields themselves are translated from the catalog before pybtex formats them
+#: (:func:`localize_entry`); titles, authors and names stay in their original language.
 ANNOTATIONS = {
     "fr": [
-        (r"Archived copy:", "Copie archivée\u00a0:"),
         (r"\bURL: ", "URL\u00a0: "),  # a citation's tooltip
         (r"\bn\.d\.", "s.\u00a0d."),
-        (r"Transformers documentation", "Documentation de Transformers"),
-        (
-            r"Living documentation \(the latest release\)\.",
-            "Documentation vivante (la dernière version).",
-        ),
-        (r"Source code, transformers", "Code source, transformers"),
-        (r"GitHub issue (?=\S)", "Ticket GitHub "),
-        (r"GitHub pull request (?=\S)", "Demande de fusion (pull request) GitHub "),
-        (r"GitHub repository (?=\S)", "Dépôt GitHub "),
-        (r"Who opened the issue was not checked\.", "L'auteur du ticket n'a pas été vérifié."),
-        (
-            r"Who opened the pull request was not checked\.",
-            "L'auteur de la demande de fusion n'a pas été vérifié.",
-        ),
-        (r"Adds (\S+) and (\S+) \((transformers [\d.]+)\)\.", r"Ajoute \1 et \2 (\3)."),
-        (r"Adds (\S+) \((transformers [\d.]+)\)\.", r"Ajoute \1 (\2)."),
-        (r"Introduces (\S+(?: \(\S+\))?) \((transformers [\d.]+)\)\.", r"Introduit \1 (\2)."),
-        (r"Introduces (\S+) \((\w+)\)\.", r"Introduit \1 (\2)."),
-        (r"Introduces (\S+)\.", r"Introduit \1."),
-        (
-            r"Adds (\S+) and generation blocks in chat templates\.",
-            r"Ajoute \1 et les blocs de génération dans les modèles de conversation.",
-        ),
-        (r"Adds (\S+) and (\S+)\.", r"Ajoute \1 et \2."),
-        (r"Adds (\S+)\.", r"Ajoute \1."),
-        (
-            r"The Trainer counts (labels\[\.\.\., 1:\]) for causal LM losses\.",
-            r"Le Trainer compte \1 pour les pertes de LM causal.",
-        ),
-        (
-            r"The class can no longer be imported; its deprecation warning names (trl [\d.]+) "
-            r"and (\S+)\.",
-            "La classe ne peut plus être importée\u00a0; son avertissement de dépréciation "
-            r"nomme \1 et \2.",
-        ),
         (r"\bTechnical Report\b", "Rapport technique"),
-        (r"(^|\. )In $", r"\1Dans "),  # "In" before a proceedings' title (pybtex's word)
-        (r"Title shown without its leading emoji\.", "Titre montré sans son émoji initial."),
-        (r"About TRL's own (\S+) \(([^)]+)\)\.", r"À propos du \1 propre à TRL (\2)."),
-        (r"Hugging Face blog", "Blog de Hugging Face"),
-        (
-            r"The individual authors were not checked\.",
-            "Les auteurs individuels n'ont pas été vérifiés.",
-        ),
-        (r"Towards Data Science, on Medium", "Towards Data Science, sur Medium"),
-        (
-            r"Cited by the original notes \(MLM versus CLM\)\.",
-            "Cité par les notes d'origine (MLM contre CLM).",
-        ),
-        (
-            r"Cited by the original notes \(cross-attention\)\.",
-            "Cité par les notes d'origine (attention croisée).",
-        ),
-        (
-            r"Title as in the URL; author and date not checked \(the page could not be opened "
-            r"offline\)\.",
-            "Titre tel que dans l'URL\u00a0; auteur et date non vérifiés (la page "
-            "n'a pas pu être ouverte hors ligne).",
-        ),
-        (
-            r"Neutral title: the video's real title, author and date could not be checked "
-            r"offline\.",
-            "Titre neutre\u00a0: le vrai titre, l'auteur et la date de la vidéo n'ont "
-            "pas pu être vérifiés hors ligne.",
-        ),
-        (r"Data Science Stack Exchange, question", "Data Science Stack Exchange, question"),
-        (r"Author and date not checked\.", "Auteur et date non vérifiés."),
+        (r"(^|\. )In $", r"\1Dans "),  # "In" before a proceedings' title
     ],
 }
 
@@ -703,8 +831,8 @@ ANNOTATIONS = {
 def translate_annotations(text: str, language: str) -> str:
     """The annotations of a bibliography entry in ``language`` (other words unchanged).
 
-    >>> translate_annotations("2020. Archived copy: ", "fr")
-    '2020. Copie archivée\u00a0: '
+    >>> translate_annotations("2020. URL: ", "fr")
+    '2020. URL\u00a0: '
     """
     for pattern, replacement in ANNOTATIONS.get(language, []):
         text = re.sub(pattern, replacement, text)
@@ -726,7 +854,7 @@ class TranslateAnnotations(SphinxPostTransform):
 
     def run(self, **kwargs: Any) -> None:
         language = self.config.language or "en"
-        if language not in ANNOTATIONS:
+        if language == "en":
             return
         for citation in list(self.document.findall(nodes.inline)):
             if "bibtex-citation" not in citation["classes"]:
@@ -738,12 +866,13 @@ class TranslateAnnotations(SphinxPostTransform):
                 new = translate_annotations(str(text), language)
                 if new != str(text):
                     text.parent.replace(text, nodes.Text(new))
+        translated = getattr(self.env, "lmnotes_bibliography_translated", [])
         for container in list(self.document.findall(nodes.container)):
             if "lmnotes-references" not in container["classes"]:
                 continue
             for text in list(container.findall(nodes.Text)):
                 new = translate_annotations(str(text), language)
-                if new != str(text):
+                if new != str(text) or any(words in new for words in translated):
                     text.parent.replace(
                         text, nodes.inline(new, new, classes=[f"language-{language}"])
                     )
@@ -798,6 +927,10 @@ def _speed_up_pybtex(app: Sphinx, config: Any) -> None:
 
 def setup(app: Sphinx) -> dict[str, Any]:
     app.setup_extension("sphinxcontrib.bibtex")
+    app.setup_extension("lmnotes_catalog")
+    # After sphinxcontrib-bibtex (priority 500) has set its domain up.
+    app.connect("builder-inited", _prepare_bibliography, priority=600)
+    app.add_post_transform(BibtexPerEntry)
     app.connect("config-inited", _speed_up_pybtex)
     app.add_config_value("lmnotes_cite_file", "", "env", types=frozenset({str}))
     app.add_config_value("lmnotes_cite_url_version", "", "env", types=frozenset({str}))

@@ -12,28 +12,21 @@ order of the page:
   entries: the page's entry (:func:`lmnotes_cite.page_citation`) naming the figure,
   its URL the anchor in the versioned site.
 
-The words (``Figure 3``, ``Table 3``, ``Cite figure 3``) come from the catalog
-``docs/locales/<lang>/LC_MESSAGES/lmnotes.po``, compiled when the build starts and read
-through Sphinx's message catalogs for extensions; ``nox -s gettext`` extracts them from
-this file with Babel.
+The words (``Figure 3``, ``Table 3``, ``Cite figure 3``) come from the extensions' catalog
+(:mod:`lmnotes_catalog`).
 """
 
 from __future__ import annotations
 
 import html
 import re
-from pathlib import Path
 from typing import Any
 
 from docutils import nodes
+from lmnotes_catalog import _
 from sphinx.application import Sphinx
-from sphinx.locale import get_translation
 from sphinx.util import logging
-from sphinx.util.i18n import CatalogInfo
 
-#: The message catalog (domain) of the site's extensions.
-CATALOG = "lmnotes"
-_ = get_translation(CATALOG)
 logger = logging.getLogger(__name__)
 
 #: An output that is a figure: an inline SVG with role="img" (lmnotes.display's figures).
@@ -211,23 +204,8 @@ def number_figures(app: Sphinx, doctree: nodes.document, docname: str) -> None:
             parent.insert(index + offset, caption)
 
 
-def _compile_catalog(app: Sphinx, config: Any) -> None:
-    """Compile ``locales/<lang>/LC_MESSAGES/lmnotes.po`` when it is newer than its .mo, then
-    register it (Sphinx compiles the pages' catalogs later, when the builder starts)."""
-    language = config.language or "en"
-    locale_dir = Path(app.confdir) / "locales"
-    folder = locale_dir / language / "LC_MESSAGES"
-    if (folder / f"{CATALOG}.po").is_file():
-        catalog = CatalogInfo(str(folder), CATALOG, "utf-8")
-        if catalog.is_outdated():
-            catalog.write_mo(language, use_fuzzy=False)
-    elif language != "en" and folder.is_dir():  # the language is translated, but not here
-        logger.warning("figures: no catalog %s for language %r", folder / f"{CATALOG}.po", language)
-    app.add_message_catalog(CATALOG, str(locale_dir))
-
-
 def setup(app: Sphinx) -> dict[str, Any]:
-    app.connect("config-inited", _compile_catalog)
+    app.setup_extension("lmnotes_catalog")
     # After lmnotes_outputs (priority 500) has translated the outputs.
     app.connect("doctree-resolved", number_figures, priority=600)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

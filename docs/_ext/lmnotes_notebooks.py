@@ -24,11 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from docutils import nodes
+from lmnotes_catalog import _
 from sphinx.application import Sphinx
-from sphinx.locale import get_translation
 from sphinx.util import logging
 
-_ = get_translation("lmnotes")
 logger = logging.getLogger(__name__)
 
 #: The pages that offer their notebook.
@@ -234,6 +233,7 @@ def _write(app: Sphinx, exception: Exception | None) -> None:
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
+    app.setup_extension("lmnotes_catalog")
     app.connect("doctree-resolved", _links)
     app.connect("build-finished", _write)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -7,6 +7,9 @@ A catalog then depends only on its page: ``nox -s gettext`` on any machine, any 
 leaves a catalog in sync byte for byte as it was.
 ``python docs/_tools/catalogs.py status``: list what is untranslated or fuzzy,
 per catalog; exits 1 if anything is.
+``python docs/_tools/catalogs.py extract <pot>``: write the template of the extensions'
+catalog ``lmnotes`` (their ``_()`` words and the bibliography's notes), as
+:func:`lmnotes_catalog.messages` lists them.
 """
 
 from __future__ import annotations
@@ -44,6 +47,22 @@ def tidy(locales: Path = LOCALES) -> int:
     return 0
 
 
+def extract(pot: str) -> int:
+    """Write the template of the catalog ``lmnotes`` to ``pot`` (no header, no locations)."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import write_po
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "_ext"))
+    from lmnotes_catalog import messages
+
+    catalog = Catalog(project="lmnotes")
+    for message in messages():
+        catalog.add(message)
+    with open(pot, "wb") as out:
+        write_po(out, catalog, omit_header=True, no_location=True, width=79)
+    return 0
+
+
 def status() -> int:
     missing = 0
     for path in sorted(LOCALES.rglob("*.po")):
@@ -60,4 +79,4 @@ def status() -> int:
 
 if __name__ == "__main__":
     command = sys.argv[1] if len(sys.argv) > 1 else "status"
-    sys.exit({"tidy": tidy, "status": status}[command]())
+    sys.exit({"tidy": tidy, "status": status, "extract": extract}[command](*sys.argv[2:]))

@@ -1,0 +1,90 @@
+"""The message catalog of the site's extensions: the words they write, in the page's language.
+
+The extensions lmnotes_figures ("Figure 3"), lmnotes_notebooks ("Take this page home") and
+lmnotes_cite (the bibliography's notes and dates) mark their words with ``_()`` (or
+``N_()`` where the word is looked up later); lmnotes_cite adds the notes and ``howpublished``
+fields of ``docs/references.bib``. Their translations are the catalog
+``docs/locales/<lang>/LC_MESSAGES/lmnotes.po``, compiled when the build starts and read
+through Sphinx's message catalogs for extensions. ``nox -s gettext`` writes its template
+with :func:`messages` (``python docs/_tools/catalogs.py extract``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sphinx.application import Sphinx
+from sphinx.locale import get_translation
+from sphinx.util import logging
+from sphinx.util.i18n import CatalogInfo
+
+#: The message catalog (domain) of the site's extensions.
+CATALOG = "lmnotes"
+_ = get_translation(CATALOG)
+logger = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+#: The extensions whose ``_()`` and ``N_()`` messages go to the catalog.
+SOURCES = ("lmnotes_cite.py", "lmnotes_figures.py", "lmnotes_notebooks.py")
+
+
+def N_(message: str) -> str:  # noqa: N802 (gettext's name for a message marked, not translated)
+    """Mark ``message`` for the catalog without translating it (it is translated when used).
+
+    >>> N_("Merged on %(date)s.")
+    'Merged on %(date)s.'
+    """
+    return message
+
+
+def messages(bibfile: Path | None = None) -> Iterator[str]:
+    """Every message of the catalog, in order, once: the extensions' marked strings, then the
+    translatable fields of the bibliography (default ``docs/references.bib``).
+
+    >>> found = list(messages())
+    >>> "Figure %(number)d" in found and "No archived copy was verified." in found
+    True
+    """
+    from babel.messages.extract import extract_from_file
+    from lmnotes_cite import bibliography_messages
+
+    seen: set[str] = set()
+    for name in SOURCES:
+        for _line, message, _comments, _context in extract_from_file(
+            "python", str(HERE / name), {"_": None, "N_": None}
+        ):
+            if message not in seen:
+                seen.add(message)
+                yield message
+    for message in bibliography_messages(bibfile or HERE.parent / "references.bib"):
+        if message not in seen:
+            seen.add(message)
+            yield message
+
+
+def _compile_catalog(app: Sphinx, config: Any) -> None:
+    """Compile ``locales/<lang>/LC_MESSAGES/lmnotes.po`` when it is newer than its .mo, then
+    register it (Sphinx compiles the pages' catalogs later, when the builder starts)."""
+    language = config.language or "en"
+    locale_dir = Path(app.confdir) / "locales"
+    folder = locale_dir / language / "LC_MESSAGES"
+    if (folder / f"{CATALOG}.po").is_file():
+        catalog = CatalogInfo(str(folder), CATALOG, "utf-8")
+        if catalog.is_outdated():
+            catalog.write_mo(language, use_fuzzy=False)
+    elif language != "en" and folder.is_dir():  # the language is translated, but not here
+        logger.warning(
+            "catalog: no catalog %s for language %r",
+            folder / f"{CATALOG}.po",
+            language,
+            type="lmnotes",
+            subtype="catalog",
+        )
+    app.add_message_catalog(CATALOG, str(locale_dir))
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    app.connect("config-inited", _compile_catalog)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
