@@ -71,7 +71,8 @@ nitpick_ignore_regex = [
     ),
 ]
 bibtex_bibfiles = ["references.bib"]
-bibtex_default_style = "unsrt"
+# pybtex's "unsrt", its names joined in the page's language (docs/_ext/lmnotes_cite.py).
+bibtex_default_style = "lmnotes"
 bibtex_reference_style = "author_year"
 
 myst_enable_extensions = ["colon_fence", "deflist", "dollarmath", "substitution"]

@@ -138,9 +138,15 @@ class TestKnowledgeBaseCitation:
         assert apa.endswith(home) if not CFF.get("doi") else apa.endswith(CFF["doi"])
 
     def test_apa_in_french_changes_only_the_description(self) -> None:
-        """The French APA differs from the English one by the bracketed description alone."""
+        """The French APA, its words from the catalog lmnotes.po as the build takes them, differs
+        from the English one by the bracketed description alone."""
+        import polib
+
+        po = polib.pofile(str(DOCS / "locales" / "fr" / "LC_MESSAGES" / "lmnotes.po"))
+        french = {e.msgid: e.msgstr for e in po.translated_entries()}
+        words = {name: french[word] for name, word in lmnotes_cite.APA_WORDS.items()}
         en = lmnotes_cite.kb_apa(CFF, version=VERSION, built=BUILT, language="en")
-        fr = lmnotes_cite.kb_apa(CFF, version=VERSION, built=BUILT, language="fr")
+        fr = lmnotes_cite.kb_apa(CFF, version=VERSION, built=BUILT, language="fr", words=words)
         assert fr == en.replace("[Computer software]", "[Logiciel]")
 
     def test_people_and_doi(self) -> None:
@@ -503,13 +509,13 @@ class TestBibliographyEntries:
         title = entry.fields["title"]
         changed = lmnotes_cite.localize_entry(entry, "fr", lambda m: french.get(m, m))
         assert entry.fields["note"] == (
-            "Fusionnée le 22 juillet 2023. Aucune copie archivée n’a été vérifiée."
+            "Date de fusion\u00a0: 22 juillet 2023. Aucune copie archivée n’a été vérifiée."
         )
         assert entry.fields["howpublished"] == (
-            "Demande de fusion (pull request) GitHub huggingface/trl\\#550"
+            "Pull request GitHub huggingface/trl\\#550"
         )
         assert entry.fields["title"] == title
-        assert "Fusionnée le 22 juillet 2023." in changed
+        assert "Date de fusion\u00a0: 22 juillet 2023." in changed
 
     def test_every_bibliography_message_is_translated(self) -> None:
         import polib

@@ -257,14 +257,18 @@ class TestBibliographyAnnotations:
             ("n.d.", "s.\u00a0d."),
             ("Technical Report, OpenAI", "Rapport technique, OpenAI"),
             ("understanding. In ", "understanding. Dans "),
+            ("In ", "Dans "),
             ("URL: https://x", "URL\u00a0: https://x"),
+            ("Within. Index ", "Within. Index "),
         ],
     )
     def test_style_words_in_french(self, english: str, french: str) -> None:
-        """The words pybtex's style writes around the fields have their French form (the
-        fields themselves come from the catalog: tests/test_cite.py)."""
-        assert lmnotes_cite.translate_annotations(english, "fr") == french
-        assert lmnotes_cite.translate_annotations(english, "en") == english
+        """The words pybtex's style writes around the fields take their French form from
+        lmnotes.po (the fields themselves come from the catalog too: tests/test_cite.py)."""
+        po = polib.pofile(str(DOCS / "locales" / "fr" / "LC_MESSAGES" / "lmnotes.po"))
+        catalog = {e.msgid: e.msgstr for e in po.translated_entries()}
+        assert lmnotes_cite.translate_annotations(english, catalog.get) == french
+        assert lmnotes_cite.translate_annotations(english, lambda word: word) == english
 
 
 class TestOutputCatalog:

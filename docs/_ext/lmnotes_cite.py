@@ -96,41 +96,19 @@ _MONTHS_BIBTEX = (
     "nov",
     "dec",
 )
-_MONTHS = {
-    "en": (
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ),
-    "fr": (
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ),
-}
-#: APA words that change with the language of the page.
-_APA_WORDS = {
-    "en": {"software": "Computer software", "in": "In"},
-    "fr": {"software": "Logiciel", "in": "Dans"},
-}
+#: The words of an APA reference, marked for the catalog: the build passes them translated.
+APA_WORDS = {"software": N_("Computer software"), "in": N_("In")}
+
+
+def apa_day(day: dt.date, language: str = "en") -> str:
+    """Year, then month and day, as an APA reference dates a web page, in ``language``.
+
+    >>> apa_day(dt.date(2026, 11, 19)), apa_day(dt.date(2026, 11, 19), "fr")
+    ('2026, November 19', '2026, 19 novembre')
+    """
+    from babel.dates import format_skeleton
+
+    return f"{day.year}, {format_skeleton('MMMMd', day, locale=language)}"
 
 
 # -- Pure functions (tested in tests/test_cite.py) -----------------------------
@@ -340,13 +318,15 @@ def kb_apa(
     title: str | None = None,
     language: str = "en",
     url: str | None = None,
+    words: dict[str, str] | None = None,
 ) -> str:
     """APA 7 reference for the knowledge base (software); sources as :func:`kb_bibtex`.
 
-    ``language`` (``en`` or ``fr``) sets the bracketed description; the link is the DOI,
-    else ``url``, else the CFF's ``url``.
+    ``words`` are :data:`APA_WORDS` in the page's language (the build translates them from
+    the catalog; English by default); the link is the DOI, else ``url``, else the CFF's
+    ``url``.
     """
-    words = _APA_WORDS.get(language, _APA_WORDS["en"])
+    words = words or APA_WORDS
     link = f"https://doi.org/{cff['doi']}" if cff.get("doi") else (url or _link(cff))
     return (
         f"{_end(apa_authors(cff['authors']))} ({built.year}). {title or cff['title']} "
@@ -470,16 +450,13 @@ def page_apa(
     built: dt.date,
     language: str = "en",
     site_title: str | None = None,
+    words: dict[str, str] | None = None,
 ) -> str:
-    """APA 7 reference for one page of the knowledge base (a page within a website)."""
-    words = _APA_WORDS.get(language, _APA_WORDS["en"])
-    months = _MONTHS.get(language, _MONTHS["en"])
-    if language == "fr":
-        when = f"{built.year}, {built.day} {months[built.month - 1]}"
-    else:
-        when = f"{built.year}, {months[built.month - 1]} {built.day}"
+    """APA 7 reference for one page of the knowledge base (a page within a website), dated
+    in ``language`` (:func:`apa_day`); ``words`` as :func:`kb_apa`."""
+    words = words or APA_WORDS
     return (
-        f"{_end(apa_authors(cff['authors']))} ({when}). {_end(title)} "
+        f"{_end(apa_authors(cff['authors']))} ({apa_day(built, language)}). {_end(title)} "
         f"{words['in']} {site_title or cff['title']} (Version {version}). {url}"
     )
 
@@ -570,7 +547,13 @@ def site_citation(config: Any, fmt: str) -> tuple[str, str]:
     if fmt == "bibtex":
         return kb_bibtex(cff, version=version, built=built, title=site_title, url=home), "bibtex"
     return kb_apa(
-        cff, version=version, built=built, title=site_title, language=language, url=home
+        cff,
+        version=version,
+        built=built,
+        title=site_title,
+        language=language,
+        url=home,
+        words=_apa_words(),
     ), "text"
 
 
@@ -598,7 +581,12 @@ def page_citation(
     if fmt == "bibtex":
         key = page_key(pagename) + (f"-{anchor}" if anchor else "")
         return page_bibtex(cff, pagename=pagename, key=key, **common), "bibtex"
-    return page_apa(cff, **common), "text"
+    return page_apa(cff, words=_apa_words(), **common), "text"
+
+
+def _apa_words() -> dict[str, str]:
+    """:data:`APA_WORDS` in the build's language, from the catalog."""
+    return {name: _(word) for name, word in APA_WORDS.items()}
 
 
 # -- The bibliography: dates, labels, translated notes, one BibTeX entry each ---------
@@ -761,6 +749,54 @@ def _prepare_bibliography(app: Sphinx) -> None:
         app.env.lmnotes_bibtex_sources.update(bibtex_sources(path.read_text(encoding="utf-8")))
 
 
+def name_separators(language: str) -> dict[str, str]:
+    """How a list of names is joined in ``language``, from the CLDR's list patterns (Babel):
+    ``sep`` between names, ``sep2`` between two names, ``last_sep`` before the last of more.
+
+    >>> name_separators("en")
+    {'sep': ', ', 'sep2': ' and ', 'last_sep': ', and '}
+    >>> name_separators("fr")
+    {'sep': ', ', 'sep2': ' et ', 'last_sep': ' et '}
+    """
+    from babel import Locale
+
+    patterns = Locale.parse(language).list_patterns["standard"]
+
+    def between(pattern: str) -> str:
+        return pattern.replace("{0}", "", 1).replace("{1}", "", 1)
+
+    return {
+        "sep": between(patterns["middle"]),
+        "sep2": between(patterns["2"]),
+        "last_sep": between(patterns["end"]),
+    }
+
+
+def _style(language: str) -> type:
+    """pybtex's style ``unsrt``, its lists of names joined as ``language`` joins them."""
+    from pybtex.style.formatting.unsrt import Style
+    from pybtex.style.template import names, sentence
+
+    separators = name_separators(language)
+
+    class LocalizedStyle(Style):
+        def format_names(self, role: str, as_sentence: bool = True) -> Any:
+            formatted = names(role, **separators)
+            return sentence[formatted] if as_sentence else formatted
+
+    return LocalizedStyle
+
+
+#: The formatting style the bibliographies use: pybtex's ``unsrt`` in the page's language.
+STYLE = "lmnotes"
+
+
+def _register_style(app: Sphinx, config: Any) -> None:
+    from pybtex.plugin import register_plugin
+
+    register_plugin("pybtex.style.formatting", STYLE, _style(config.language or "en"), force=True)
+
+
 class BibtexPerEntry(SphinxPostTransform):
     """After each entry of a bibliography, a disclosure with its BibTeX entry as written in
     ``references.bib`` (the same in every language): a reader copies one entry."""
@@ -812,30 +848,30 @@ class MarkReferences(SphinxPostTransform):
                 continue
             wrapper = nodes.container(classes=["lmnotes-references", "language-en"])
             bib.replace_self(wrapper)
+            wrapper["ids"] = []  # replace_self copied the bibliography's id, which it keeps
             wrapper += bib
 
 
-#: The words pybtex's style ``unsrt`` writes around an entry's fields, in French. The
-#: fields themselves are translated from the catalog before pybtex formats them
-#: (:func:`localize_entry`); titles, authors and names stay in their original language.
-ANNOTATIONS = {
-    "fr": [
-        (r"\bURL: ", "URL\u00a0: "),  # a citation's tooltip
-        (r"\bn\.d\.", "s.\u00a0d."),
-        (r"\bTechnical Report\b", "Rapport technique"),
-        (r"(^|\. )In $", r"\1Dans "),  # "In" before a proceedings' title
-    ],
-}
+#: The words pybtex's style ``unsrt`` writes around an entry's fields, each with where it
+#: stands, marked for the catalog; the fields themselves are translated before pybtex formats
+#: them (:func:`localize_entry`). Titles, authors and names stay in their original language.
+STYLE_WORDS = (
+    (r"\bURL:(?= )", N_("URL:")),  # a citation's tooltip
+    (r"\bn\.d\.", N_("n.d.")),
+    (r"\bTechnical Report\b", N_("Technical Report")),
+    (r"(?:^|(?<=\. ))In(?= $)", N_("In")),  # before a proceedings' title
+)
 
 
-def translate_annotations(text: str, language: str) -> str:
-    """The annotations of a bibliography entry in ``language`` (other words unchanged).
+def translate_annotations(text: str, gettext: Any) -> str:
+    """The words pybtex's style wrote in ``text`` (:data:`STYLE_WORDS`), put through
+    ``gettext``; other words unchanged.
 
-    >>> translate_annotations("2020. URL: ", "fr")
+    >>> translate_annotations("2020. URL: ", {"URL:": "URL\u00a0:"}.get)
     '2020. URL\u00a0: '
     """
-    for pattern, replacement in ANNOTATIONS.get(language, []):
-        text = re.sub(pattern, replacement, text)
+    for pattern, word in STYLE_WORDS:
+        text = re.sub(pattern, (gettext(word) or word).replace("\\", "\\\\"), text)
     return text
 
 
@@ -861,9 +897,9 @@ class TranslateAnnotations(SphinxPostTransform):
                 continue
             for reference in citation.findall(nodes.reference):
                 if reference.get("reftitle"):
-                    reference["reftitle"] = translate_annotations(reference["reftitle"], language)
+                    reference["reftitle"] = translate_annotations(reference["reftitle"], _)
             for text in list(citation.findall(nodes.Text)):
-                new = translate_annotations(str(text), language)
+                new = translate_annotations(str(text), _)
                 if new != str(text):
                     text.parent.replace(text, nodes.Text(new))
         translated = getattr(self.env, "lmnotes_bibliography_translated", [])
@@ -871,7 +907,7 @@ class TranslateAnnotations(SphinxPostTransform):
             if "lmnotes-references" not in container["classes"]:
                 continue
             for text in list(container.findall(nodes.Text)):
-                new = translate_annotations(str(text), language)
+                new = translate_annotations(str(text), _)
                 if new != str(text) or any(words in new for words in translated):
                     text.parent.replace(
                         text, nodes.inline(new, new, classes=[f"language-{language}"])
@@ -932,6 +968,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("builder-inited", _prepare_bibliography, priority=600)
     app.add_post_transform(BibtexPerEntry)
     app.connect("config-inited", _speed_up_pybtex)
+    app.connect("config-inited", _register_style)
     app.add_config_value("lmnotes_cite_file", "", "env", types=frozenset({str}))
     app.add_config_value("lmnotes_cite_url_version", "", "env", types=frozenset({str}))
     app.add_node(cite_this)
