@@ -511,9 +511,7 @@ class TestBibliographyEntries:
         assert entry.fields["note"] == (
             "Date de fusion\u00a0: 22 juillet 2023. Aucune copie archivée n’a été vérifiée."
         )
-        assert entry.fields["howpublished"] == (
-            "Pull request GitHub huggingface/trl\\#550"
-        )
+        assert entry.fields["howpublished"] == ("Pull request GitHub huggingface/trl\\#550")
         assert entry.fields["title"] == title
         assert "Date de fusion\u00a0: 22 juillet 2023." in changed
 

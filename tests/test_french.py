@@ -188,3 +188,33 @@ class TestLibraryMessagesVerbatim:
         }
         assert len(warnings["en"]) == 1
         assert warnings["fr"] == warnings["en"]
+
+
+class TestScriptWords:
+    def test_scripts_hold_no_translation(self) -> None:
+        """The site's own scripts write English only: their French comes from the catalog."""
+        for script in ("lmnotes-a11y.js", "explorer.js"):
+            text = (DOCS / "_static" / script).read_text(encoding="utf-8")
+            assert not re.search(r"[àâçéèêëîïôûùüÿœÉÀ]", text), script
+
+    @pytest.mark.site
+    def test_each_page_gets_the_words_of_its_language(self, site: Path) -> None:
+        """Every page of each language carries the scripts' words from lmnotes.po."""
+        import json
+
+        po = polib.pofile(str(DOCS / "locales" / "fr" / "LC_MESSAGES" / "lmnotes.po"))
+        french = {e.msgid: e.msgstr for e in po.translated_entries()}
+        from lmnotes_catalog import SCRIPT_WORDS
+
+        expected = {
+            "en": dict(SCRIPT_WORDS),
+            "fr": {name: french[word] for name, word in SCRIPT_WORDS.items()},
+        }
+        assert expected["fr"]["region"] == "%(kind)s %(number)s, zone défilante"
+        for lang in ("en", "fr"):
+            for name in page_names():
+                page = site / lang / f"{name}.html"
+                text = page.read_text(encoding="utf-8")
+                found = re.search(r"window\.lmnotesWords = (\{.*?\});", text)
+                assert found, page
+                assert json.loads(found.group(1)) == expected[lang], page

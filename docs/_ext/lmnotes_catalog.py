@@ -1,4 +1,4 @@
-"""The message catalog of the site's extensions: the words they write, in the page's language.
+"""The message catalog of the site's extensions and scripts: their words, in the page's language.
 
 The extensions lmnotes_figures ("Figure 3"), lmnotes_notebooks ("Take this page home") and
 lmnotes_cite (the bibliography's notes and dates) mark their words with ``_()`` (or
@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
 #: The extensions whose ``_()`` and ``N_()`` messages go to the catalog.
-SOURCES = ("lmnotes_cite.py", "lmnotes_figures.py", "lmnotes_notebooks.py")
+SOURCES = ("lmnotes_catalog.py", "lmnotes_cite.py", "lmnotes_figures.py", "lmnotes_notebooks.py")
 
 
 def N_(message: str) -> str:  # noqa: N802 (gettext's name for a message marked, not translated)
@@ -64,6 +64,38 @@ def messages(bibfile: Path | None = None) -> Iterator[str]:
             yield message
 
 
+#: The words the site's scripts write (docs/_static/lmnotes-a11y.js names the blocks that
+#: scroll: "Output 2, scrollable area"), marked for the catalog. Each page gets them in its
+#: language as ``window.lmnotesWords``, so that no script holds a translation.
+SCRIPT_WORDS = {
+    "code": N_("Code"),
+    "output": N_("Output"),
+    "table": N_("Table"),
+    "math": N_("Equation"),
+    "block": N_("Block"),
+    "figure": N_("Figure"),
+    "region": N_("%(kind)s %(number)s, scrollable area"),
+    "described": N_("%(region)s: %(description)s"),
+}
+
+
+def script_words(gettext: Any = None) -> dict[str, str]:
+    """:data:`SCRIPT_WORDS` through ``gettext`` (default: the build's catalog).
+
+    >>> script_words(lambda word: word.upper())["output"]
+    'OUTPUT'
+    """
+    gettext = gettext or _
+    return {name: gettext(word) for name, word in SCRIPT_WORDS.items()}
+
+
+def _script_words(app: Sphinx) -> None:
+    import json
+
+    body = "window.lmnotesWords = " + json.dumps(script_words(), ensure_ascii=False) + ";"
+    app.add_js_file(None, body=body, priority=400)
+
+
 def _compile_catalog(app: Sphinx, config: Any) -> None:
     """Compile ``locales/<lang>/LC_MESSAGES/lmnotes.po`` when it is newer than its .mo, then
     register it (Sphinx compiles the pages' catalogs later, when the builder starts)."""
@@ -87,4 +119,5 @@ def _compile_catalog(app: Sphinx, config: Any) -> None:
 
 def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("config-inited", _compile_catalog)
+    app.connect("builder-inited", _script_words)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

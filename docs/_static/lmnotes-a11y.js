@@ -12,17 +12,22 @@
 (function () {
   "use strict";
 
-  var WORDS = {
-    en: { code: "Code", output: "Output", table: "Table", math: "Equation", block: "Block",
-          figure: "Figure", area: "scrollable area", colon: ": " },
-    fr: { code: "Code", output: "Sortie", table: "Tableau", math: "Équation", block: "Bloc",
-          figure: "Figure", area: "zone défilante", colon: "\u00a0: " }
-  };
+  /* The words, in the page's language: written into each page from the site's catalog
+   * (docs/_ext/lmnotes_catalog.py, SCRIPT_WORDS); English where a page has none. */
+  var ENGLISH = { code: "Code", output: "Output", table: "Table", math: "Equation",
+                  block: "Block", figure: "Figure", region: "%(kind)s %(number)s, scrollable area",
+                  described: "%(region)s: %(description)s" };
   var MARK = "lmnotesScroll";  // data-lmnotes-scroll: set on the blocks this script changed
 
   function words() {
-    var lang = (document.documentElement.lang || "en").slice(0, 2).toLowerCase();
-    return WORDS[lang] || WORDS.en;
+    return window.lmnotesWords || ENGLISH;
+  }
+
+  /** A message with its %(name)s placeholders filled from values. */
+  function fill(message, values) {
+    return message.replace(/%\((\w+)\)[sd]/g, function (whole, name) {
+      return name in values ? String(values[name]) : whole;
+    });
   }
 
   function scrolls(value) {
@@ -73,8 +78,8 @@
         el.dataset[MARK] = "1";
         el.setAttribute("tabindex", "0");
         el.setAttribute("role", "region");
-        var name = w[k] + " " + counts[k] + ", " + w.area;
-        if (k === "figure") name += w.colon + figureName(figureOf(el));
+        var name = fill(w.region, { kind: w[k], number: counts[k] });
+        if (k === "figure") name = fill(w.described, { region: name, description: figureName(figureOf(el)) });
         el.setAttribute("aria-label", name);
       } else if (ours) {
         delete el.dataset[MARK];
