@@ -20,11 +20,6 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 
 
-#: docs/_tools on the path: its scripts (compat_report.py) import as modules in the tests, as
-#: noxfile.py imports them.
-sys.path.insert(0, str(DOCS / "_tools"))
-
-
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--measure-claims",

@@ -16,15 +16,12 @@ import sys
 import time
 from pathlib import Path
 
+import lmnotes_cite
+import lmnotes_execute
+import lmnotes_site
 import nbformat
 import pytest
 from conftest import DOCS, ROOT, fixture_project
-
-sys.path.insert(0, str(DOCS / "_ext"))
-
-import lmnotes_cite  # noqa: E402
-import lmnotes_execute  # noqa: E402
-import lmnotes_site  # noqa: E402
 
 
 def _notebook(*sources: str) -> nbformat.NotebookNode:

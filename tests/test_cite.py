@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import lmnotes_cite
 import pytest
 import yaml
 from bs4 import BeautifulSoup
@@ -16,9 +17,6 @@ from conftest import DOCS, LANGUAGES, ROOT
 from pybtex.database import parse_string
 
 import lmnotes
-
-sys.path.insert(0, str(DOCS / "_ext"))
-import lmnotes_cite  # noqa: E402
 
 CFF_PATH = ROOT / "CITATION.cff"
 CFF = yaml.safe_load(CFF_PATH.read_text(encoding="utf-8"))

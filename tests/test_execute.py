@@ -7,16 +7,12 @@ tagged ``measured`` (timings of this machine).
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
+import lmnotes_execute
 import nbformat
 import pytest
 from conftest import DOCS
-
-sys.path.insert(0, str(DOCS / "_ext"))
-
-import lmnotes_execute  # noqa: E402
 
 
 def _cache_path() -> Path:

@@ -3,17 +3,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
+import lmnotes_figures
 import polib
 import pytest
 from bs4 import BeautifulSoup
 from conftest import DOCS, LANGUAGES, page_names
-
-sys.path.insert(0, str(DOCS / "_ext"))
-
-import lmnotes_figures  # noqa: E402
 
 NOTE_PAGES = [name for name in page_names() if name.startswith("notes/")]
 SUMMARY = {

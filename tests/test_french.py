@@ -10,16 +10,13 @@ page's own code cells, quoted or bracketed text (reprs of strings and lists), to
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 
+import lmnotes_outputs
 import polib
 import pytest
 from bs4 import BeautifulSoup
 from conftest import DOCS, page_names
-
-sys.path.insert(0, str(DOCS / "_ext"))
-import lmnotes_outputs  # noqa: E402
 
 LOCALES = DOCS / "locales" / "fr" / "LC_MESSAGES"
 

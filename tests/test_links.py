@@ -20,13 +20,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import linkcheck_settings
 import pytest
 from bs4 import BeautifulSoup
 from conftest import DOCS, LANGUAGES
 from pybtex.database import parse_file
-
-sys.path.insert(0, str(DOCS / "_ext"))
-import linkcheck_settings  # noqa: E402
 
 BIB = parse_file(str(DOCS / "references.bib"), "bibtex")
 #: A dated Wayback Machine snapshot: the only form an archived copy takes.

@@ -5,16 +5,12 @@ notebook on a clean kernel."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
 from conftest import DOCS, LANGUAGES, page_names
-
-sys.path.insert(0, str(DOCS / "_ext"))
-
-from lmnotes_notebooks import translate_markdown  # noqa: E402
+from lmnotes_notebooks import translate_markdown
 
 NOTE_PAGES = [name for name in page_names() if name.startswith("notes/")]
 FR = {

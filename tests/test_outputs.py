@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-import sys
 
+import lmnotes_cite
+import lmnotes_outputs as out
 import polib
 import pytest
 from conftest import DOCS
@@ -12,10 +13,6 @@ from docutils import nodes
 from docutils.frontend import get_default_settings
 from docutils.parsers.rst import Parser
 from docutils.utils import new_document
-
-sys.path.insert(0, str(DOCS / "_ext"))
-import lmnotes_cite  # noqa: E402
-import lmnotes_outputs as out  # noqa: E402
 
 CATALOG = DOCS / "locales" / "fr" / "LC_MESSAGES" / "outputs.po"
 
@@ -281,33 +278,3 @@ class TestOutputCatalog:
             assert sorted(out._PLACEHOLDER.findall(entry.msgstr)) == sorted(
                 out._PLACEHOLDER.findall(entry.msgid)
             ), entry.msgid
-
-
-class TestOutputsCatalogTool:
-    def _tool(self):
-        sys.path.insert(0, str(DOCS / "_tools"))
-        import outputs_catalog
-
-        return outputs_catalog
-
-    def test_merge_adds_new_drops_gone_keeps_translations(self, tmp_path) -> None:
-        """merge: new messages come in empty, translations stay, vanished messages go."""
-        tool = self._tool()
-        po_path = tmp_path / "outputs.po"
-        po = polib.POFile()
-        po.append(polib.POEntry(msgid="kept {0}", msgstr="gardé {0}"))
-        po.append(polib.POEntry(msgid="gone", msgstr="parti"))
-        po.save(str(po_path))
-        out.write_pot(["kept {0}", "new one"], tmp_path / "outputs.pot")
-        assert tool.merge(tmp_path / "outputs.pot", po_path) == (1, 1)
-        merged = {e.msgid: e.msgstr for e in polib.pofile(str(po_path))}
-        assert merged == {"kept {0}": "gardé {0}", "new one": ""}
-        assert [p.split(":")[0] for p in tool.problems(po_path)] == ["untranslated"]
-
-    def test_placeholder_mismatch_is_a_problem(self, tmp_path) -> None:
-        """A msgstr that loses a number placeholder is reported."""
-        tool = self._tool()
-        po = polib.POFile()
-        po.append(polib.POEntry(msgid="{0} of {1}", msgstr="{0} sur"))
-        po.save(str(tmp_path / "outputs.po"))
-        assert tool.problems(tmp_path / "outputs.po")[0].startswith("placeholders differ")
