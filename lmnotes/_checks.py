@@ -12,7 +12,7 @@ directly in ``tests/test_checks.py``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import torch
 
@@ -303,6 +303,28 @@ def check_lengths(value: object, name: str = "lengths") -> list[int]:
         if length < 1:
             raise ValueError(f"{name} must hold positive lengths, got {length}")
     return list(value)
+
+
+def check_batch(
+    value: object, name: str = "batch", *, keys: Sequence[str] = ("input_ids", "labels")
+) -> Mapping:
+    """Return ``value`` if it is a mapping (a dict or a ``BatchEncoding``) holding ``keys``.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a mapping.
+    ValueError
+        If a key of ``keys`` is missing; the message lists the keys it has.
+    """
+    if not isinstance(value, Mapping):
+        raise TypeError(
+            f"{name} must be a mapping (dict or BatchEncoding), got {type(value).__name__}"
+        )
+    for key in keys:
+        if key not in value:
+            raise ValueError(f"{name} must contain {key!r}; it has {sorted(value.keys())}")
+    return value
 
 
 def check_examples(value: object, name: str = "examples") -> list[list[int]]:

@@ -25,6 +25,7 @@ import torch.nn.functional as F
 
 from lmnotes._checks import (
     check_attention_mask,
+    check_batch,
     check_int,
     check_integer_2d,
     check_logits_labels,
@@ -270,13 +271,7 @@ def hidden_eos_labels(batch: Mapping[str, torch.Tensor], eos_token_id: int) -> E
     >>> print(hidden_eos_labels(batch, eos))       # labels from the attention mask
     0 of 2 real EOS tokens have label -100
     """
-    if not isinstance(batch, Mapping):
-        raise TypeError(
-            f"batch must be a mapping (dict or BatchEncoding), got {type(batch).__name__}"
-        )
-    for key in ("input_ids", "attention_mask", "labels"):
-        if key not in batch:
-            raise ValueError(f"batch must contain {key!r}; it has {sorted(batch.keys())}")
+    check_batch(batch, keys=("input_ids", "attention_mask", "labels"))
     check_int(eos_token_id, "eos_token_id")
     input_ids, labels = batch["input_ids"], batch["labels"]
     check_integer_2d(input_ids, "batch['input_ids']")

@@ -20,7 +20,12 @@ from collections.abc import Mapping, Sequence
 
 import torch
 
-from lmnotes._checks import check_attention_mask, check_integer_2d, check_same_shape
+from lmnotes._checks import (
+    check_attention_mask,
+    check_batch,
+    check_integer_2d,
+    check_same_shape,
+)
 from lmnotes._tables import Table
 from lmnotes.clm import causal_lm_labels, next_token_losses
 
@@ -180,11 +185,7 @@ def loss_split(model: torch.nn.Module, batch: Mapping[str, torch.Tensor]) -> Los
     >>> abs(split.answer_only - model_loss) < 1e-5
     True
     """
-    if not isinstance(batch, Mapping):
-        raise TypeError(f"batch must be a mapping, got {type(batch).__name__}")
-    for key in ("input_ids", "attention_mask", "labels"):
-        if key not in batch:
-            raise ValueError(f"batch must contain {key!r}; it has {sorted(batch.keys())}")
+    check_batch(batch, keys=("input_ids", "attention_mask", "labels"))
     input_ids, labels = batch["input_ids"], batch["labels"]
     check_integer_2d(input_ids, "batch['input_ids']")
     check_integer_2d(labels, "batch['labels']")

@@ -27,7 +27,7 @@ from collections.abc import Mapping
 
 import torch
 
-from lmnotes._checks import check_int, check_integer_2d
+from lmnotes._checks import check_batch, check_int, check_integer_2d
 from lmnotes._tables import Table
 from lmnotes.clm import next_token_losses
 
@@ -464,11 +464,7 @@ def summed_loss(model: torch.nn.Module, batch: Mapping[str, torch.Tensor]) -> Su
     >>> padded.targets, packed.targets, abs(padded.total - packed.total) < 1e-4
     (6, 6, True)
     """
-    if not isinstance(batch, Mapping):
-        raise TypeError(f"batch must be a mapping, got {type(batch).__name__}")
-    for key in ("input_ids", "labels"):
-        if key not in batch:
-            raise ValueError(f"batch must contain {key!r}; it has {sorted(batch.keys())}")
+    check_batch(batch, keys=("input_ids", "labels"))
     inputs = {k: batch[k] for k in ("input_ids", "attention_mask", "position_ids") if k in batch}
     with torch.no_grad():
         logits = model(**inputs, use_cache=False).logits
@@ -482,11 +478,7 @@ def _micro_batches(
 ) -> tuple[dict[str, torch.Tensor], list[dict[str, torch.Tensor]]]:
     """``batch``'s ``input_ids``, ``attention_mask`` and ``labels``, checked, and their rows
     split in order into ``steps`` equal micro-batches (the errors of the public callers)."""
-    if not isinstance(batch, Mapping):
-        raise TypeError(f"batch must be a mapping, got {type(batch).__name__}")
-    for key in ("input_ids", "attention_mask", "labels"):
-        if key not in batch:
-            raise ValueError(f"batch must contain {key!r}; it has {sorted(batch.keys())}")
+    check_batch(batch, keys=("input_ids", "attention_mask", "labels"))
     labels = check_integer_2d(batch["labels"], "batch['labels']")
     steps = check_int(steps, "steps", minimum=1)
     rows = labels.shape[0]

@@ -12,6 +12,7 @@ import torch
 from lmnotes._checks import (
     as_ids,
     check_attention_mask,
+    check_batch,
     check_examples,
     check_floating,
     check_int,
@@ -44,6 +45,8 @@ CASES = [
     (check_examples, ([[1, 2], [1.5]], "examples"), TypeError),
     (check_examples, ([], "examples"), ValueError),
     (check_examples, ([[1], []], "examples"), ValueError),
+    (check_batch, ([[1, 2]], "batch"), TypeError),
+    (check_batch, ({"input_ids": torch.ones(1, 2)}, "batch"), ValueError),
     (as_ids, ("hello", "ids"), TypeError),
     (as_ids, ([[1], [2]], "ids"), ValueError),
 ]
@@ -68,3 +71,9 @@ class TestReturnedValues:
         assert check_lengths(torch.tensor([2, 3])) == [2, 3]
         assert check_examples([{"input_ids": torch.tensor([4, 5])}, [6]]) == [[4, 5], [6]]
         assert as_ids([5, 6]).shape == (1, 2)
+        batch = {"input_ids": torch.ones(1, 2), "labels": torch.ones(1, 2)}
+        assert check_batch(batch) is batch
+
+    def test_a_missing_key_is_named_with_the_keys_there_are(self) -> None:
+        with pytest.raises(ValueError, match=r"batch must contain 'attention_mask'; it has "):
+            check_batch({"input_ids": 1, "labels": 2}, keys=("input_ids", "attention_mask"))
