@@ -246,10 +246,30 @@ def doctests(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """Run ruff on the whole tree: lint rules and the format check."""
+    """Run ruff on the whole tree (lint rules and the format check), and Biome on the site's
+    scripts (docs/_static/*.js; its rules in tests/biome.jsonc, its version pinned by
+    tests/package-lock.json)."""
     session.install(*_groups("lint"))
     session.run("ruff", "check", ".", *session.posargs)
     session.run("ruff", "format", "--check", ".")
+    if shutil.which("npm"):
+        session.run_install(
+            "npm", "ci", "--prefix", "tests", "--no-audit", "--no-fund", external=True
+        )
+        scripts = sorted(str(path.relative_to(ROOT)) for path in (DOCS / "_static").glob("*.js"))
+        session.run(
+            str(ROOT / "tests" / "node_modules" / ".bin" / "biome"),
+            "lint",
+            "--config-path",
+            "tests/biome.jsonc",
+            "--error-on-warnings",
+            *scripts,
+            external=True,
+        )
+    elif os.environ.get("CI"):
+        session.error("npm not found: install Node.js with its npm (Debian: apt-get install npm)")
+    else:
+        session.warn("npm not found: the site's scripts are not linted (Biome comes from npm)")
 
 
 @nox.session(venv_backend="none", default=False)

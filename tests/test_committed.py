@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import platform
 import re
 import shutil
 import socket
+import subprocess
 from pathlib import Path
 
 import polib
@@ -132,3 +134,40 @@ class TestNoMachineInCommittedText:
         assert not re.search(r"\b20\d\d-[01]\d-[0-3]\d", text)
         model = _cpu_model()
         assert not model or model not in text
+
+
+class TestScriptsAreLinted:
+    """`nox -s lint` runs Biome on the site's scripts with tests/biome.jsonc."""
+
+    BIOME = ROOT / "tests" / "node_modules" / ".bin" / "biome"
+
+    def _lint(self, *paths: Path) -> subprocess.CompletedProcess:
+        if not self.BIOME.exists():
+            if os.environ.get("CI"):
+                pytest.fail("Biome is not installed: npm ci --prefix tests")
+            pytest.skip("Biome is not installed: npm ci --prefix tests")
+        return subprocess.run(
+            [str(self.BIOME), "lint", "--config-path", "tests/biome.jsonc", "--error-on-warnings"]
+            + [str(p) for p in paths],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    def test_the_site_scripts_pass(self) -> None:
+        scripts = sorted((DOCS / "_static").glob("*.js"))
+        assert scripts
+        result = self._lint(*scripts)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+    def test_a_real_mistake_fails(self, tmp_path: Path) -> None:
+        """An unused variable and an assignment inside a condition fail the lint."""
+        bad = tmp_path / "bad.js"
+        bad.write_text(
+            '(function () {\n  "use strict";\n  var unused = 1;\n  var a;\n'
+            "  if ((a = 2)) { a += 1; }\n}());\n"
+        )
+        result = self._lint(bad)
+        assert result.returncode != 0
+        assert "noUnusedVariables" in result.stdout + result.stderr

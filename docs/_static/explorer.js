@@ -153,7 +153,7 @@
       inputs.push(row.map(function (id, i) {
         if (!chosen[r][i]) return id;
         if (replaced[r][i]) return tok.mask_token_id;
-        if (random && random[r][i]) return words[r][i];
+        if (random?.[r][i]) return words[r][i];
         return id;
       }));
     });
@@ -202,7 +202,7 @@
       result.input_ids = masked.input_ids;
       result.labels = masked.labels;
       result.mask = batch.attention_mask.map(function (row) {
-        return grid(row.length, function (q, k) { return row[k] === 1; });
+        return grid(row.length, function (_query, k) { return row[k] === 1; });
       });
     }
     return result;
@@ -375,8 +375,8 @@
   Explorer.prototype.applyPreset = function (hash) {
     if (typeof hash !== "string" || hash.indexOf("#config=") !== 0) return null;
     var text = hash.slice("#config=".length), config;
-    try { text = decodeURIComponent(text); } catch (e) { return { key: "#config", value: text }; }
-    try { config = JSON.parse(text); } catch (e) { return { key: "#config", value: text }; }
+    try { text = decodeURIComponent(text); } catch { return { key: "#config", value: text }; }
+    try { config = JSON.parse(text); } catch { return { key: "#config", value: text }; }
     if (config === null || typeof config !== "object" || Array.isArray(config)) return { key: "#config", value: text };
     var draft = {}, self = this, problem = null;
     var inList = function (list) { return function (v) { return list.indexOf(v) >= 0; }; };
@@ -395,7 +395,7 @@
     Object.keys(config).forEach(function (key) {
       if (problem || key === "examples") return;
       var rule = rules[key];
-      if (!rule || !rule[1](config[key])) problem = { key: key, value: JSON.stringify(config[key]) };
+      if (!rule?.[1](config[key])) problem = { key: key, value: JSON.stringify(config[key]) };
       else draft[rule[0]] = typeof config[key] === "number" && key === "seed" ? String(config[key]) : config[key];
     });
     if (problem) return problem;
@@ -454,7 +454,7 @@
       first.focus();
     });
     var theme = document.querySelector("a.skip-to-content");
-    if (theme && theme.parentNode) theme.parentNode.insertBefore(link, theme.nextSibling);
+    if (theme?.parentNode) theme.parentNode.insertBefore(link, theme.nextSibling);
     else document.body.insertBefore(link, document.body.firstChild);
   };
 
@@ -463,36 +463,42 @@
     var clm = this.data.families.clm;
     var eosToken = clm.tokens[String(clm.configs.eos.eos_token_id)];
     var padToken = clm.tokens[String(clm.configs.pad.pad_token_id)];
+    // The parts the explorer reads back later, made first, then placed in the form.
+    this.examplesList = el("ol", { className: "lmx-example-list" });
+    this.padSet = this.radios("pad", w.padToken, [["eos", this.t("padEos", { eos: eosToken })], ["pad", this.t("padDistinct", { pad: padToken })]], this.state.pad);
+    this.nextSeed = el("button", { type: "button", "data-action": "next-seed", text: w.nextSeed });
+    this.paddingSet = el("fieldset", { className: "lmx-padding" }, [
+      el("legend", { text: w.padding }),
+      this.radios("side", w.side, [["right", w.right], ["left", w.left]], this.state.side),
+      el("span", { className: "lmx-number" }, [
+        el("label", { for: this.id("multiple"), text: ARGUMENTS.multiple }),
+        el("select", { id: this.id("multiple"), "data-field": "multiple" }, MULTIPLES.map(function (m) {
+          return el("option", { value: m === null ? "" : String(m), text: m === null ? w.none : String(m), selected: m === self.state.multiple });
+        })),
+      ]),
+      this.padSet,
+    ]);
+    this.maskingSet = el("fieldset", { className: "lmx-masking" }, [
+      el("legend", { text: w.masking }),
+      this.numberInput("mlm_probability", ARGUMENTS.mlm_probability, this.state.mlm_probability, "0.05", "0", "1"),
+      this.numberInput("mask_replace_prob", ARGUMENTS.mask_replace_prob, this.state.mask_replace_prob, "0.05", "0", "1"),
+      this.numberInput("random_replace_prob", ARGUMENTS.random_replace_prob, this.state.random_replace_prob, "0.05", "0", "1"),
+      this.numberInput("seed", w.seed, this.state.seed, "1", SEED_MIN.toString(), SEED_MAX.toString()),
+      this.nextSeed,
+    ]);
     this.form = el("form", { className: "lmx-controls", id: this.id("controls"), tabindex: "-1", "aria-label": w.title, novalidate: true }, [
       this.radios("collator", w.collator, [["mlm", w.collatorMlm], ["clm", w.collatorClm], ["flattening", w.collatorFlattening]], this.state.collator),
       el("fieldset", { className: "lmx-examples" }, [
         el("legend", { text: w.examples }),
         el("p", { className: "lmx-help", text: w.examplesHelp }),
-        this.examplesList = el("ol", { className: "lmx-example-list" }),
+        this.examplesList,
         el("span", { className: "lmx-choice lmx-eos" }, [
           el("input", { type: "checkbox", id: this.id("append-eos"), checked: this.state.appendEos, "data-field": "appendEos" }),
           el("label", { for: this.id("append-eos"), text: this.t("appendEos", { eos: eosToken }) }),
         ]),
       ]),
-      this.paddingSet = el("fieldset", { className: "lmx-padding" }, [
-        el("legend", { text: w.padding }),
-        this.radios("side", w.side, [["right", w.right], ["left", w.left]], this.state.side),
-        el("span", { className: "lmx-number" }, [
-          el("label", { for: this.id("multiple"), text: ARGUMENTS.multiple }),
-          el("select", { id: this.id("multiple"), "data-field": "multiple" }, MULTIPLES.map(function (m) {
-            return el("option", { value: m === null ? "" : String(m), text: m === null ? w.none : String(m), selected: m === self.state.multiple });
-          })),
-        ]),
-        this.padSet = this.radios("pad", w.padToken, [["eos", this.t("padEos", { eos: eosToken })], ["pad", this.t("padDistinct", { pad: padToken })]], this.state.pad),
-      ]),
-      this.maskingSet = el("fieldset", { className: "lmx-masking" }, [
-        el("legend", { text: w.masking }),
-        this.numberInput("mlm_probability", ARGUMENTS.mlm_probability, this.state.mlm_probability, "0.05", "0", "1"),
-        this.numberInput("mask_replace_prob", ARGUMENTS.mask_replace_prob, this.state.mask_replace_prob, "0.05", "0", "1"),
-        this.numberInput("random_replace_prob", ARGUMENTS.random_replace_prob, this.state.random_replace_prob, "0.05", "0", "1"),
-        this.numberInput("seed", w.seed, this.state.seed, "1", SEED_MIN.toString(), SEED_MAX.toString()),
-        this.nextSeed = el("button", { type: "button", "data-action": "next-seed", text: w.nextSeed }),
-      ]),
+      this.paddingSet,
+      this.maskingSet,
     ]);
     this.notices = el("ul", { className: "lmx-notices", "aria-label": w.notices });
     this.status = el("div", { className: "lmx-status", role: "status", "aria-live": "polite" });

@@ -107,10 +107,10 @@
   }
   window.addEventListener("load", schedule);
   window.addEventListener("resize", schedule);
-  if (document.fonts && document.fonts.ready) document.fonts.ready.then(schedule);
+  if (document.fonts?.ready) document.fonts.ready.then(schedule);
   // MathJax typesets after load: widths change when it is done.
   window.addEventListener("load", function () {
-    if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+    if (window.MathJax && MathJax.startup?.promise) {
       MathJax.startup.promise.then(update);
     }
   });
