@@ -215,3 +215,81 @@ class TestScriptWords:
                 found = re.search(r"window\.lmnotesWords = (\{.*?\});", text)
                 assert found, page
                 assert json.loads(found.group(1)) == expected[lang], page
+
+
+#: English function words that French does not write: a French-site text that holds two of
+#: them is English (names, titles and code are excluded before counting).
+ENGLISH_MARKERS = frozenset(
+    "the of and is are with for this that from which each by not it its has have was were "
+    "can will would should every what when where how be".split()
+)
+#: Where English is expected on the French site: code, the English bibliography entries and
+#: docstrings, what is marked lang="en", the learner's quotes are French already.
+ENGLISH_ALLOWED = (
+    "code, pre, kbd, samp, script, style, math, .math, .highlight, .lmnotes-references, "
+    ".lmnotes-docstrings, [lang=en], cite, .bibtex-citation, mjx-container, svg"
+)
+
+
+#: Quoted text (« … », “ … ”): data a page quotes (a prompt, token strings), not its prose.
+QUOTED = re.compile(r"«[^»]*»|“[^”]*”")
+
+
+def _reads_as_english(text: str) -> bool:
+    words = {w.lower() for w in re.findall(r"[A-Za-z]+", QUOTED.sub(" ", text))}
+    return len(words & ENGLISH_MARKERS) >= 2
+
+
+def english_strings(html: str) -> list[str]:
+    """The texts of a French page that read as English, outside code, quotes and what is
+    marked English; HTML comments are not read."""
+    from bs4 import Comment
+
+    soup = BeautifulSoup(html, "lxml")
+    for tag in soup.select(ENGLISH_ALLOWED):
+        tag.decompose()
+    found = []
+    for text in soup.find_all(string=True):
+        if not isinstance(text, Comment) and _reads_as_english(str(text)):
+            found.append(" ".join(str(text).split())[:120])
+    for tag in soup.find_all(attrs={"aria-label": True}):
+        if _reads_as_english(tag["aria-label"]):
+            found.append("aria-label: " + tag["aria-label"][:120])
+    return found
+
+
+@pytest.mark.site
+class TestEnglishLeftOnTheFrenchSite:
+    #: The most English strings the French site may show (the API reference excepted: its
+    #: docstrings are the package's English documentation).
+    CEILING = 0
+
+    def test_english_strings_counted(self, site: Path) -> None:
+        """Count the texts of the French pages that read as English; print them."""
+        found = {}
+        for name in page_names():
+            if name.startswith("reference/api"):
+                continue
+            page = (site / "fr" / f"{name}.html").read_text(encoding="utf-8")
+            strings = english_strings(page)
+            if strings:
+                found[name] = strings
+        count = sum(len(v) for v in found.values())
+        print(f"English strings on the French site (API reference excepted): {count}")
+        for name, strings in found.items():
+            for text in strings:
+                print(f"  {name}: {text}")
+        assert count <= self.CEILING, found
+
+    def test_the_count_sees_english(self) -> None:
+        """The counter finds an English sentence, and not French or code."""
+        html = (
+            "<html><body><article><p>This is the page of the notes.</p>"
+            "<p>Voici la page des notes.</p><pre>the mask is the mask</pre>"
+            "<p>Le modèle continue « The capital of France is ».</p><!-- made with the tools -->"
+            '<div aria-label="Mask of the batch and its rows"></div></article></body></html>'
+        )
+        assert english_strings(html) == [
+            "This is the page of the notes.",
+            "aria-label: Mask of the batch and its rows",
+        ]
