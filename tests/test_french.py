@@ -139,10 +139,24 @@ class TestFrenchEvidence:
             "Afficher ou masquer la navigation du site",
             "<title>Sommaire</title>",
             "Changer de thème",
+            "Afficher ou masquer la navigation de ",
+            "les auteurs de lmnotes",
         ):
             assert french in page, french
         for english in ("Skip to content", "Back to top", "Toggle ", "Made with", "'s\n"):
             assert english not in page, english
+        credits = BeautifulSoup(page, "lxml").select_one(".bottom-of-page .left-details")
+        assert " ".join(credits.get_text().split()).endswith(
+            "Fait avec Sphinx et Furo (@pradyunsg)"
+        )
+
+    def test_theme_words_are_unchanged_on_the_english_site(self, site: Path) -> None:
+        page = (site / "en" / "notes" / "mlm.html").read_text("utf-8")
+        credits = BeautifulSoup(page, "lxml").select_one(".bottom-of-page .left-details")
+        assert " ".join(credits.get_text().split()).endswith(
+            "Made with Sphinx and @pradyunsg's Furo"
+        )
+        assert "<title>Contents</title>" in page and "The lmnotes authors" in page
 
     def test_bibliography_annotations_are_french(self, site: Path) -> None:
         """The bibliography's annotations are French, its titles unchanged."""

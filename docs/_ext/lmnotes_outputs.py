@@ -566,64 +566,6 @@ def _sort_glossaries(app: Any, doctree: nodes.document) -> None:
                 item.parent = dl
 
 
-#: Words furo writes into its templates without gettext (icon titles, aria-labels):
-#: translated after the build from the project's sphinx.po (locales/<lang>/LC_MESSAGES).
-THEME_STRINGS = (
-    "Contents",
-    "Menu",
-    "Expand",
-    "Light mode",
-    "Dark mode",
-    "Auto light/dark, in light mode",
-    "Auto light/dark, in dark mode",
-    "Toggle site navigation sidebar",
-    "Toggle table of contents sidebar",
-    "Toggle Light / Dark / Auto color theme",
-)
-#: furo's footer: "Made with Sphinx and @pradyunsg's Furo" (an English possessive between
-#: two links), and the copyright holder of conf.py.
-_FOOTER = re.compile(
-    r'Made with (<a href="https://www.sphinx-doc.org/">Sphinx</a>) and '
-    r'(<a class="muted-link" href="https://pradyunsg.me">@pradyunsg</a>)\'s\s*'
-    r'(<a href="https://github.com/pradyunsg/furo">Furo</a>)'
-)
-_HOLDER = "The lmnotes authors"
-
-
-def translate_theme(page: str, gettext: Callable[[str], str]) -> str:
-    """A written page with furo's hard-coded words translated by ``gettext``."""
-    for text in THEME_STRINGS:
-        new = html.escape(gettext(text))
-        if new != text:
-            page = page.replace(f"<title>{text}</title>", f"<title>{new}</title>")
-            page = page.replace(f'aria-label="{text}"', f'aria-label="{new}"')
-    toggle = gettext("Toggle navigation of %(title)s")  # furo's navigation.py, in Python
-
-    def toggle_label(match: re.Match[str]) -> str:
-        label = toggle % {"title": html.unescape(match.group(1))}
-        return f'aria-label="{html.escape(label)}"'
-
-    if "%(title)s" in toggle:
-        page = re.sub(r'aria-label="Toggle navigation of ([^"]*)"', toggle_label, page)
-    made, conj = html.escape(gettext("Made with")), html.escape(gettext("and"))
-    page = _FOOTER.sub(lambda m: f"{made} {m.group(1)} {conj} {m.group(3)} ({m.group(2)})", page)
-    return page.replace(f", {_HOLDER}\n", f", {html.escape(gettext(_HOLDER))}\n")
-
-
-def _translate_written_pages(app: Any, exception: Exception | None) -> None:
-    if (
-        exception is not None
-        or app.builder.format != "html"
-        or (app.config.language or "en") == "en"
-    ):
-        return
-    for path in Path(app.outdir).rglob("*.html"):
-        page = path.read_text("utf-8")
-        new = translate_theme(page, app.translator.gettext)
-        if new != page:
-            path.write_text(new, "utf-8")
-
-
 #: MyST-NB's HTML choice of output formats, for the gettext builder too: the messages
 #: are collected from the outputs the HTML pages show (inline SVG, HTML tables).
 HTML_MIME_PRIORITY = (
@@ -648,7 +590,6 @@ def _gettext_sees_html_outputs(app: Any, config: Any) -> None:
 
 def setup(app: Any) -> dict[str, Any]:
     app.connect("config-inited", _gettext_sees_html_outputs)
-    app.connect("build-finished", _translate_written_pages)
     app.connect("doctree-read", _sort_glossaries)
     app.connect("doctree-resolved", _doctree_resolved)
     app.connect("build-finished", _build_finished)

@@ -20,9 +20,11 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import importlib.metadata
 import importlib.util
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -69,6 +71,27 @@ def _set_title(app: Sphinx, config: Any) -> None:
     titles = config.lmnotes_titles
     config.html_title = titles.get(config.language, titles["en"])
     config.html_short_title = config.project
+
+
+#: furo names each expandable entry of the navigation in Python (furo/navigation.py), in
+#: English: the words come through Sphinx's catalog (locales/<lang>/LC_MESSAGES/sphinx.po).
+_TOGGLE = re.compile(r'aria-label="Toggle navigation of ([^"]*)"')
+
+
+def _translate_navigation(
+    app: Sphinx, pagename: str, templatename: str, context: dict, doctree: Any
+) -> None:
+    """The navigation tree furo put in the page's context, its toggles named in the page's
+    language (after furo's own handler, which builds the tree)."""
+    tree = context.get("furo_navigation_tree")
+    words = app.translator.gettext("Toggle navigation of %(title)s")
+    if not tree or "%(title)s" not in words or words == "Toggle navigation of %(title)s":
+        return
+
+    def name(match: re.Match[str]) -> str:
+        return f'aria-label="{html.escape(words % {"title": html.unescape(match.group(1))})}"'
+
+    context["furo_navigation_tree"] = _TOGGLE.sub(name, tree)
 
 
 def _language_links(
@@ -204,6 +227,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("config-inited", _set_execution_cache)
     app.connect("config-inited", _set_title)
     app.connect("html-page-context", _language_links)
+    app.connect("html-page-context", _translate_navigation, priority=600)
     app.connect("build-finished", _copy_mathjax)
     app.connect("viewcode-find-source", _lmnotes_source)
     app.connect("builder-inited", _viewcode_without_imports)
