@@ -523,13 +523,25 @@ def compat(session: nox.Session) -> None:
     # (matplotlib) and machine (the CPU) do not depend on the release and run in
     # ``nox -s tests``.
     skipped = {"assets", "display", "machine"}
-    modules = sorted(path.stem for path in (ROOT / "lmnotes").glob("[!_]*.py"))
+    # Public modules and subpackages (lmnotes/assets/ is a package of modules).
+    modules = sorted(
+        path.stem
+        for path in (ROOT / "lmnotes").glob("[!_]*")
+        if path.suffix == ".py" or (path / "__init__.py").is_file()
+    )
     library = [
         f"tests/test_{name}.py"
         for name in [*modules, "package"]
         if name not in skipped and (ROOT / "tests" / f"test_{name}.py").exists()
     ]
-    doctests = ["--doctest-modules", *(f"lmnotes/{m}.py" for m in modules if m not in skipped)]
+    doctests = [
+        "--doctest-modules",
+        *(
+            f"lmnotes/{m}" if (ROOT / "lmnotes" / m).is_dir() else f"lmnotes/{m}.py"
+            for m in modules
+            if m not in skipped
+        ),
+    ]
     jobs = max(1, min(jobs, len(plan) or 1))
     pythons: queue.SimpleQueue[Path] = queue.SimpleQueue()
     for number in range(1, jobs + 1):

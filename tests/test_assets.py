@@ -60,7 +60,7 @@ def _set_hub_env(monkeypatch: pytest.MonkeyPatch, root: Path) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(root / "hf" / "hub"))
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
-    monkeypatch.setattr(assets, "_PROBES", {})  # no reachability result carried over
+    monkeypatch.setattr(assets.hub, "_PROBES", {})  # no reachability result carried over
     # transformers 4.x copies the cache path at import time (transformers.utils.hub).
     monkeypatch.setattr(
         "transformers.utils.hub.TRANSFORMERS_CACHE", str(root / "hf" / "hub"), raising=False
@@ -98,9 +98,9 @@ def _copy_package_file(tmp: Path, module: str, resource: str) -> Path:
 
 
 def _use_package_copies(monkeypatch, tmp: Path, modules: set[str]) -> None:
-    real = assets._package_dir
+    real = assets.packages._package_dir
     monkeypatch.setattr(
-        assets,
+        assets.packages,
         "_package_dir",
         lambda module: tmp / "packages" / module if module in modules else real(module),
     )
@@ -238,7 +238,7 @@ class TestLoadTokenizerPackages:
         def no_packages(module):
             raise AssertionError(f"package {module} read again")
 
-        monkeypatch.setattr(assets, "_package_dir", no_packages)
+        monkeypatch.setattr(assets.packages, "_package_dir", no_packages)
         second = load_tokenizer("bert-base-cased")
         assert second is not first  # a fresh, independently mutable instance
         assert second.get_vocab() == first.get_vocab()
@@ -278,9 +278,10 @@ class TestIntegrity:
         data = copy.read_bytes()
         copy.write_bytes(data.replace(b" Hello ", b" Hellp ", 1))
         _use_package_copies(monkeypatch, tmp_path, {"blingfire"})
-        pinned = assets._BERT_CASED_I2W
+        pinned = assets.packages.BERT_CASED_I2W
         repinned = dataclasses.replace(pinned, sha256=_sha(copy))
-        monkeypatch.setattr(assets, "_BERT_CASED_I2W", repinned)
+        # The tokenizer module reads its own binding of the record when it rebuilds vocab.txt.
+        monkeypatch.setattr(assets.tokenizer, "BERT_CASED_I2W", repinned)
         with pytest.raises(AssetChecksumError) as info:
             load_tokenizer("bert-base-cased", source="packages")
         assert "rebuilt" in str(info.value) and BERT_CASED_VOCAB_SHA in str(info.value)
@@ -386,7 +387,7 @@ class TestSources:
 
         monkeypatch.delenv("HF_HUB_OFFLINE")
         monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
-        monkeypatch.setattr(assets, "_probe_hub", lambda endpoint, timeout: time.sleep(60))
+        monkeypatch.setattr(assets.hub, "_probe_hub", lambda endpoint, timeout: time.sleep(60))
         start = time.perf_counter()
         tok = load_tokenizer("gpt2")
         assert time.perf_counter() - start < 5
@@ -424,7 +425,7 @@ class TestSources:
         calls = []
         monkeypatch.delenv("HF_HUB_OFFLINE")
         monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
-        monkeypatch.setattr(assets, "_hub_reachable", lambda *a: calls.append(1) or False)
+        monkeypatch.setattr(assets.hub, "_hub_reachable", lambda *a: calls.append(1) or False)
         for _ in range(3):
             assert tokenizer_source(load_tokenizer("gpt2")) == "packages"
         assert len(calls) == 1
@@ -469,14 +470,14 @@ class TestAssetSources:
     def test_rows_list_the_files_the_loaders_read(self, monkeypatch):
         """Loading each tokenizer from the packages reads exactly the files its rows list."""
         read = []
-        real = assets._package_file
+        real = assets.tokenizer.package_file  # the binding the tokenizer recipes call
 
         def recording(pf):
             (dist,) = importlib.metadata.packages_distributions()[pf.module]
             read.append((re.sub(r"[-_.]+", "-", dist).lower(), pf.resource))  # PEP 503 name
             return real(pf)
 
-        monkeypatch.setattr(assets, "_package_file", recording)
+        monkeypatch.setattr(assets.tokenizer, "package_file", recording)
         names = ("bert-base-cased", "bert-base-uncased", "gpt2", "Salesforce/codegen-350M-mono")
         for name in names:
             read.clear()
@@ -519,7 +520,7 @@ def smollm2(tmp_path_factory):
         start = time.perf_counter()
         model, tokenizer = load_causal_lm()
         yield root, model, tokenizer, time.perf_counter() - start
-    assets._load_model.cache_clear()
+    assets.model._load_model.cache_clear()
 
 
 @pytest.mark.slow
@@ -565,7 +566,7 @@ class TestLoadCausalLM:
         path = folder / filename
         original = _sha(path)
         _flip_byte(path, offset=os.path.getsize(path) - 2)
-        assets._load_model.cache_clear()
+        assets.model._load_model.cache_clear()
         try:
             with pytest.raises(AssetChecksumError) as info:
                 load_causal_lm()

@@ -20,18 +20,28 @@ ROOT = Path(__file__).resolve().parents[1]
 MODULES = sorted(
     m.name for m in pkgutil.iter_modules(lmnotes.__path__) if not m.name.startswith("_")
 )
+# Every module, those of subpackages included ("assets.cache"), relative to lmnotes.
+ALL_MODULES = sorted(
+    m.name.removeprefix("lmnotes.") for m in pkgutil.walk_packages(lmnotes.__path__, "lmnotes.")
+)
+PUBLIC_MODULES = [m for m in ALL_MODULES if not any(part.startswith("_") for part in m.split("."))]
 
 
 class TestModules:
-    @pytest.mark.parametrize("module", MODULES)
+    @pytest.mark.parametrize("module", PUBLIC_MODULES)
     def test_module_says_its_concept_and_exports_what_it_defines(self, module: str) -> None:
-        """Each public module has a one-line summary, an __all__, and defines every name in it."""
+        """Each public module has a one-line summary, an __all__, and defines every name in it
+        (a package: one of its modules does)."""
         mod = importlib.import_module(f"lmnotes.{module}")
         assert mod.__doc__ and mod.__doc__.strip().splitlines()[0].endswith(".")
+        is_package = hasattr(mod, "__path__")
         for name in mod.__all__:
             obj = getattr(mod, name)
             if inspect.isfunction(obj) or inspect.isclass(obj):
-                assert obj.__module__ == mod.__name__, f"{module}.{name}"
+                home = obj.__module__
+                assert home == mod.__name__ or (
+                    is_package and home.startswith(f"{mod.__name__}.")
+                ), f"{module}.{name}"
         defined = {
             name
             for name, obj in vars(mod).items()
@@ -44,23 +54,34 @@ class TestModules:
         )
 
     def test_no_module_imports_another_modules_private_names(self) -> None:
-        """Only the _-prefixed helper modules are shared: no ``from lmnotes.x import _y``."""
+        """Only the _-prefixed helper modules are shared: no ``from lmnotes.x import _y``
+        (nor ``from .x import _y`` inside a subpackage)."""
         bad = []
-        for path in sorted(Path(lmnotes.__file__).parent.rglob("*.py")):
+        package = Path(lmnotes.__file__).parent
+        for path in sorted(package.rglob("*.py")):
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-                if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("lmnotes"):
-                    if not node.module.rsplit(".", 1)[-1].startswith("_"):
+                if not isinstance(node, ast.ImportFrom):
+                    continue
+                module = "." * node.level + (node.module or "")
+                if node.level or module.startswith("lmnotes"):
+                    if not module.rsplit(".", 1)[-1].startswith("_"):
                         bad += [
-                            f"{path.name}: {a.name} from {node.module}"
+                            f"{path.relative_to(package)}: {a.name} from {module}"
                             for a in node.names
                             if a.name.startswith("_")
                         ]
         assert bad == []
 
     def test_the_index_names_every_module(self) -> None:
-        """The package docstring lists every public module with its concept."""
-        for module in MODULES:
-            assert f":mod:`lmnotes.{module}`" in lmnotes.__doc__, module
+        """The package docstring lists every public module with its concept; a subpackage's
+        docstring lists its own modules (``lmnotes.assets.cache``)."""
+        for module in PUBLIC_MODULES:
+            parent = module.rpartition(".")[0]
+            if parent:
+                doc = importlib.import_module(f"lmnotes.{parent}").__doc__
+                assert f"``lmnotes.{module}``" in doc, module
+            else:
+                assert f":mod:`lmnotes.{module}`" in lmnotes.__doc__, module
 
     def test_import_is_lazy(self) -> None:
         """``import lmnotes`` loads neither torch nor transformers."""
@@ -93,7 +114,7 @@ class TestModules:
         # ipykernel brings IPython for the pages' kernel.
         provided_by = {"ipython": "ipykernel"}
         imported: set[str] = set()
-        for path in (ROOT / "lmnotes").glob("*.py"):
+        for path in (ROOT / "lmnotes").rglob("*.py"):
             for node in ast.walk(ast.parse(path.read_text("utf-8"))):
                 if isinstance(node, ast.Import):
                     imported |= {alias.name.split(".")[0] for alias in node.names}
@@ -144,9 +165,7 @@ def _free_names(source: str) -> set[str]:
 
 
 class TestDocstringExamples:
-    @pytest.mark.parametrize(
-        "module", sorted(m.name for m in pkgutil.iter_modules(lmnotes.__path__))
-    )
+    @pytest.mark.parametrize("module", ALL_MODULES)
     def test_examples_import_what_they_use(self, module: str) -> None:
         """Every docstring example imports each name it uses (it runs pasted in a fresh session)."""
         mod = importlib.import_module(f"lmnotes.{module}")
