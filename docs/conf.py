@@ -17,12 +17,6 @@ author = "The lmnotes authors"
 copyright = "2026, The lmnotes authors"
 release = version = importlib.metadata.version("lmnotes")
 
-#: Per-language strings that gettext cannot translate (html_title); see _ext/lmnotes_site.py.
-lmnotes_titles = {
-    "en": "lmnotes: training batches and attention masks, executed",
-    # French typography by hand: the title is not a page's text, smartquotes never sees it.
-    "fr": "lmnotes\u00a0: lots d\u2019entraînement et masques d\u2019attention, exécutés",
-}
 lmnotes_languages = {"en": "English", "fr": "Français"}
 
 # -- General -----------------------------------------------------------------
@@ -118,7 +112,9 @@ gettext_allow_fuzzy_translations = False
 # -- HTML --------------------------------------------------------------------
 
 html_theme = "furo"
-html_title = lmnotes_titles["en"]
+# In English; other languages take it from the extensions' catalog (lmnotes.po), as
+# docs/_ext/lmnotes_site.py does when the build starts.
+html_title = "lmnotes: training batches and attention masks, executed"
 html_static_path = ["_static"]
 html_css_files = ["lmnotes.css"]
 # Scrollable blocks reachable with the keyboard (issue 14: accessibility).

@@ -69,16 +69,9 @@ class TestCitationFile:
     def test_title_is_the_site_title(self) -> None:
         """CITATION.cff's title is the English site title of docs/conf.py (what GitHub's box and the
         site show)."""
-        import ast
+        from lmnotes_catalog import site_title
 
-        tree = ast.parse((DOCS / "conf.py").read_text(encoding="utf-8"))
-        titles = next(
-            ast.literal_eval(node.value)
-            for node in ast.walk(tree)
-            if isinstance(node, ast.Assign)
-            and getattr(node.targets[0], "id", "") == "lmnotes_titles"
-        )
-        assert CFF["title"] == titles["en"]
+        assert CFF["title"] == site_title()
 
     def test_load_rejects_an_incomplete_file(self, tmp_path: Path) -> None:
         """A CITATION.cff without title or authors raises ValueError naming what is missing."""

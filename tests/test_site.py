@@ -56,11 +56,13 @@ class TestBuiltSite:
         assert "navigator.language" in root
 
     def test_titles_are_per_language(self, site: Path) -> None:
-        """html_title is set per language (gettext does not translate it)."""
+        """html_title is set per language, the French one from the catalog lmnotes.po."""
         en = BeautifulSoup((site / "en" / "index.html").read_text("utf-8"), "lxml")
         fr = BeautifulSoup((site / "fr" / "index.html").read_text("utf-8"), "lxml")
         assert en.title.string != fr.title.string
-        assert "exécutés" in fr.title.string
+        assert "lots d\u2019entraînement et masques d\u2019attention" in fr.title.string
+        brand = fr.select_one(".sidebar-brand-text").get_text()
+        assert "lmnotes\u00a0: lots d\u2019entraînement" in brand  # <title> strips the NBSP
 
 
 class TestFailingCell:

@@ -40,8 +40,9 @@ def N_(message: str) -> str:  # noqa: N802 (gettext's name for a message marked,
 
 
 def messages(bibfile: Path | None = None) -> Iterator[str]:
-    """Every message of the catalog, in order, once: the extensions' marked strings, then the
-    translatable fields of the bibliography (default ``docs/references.bib``).
+    """Every message of the catalog, in order, once: the extensions' marked strings, the
+    site's title, then the translatable fields of the bibliography (default
+    ``docs/references.bib``).
 
     >>> found = list(messages())
     >>> "Figure %(number)d" in found and "No archived copy was verified." in found
@@ -58,7 +59,8 @@ def messages(bibfile: Path | None = None) -> Iterator[str]:
             if message not in seen:
                 seen.add(message)
                 yield message
-    for message in bibliography_messages(bibfile or HERE.parent / "references.bib"):
+    bibliography = bibliography_messages(bibfile or HERE.parent / "references.bib")
+    for message in [site_title(), *bibliography]:
         if message not in seen:
             seen.add(message)
             yield message
@@ -94,6 +96,21 @@ def _script_words(app: Sphinx) -> None:
 
     body = "window.lmnotesWords = " + json.dumps(script_words(), ensure_ascii=False) + ";"
     app.add_js_file(None, body=body, priority=400)
+
+
+def site_title(conf: Path | None = None) -> str:
+    """The site's ``html_title`` as docs/conf.py writes it (English), read without running it.
+
+    >>> site_title().startswith("lmnotes: ")
+    True
+    """
+    import ast
+
+    tree = ast.parse((conf or HERE.parent / "conf.py").read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "html_title":
+            return str(ast.literal_eval(node.value))
+    raise ValueError(f"html_title: not found in {conf or HERE.parent / 'conf.py'}")
 
 
 def _compile_catalog(app: Sphinx, config: Any) -> None:

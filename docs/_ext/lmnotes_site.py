@@ -68,8 +68,11 @@ def _set_execution_cache(app: Sphinx, config: Any) -> None:
 
 
 def _set_title(app: Sphinx, config: Any) -> None:
-    titles = config.lmnotes_titles
-    config.html_title = titles.get(config.language, titles["en"])
+    """The site's title in the build's language, from the extensions' catalog (no page holds
+    it: gettext's catalogs of the pages never see it)."""
+    from lmnotes_catalog import _
+
+    config.html_title = str(_(config.html_title))
     config.html_short_title = config.project
 
 
@@ -221,11 +224,12 @@ def _copy_mathjax(app: Sphinx, exception: Exception | None) -> None:
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    app.add_config_value("lmnotes_titles", {}, "html", types=frozenset({dict}))
     app.add_config_value("lmnotes_languages", {}, "html", types=frozenset({dict}))
     app.add_config_value("lmnotes_package_dir", "", "env", types=frozenset({str}))
     app.connect("config-inited", _set_execution_cache)
-    app.connect("config-inited", _set_title)
+    # After lmnotes_catalog has registered the catalog (priority 500).
+    app.setup_extension("lmnotes_catalog")
+    app.connect("config-inited", _set_title, priority=600)
     app.connect("html-page-context", _language_links)
     app.connect("html-page-context", _translate_navigation, priority=600)
     app.connect("build-finished", _copy_mathjax)
