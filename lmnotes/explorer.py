@@ -58,8 +58,9 @@ DISTINCT_PAD = "<|pad|>"
 DECODERS = {"mlm": "wordpiece", "clm": "byte-level"}
 
 #: The words of the explorer's interface, by key, in English. ``{name}`` is filled in by the
-#: page's script. They go on the page as text (see :func:`explorer_html`), so the French build
-#: translates them through the catalog of outputs like any output; identifiers stay as they are.
+#: page's script. They go on the page as text (see :func:`explorer_html`); a site in another
+#: language gives the script their translation from its catalog instead (the lmnotes site:
+#: ``window.lmnotesWords.explorer``, from ``docs/locales/<lang>/LC_MESSAGES/lmnotes.po``).
 EXPLORER_STRINGS: dict[str, str] = {
     "title": "Build a batch",
     "skip": "Skip to the batch explorer",
@@ -348,8 +349,8 @@ def explorer_html(
         A ``<div class="lmnotes-explorer">`` holding a ``<script type="application/json">``
         with ``data`` (``<``, ``>`` and ``&`` escaped, so no text ends the script early) and
         a ``<template class="lmnotes-explorer-strings">`` with one
-        ``<span data-key="key">words</span>`` per string (HTML-escaped text, which the
-        French build translates like the text of any output; a template is never shown),
+        ``<span data-key="key">words</span>`` per string (HTML-escaped text, as written; a
+        template is never shown),
         followed by the stylesheet link and the script tag.
 
     Raises

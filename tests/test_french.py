@@ -210,23 +210,27 @@ class TestScriptWords:
 
     @pytest.mark.site
     def test_each_page_gets_the_words_of_its_language(self, site: Path) -> None:
-        """Every page of each language carries the scripts' words from lmnotes.po."""
+        """Every page of each language carries the scripts' words from lmnotes.po, the batch
+        explorer's included."""
         import json
 
         po = polib.pofile(str(DOCS / "locales" / "fr" / "LC_MESSAGES" / "lmnotes.po"))
         french = {e.msgid: e.msgstr for e in po.translated_entries()}
-        from lmnotes_catalog import SCRIPT_WORDS
+        from lmnotes_catalog import SCRIPT_WORDS, explorer_words
 
         expected = {
-            "en": dict(SCRIPT_WORDS),
-            "fr": {name: french[word] for name, word in SCRIPT_WORDS.items()},
+            "en": {**SCRIPT_WORDS, "explorer": explorer_words()},
+            "fr": {
+                **{name: french[word] for name, word in SCRIPT_WORDS.items()},
+                "explorer": {key: french[text] for key, text in explorer_words().items()},
+            },
         }
         assert expected["fr"]["region"] == "%(kind)s %(number)s, zone défilante"
         for lang in ("en", "fr"):
             for name in page_names():
                 page = site / lang / f"{name}.html"
                 text = page.read_text(encoding="utf-8")
-                found = re.search(r"window\.lmnotesWords = (\{.*?\});", text)
+                found = re.search(r"window\.lmnotesWords = (\{.*?\});\s*</script>", text, re.S)
                 assert found, page
                 assert json.loads(found.group(1)) == expected[lang], page
 
@@ -240,7 +244,8 @@ ENGLISH_MARKERS = frozenset(
 #: Where English is expected on the French site: code, the English bibliography entries and
 #: docstrings, what is marked lang="en", the learner's quotes are French already.
 ENGLISH_ALLOWED = (
-    "code, pre, kbd, samp, script, style, math, .math, .highlight, .lmnotes-references, "
+    "code, pre, kbd, samp, script, style, template, math, .math, .highlight, "
+    ".lmnotes-references, "
     ".lmnotes-docstrings, [lang=en], cite, .bibtex-citation, mjx-container, svg"
 )
 

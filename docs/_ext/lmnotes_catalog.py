@@ -41,8 +41,8 @@ def N_(message: str) -> str:  # noqa: N802 (gettext's name for a message marked,
 
 def messages(bibfile: Path | None = None) -> Iterator[str]:
     """Every message of the catalog, in order, once: the extensions' marked strings, the
-    site's title, then the translatable fields of the bibliography (default
-    ``docs/references.bib``).
+    batch explorer's words, the site's title, then the translatable fields of the
+    bibliography (default ``docs/references.bib``).
 
     >>> found = list(messages())
     >>> "Figure %(number)d" in found and "No archived copy was verified." in found
@@ -60,7 +60,7 @@ def messages(bibfile: Path | None = None) -> Iterator[str]:
                 seen.add(message)
                 yield message
     bibliography = bibliography_messages(bibfile or HERE.parent / "references.bib")
-    for message in [site_title(), *bibliography]:
+    for message in [*explorer_words().values(), site_title(), *bibliography]:
         if message not in seen:
             seen.add(message)
             yield message
@@ -68,7 +68,8 @@ def messages(bibfile: Path | None = None) -> Iterator[str]:
 
 #: The words the site's scripts write (docs/_static/lmnotes-a11y.js names the blocks that
 #: scroll: "Output 2, scrollable area"), marked for the catalog. Each page gets them in its
-#: language as ``window.lmnotesWords``, so that no script holds a translation.
+#: language as ``window.lmnotesWords``, with the batch explorer's under ``explorer``
+#: (:func:`explorer_words`), so that no script holds a translation.
 SCRIPT_WORDS = {
     "code": N_("Code"),
     "output": N_("Output"),
@@ -81,14 +82,26 @@ SCRIPT_WORDS = {
 }
 
 
-def script_words(gettext: Any = None) -> dict[str, str]:
-    """:data:`SCRIPT_WORDS` through ``gettext`` (default: the build's catalog).
+def explorer_words() -> dict[str, str]:
+    """The batch explorer's interface words, in English, by key
+    (:data:`lmnotes.explorer.EXPLORER_STRINGS`)."""
+    from lmnotes.explorer import EXPLORER_STRINGS
 
-    >>> script_words(lambda word: word.upper())["output"]
-    'OUTPUT'
+    return dict(EXPLORER_STRINGS)
+
+
+def script_words(gettext: Any = None) -> dict[str, Any]:
+    """:data:`SCRIPT_WORDS` through ``gettext`` (default: the build's catalog), and under
+    ``explorer`` the batch explorer's words (docs/_static/explorer.js).
+
+    >>> words = script_words(lambda word: word.upper())
+    >>> words["output"], words["explorer"]["batch"]
+    ('OUTPUT', 'THE BATCH')
     """
     gettext = gettext or _
-    return {name: gettext(word) for name, word in SCRIPT_WORDS.items()}
+    words: dict[str, Any] = {name: gettext(word) for name, word in SCRIPT_WORDS.items()}
+    words["explorer"] = {key: gettext(text) for key, text in explorer_words().items()}
+    return words
 
 
 def _script_words(app: Sphinx) -> None:

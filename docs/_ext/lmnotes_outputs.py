@@ -389,8 +389,10 @@ def translate_text(text: str, catalog: Catalog) -> str:
 
 # -- HTML and inline SVG -----------------------------------------------------------------
 
+#: What an HTML output keeps as it is: code, and <template>s (the batch explorer's words,
+#: which the page's script takes from the site's catalog instead: lmnotes_catalog).
 _SKIP = re.compile(
-    r"<(code|style|script|pre)\b.*?</\1>|<g class=\"lmnotes-code\">.*?</g>",
+    r"<(code|style|script|pre|template)\b.*?</\1>|<g class=\"lmnotes-code\">.*?</g>",
     re.DOTALL | re.IGNORECASE,
 )
 _TEXT_NODE = re.compile(r">([^<>]+)<")

@@ -269,9 +269,11 @@
 
   // ---------------------------------------------------------------- the words
 
-  /** The interface's words, by key: the <template> lmnotes.explorer.explorer_html writes
-   * (English; on the French site, translated by the build through the catalog of outputs). */
+  /** The interface's words, by key: those the site wrote into the page in its language from
+   * its catalog (window.lmnotesWords.explorer, docs/_ext/lmnotes_catalog.py), else the
+   * <template> lmnotes.explorer.explorer_html writes (English, as the cell computed it). */
   function readStrings(root) {
+    if (window.lmnotesWords?.explorer) return window.lmnotesWords.explorer;
     var words = {};
     var template = root.querySelector("template.lmnotes-explorer-strings");
     if (!template) return words;
