@@ -451,6 +451,56 @@ class TestModule:
         assert result.stdout.strip() == "False"
 
 
+class TestNotebookDisplay:
+    """In a real IPython kernel: what a cell whose last expression is a figure outputs."""
+
+    CELLS = [
+        (
+            "import torch\n"
+            "from matplotlib.figure import Figure\n"
+            "from lmnotes.display import plot_mask\n"
+            "fig = plot_mask(torch.ones(2, 2, dtype=torch.bool).tril())\n"
+            "plain = Figure(figsize=(1, 1))\n"
+            "_ = plain.add_subplot()",
+            None,
+        ),
+        # Importing registers nothing, and no backend is loaded (the pages' case).
+        ("fig", {"text/html", "text/plain"}),
+        ("plain", {"text/plain"}),
+        ("%load_ext lmnotes.display", None),
+        ("fig", {"text/html", "text/plain"}),
+        ("plain", {"image/png", "text/plain"}),
+        # The inline backend (pyplot's first figure loads it too) gives every figure a PNG;
+        # loaded after the extension (an import-time registration loses to it).
+        ("%matplotlib inline", None),
+        ("fig", {"text/html", "text/plain"}),
+        ("plain", {"image/png", "text/plain"}),
+        # Without the extension, that backend gives a described figure a PNG as well.
+        ("%unload_ext lmnotes.display", None),
+        ("fig", {"image/png", "text/html", "text/plain"}),
+    ]
+
+    def test_a_described_figure_shows_only_its_svg(self):
+        """Without registration and no backend, a DescribedFigure outputs its SVG (text/html)
+        and no image; after %load_ext lmnotes.display, still none once %matplotlib inline has
+        given figures a PNG; a plain figure gets a PNG; %unload_ext undoes it."""
+        nbclient = pytest.importorskip("nbclient")
+        nbformat = pytest.importorskip("nbformat")
+        pytest.importorskip("ipykernel")
+        notebook = nbformat.v4.new_notebook(
+            cells=[nbformat.v4.new_code_cell(source) for source, _ in self.CELLS]
+        )
+        nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3").execute()
+        svg = notebook.cells[1].outputs[0]["data"]["text/html"]
+        assert svg.startswith("<svg") and 'role="img"' in svg
+        outputs = [  # streams left out (the warnings of an import)
+            [(out["output_type"], set(out["data"])) for out in cell.outputs if "data" in out]
+            for cell in notebook.cells
+        ]
+        expected = [[] if mimes is None else [("execute_result", mimes)] for _, mimes in self.CELLS]
+        assert outputs == expected
+
+
 class TestFigureSvg:
     def _svgs(self):
         causal = torch.ones(4, 4, dtype=torch.bool).tril()

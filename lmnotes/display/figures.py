@@ -1,26 +1,20 @@
-"""Tables and figures that show a batch: token tables, MLM masks, the CLM shift, masks.
+"""Figures of a batch: MLM masks, the CLM shift, attention masks, drawn as themed inline SVG.
 
-:func:`token_table` rebuilds the "general principle" table of the original notes
-from a real batch (one row per position: the token the model sees, its id, the
-label and the token the label stands for); :func:`next_token_table` shows what
-a causal LM is scored on at each position (the next token, its probability and
-its loss). Both render as HTML in a notebook and as plain text in a terminal
-or a doctest.
-
-The plotting helpers build :class:`DescribedFigure` objects (a
+The plotting functions build :class:`DescribedFigure` objects (a
 :class:`matplotlib.figure.Figure` that knows what it shows, in words: ``alt_text``)
 directly, without ``pyplot``: no global figure registry, no window, nothing to close;
-``fig.savefig(...)`` renders with Agg. Figures are about 6 x 3 inches at 100 dpi.
-In a notebook a bare figure shows as inline SVG (:func:`figure_svg`): real text
-(selectable, found by search, translated on the French site), ``role="img"`` with its
-``alt_text`` as ``aria-label``, and colours through CSS variables (``--lmnotes-fig-*``)
-and ``currentColor``, so that the site's light and dark themes restyle it. Cells are
-told apart by a hatch pattern as well as by colour.
+``fig.savefig(...)`` renders with Agg. Figures are about 6 x 3 inches at 100 dpi
+(``FIGSIZE``, ``DPI``). In a notebook a described figure shows as inline SVG
+(:func:`figure_svg`, its ``_repr_html_``).
+
+Importing this module registers nothing in IPython. :func:`load_ipython_extension`
+(``%load_ext lmnotes.display``) is the explicit registration: a described figure then
+shows only as that SVG even once a matplotlib backend gives every figure a PNG, and a
+plain figure shows as PNG; :func:`unload_ipython_extension` undoes it.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import io
 import re
@@ -34,25 +28,26 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch, Patch, PathPatch
 from matplotlib.path import Path as MplPath
 
-from lmnotes._checks import check_int, check_integer_2d, check_same_shape
-from lmnotes._tables import Table, marker_label, visible_token
-from lmnotes.clm import next_token_losses
+from lmnotes._tables import marker_label, visible_token
 from lmnotes.mlm import MASK_OUTCOMES, mask_outcomes
 
 __all__ = [
+    "DPI",
+    "FIGSIZE",
+    "LEGIBLE_PX",
     "DescribedFigure",
-    "NextTokenTable",
     "figure_svg",
-    "TokenTable",
+    "load_ipython_extension",
     "plot_label_shift",
     "plot_mask",
     "plot_masks",
     "plot_mlm_masks",
-    "next_token_table",
-    "token_table",
+    "unload_ipython_extension",
 ]
 
+#: Resolution of the figures, in dots per inch.
 DPI = 100
+#: Size of a one-panel figure, in inches (width, height).
 FIGSIZE = (6.0, 3.0)
 
 # Colour-blind safe (Okabe-Ito) colours; the green is darkened for 4.5:1 against white text.
@@ -189,239 +184,71 @@ def figure_svg(fig: Figure, alt_text: str | None = None) -> str:
     return svg.replace("<svg ", root + 'fill="currentColor" ', 1).rstrip()
 
 
-def _register_notebook_display() -> None:
-    """Inside IPython, show a bare plain figure as PNG, a described one only as SVG (no-op
-    elsewhere)."""
-    try:
-        from IPython import get_ipython
-        from IPython.core.pylabtools import print_figure
-    except ImportError:  # IPython is optional
-        return
-    shell = get_ipython()
-    if shell is None:
-        return
-    formatter = shell.display_formatter.formatters["image/png"]
-    formatter.for_type(
-        Figure,
-        lambda fig: (
-            None
-            if isinstance(fig, DescribedFigure)
-            else print_figure(fig, "png", bbox_inches="tight")
-        ),
-    )
+# --- IPython ---------------------------------------------------------------------------------
+
+#: IPython's formatters of the image types a matplotlib backend can give a figure
+#: (:func:`IPython.core.pylabtools.select_figure_formats`).
+_IMAGE_FORMATS = ("image/png", "image/jpeg", "image/svg+xml", "application/pdf")
 
 
-_register_notebook_display()
+def _no_image(fig: Figure) -> None:
+    """No image of a described figure: its SVG (``text/html``) is all it shows."""
+    return None
 
 
-# --- token table ----------------------------------------------------------------------------
+def _plain_png(fig: Figure) -> bytes:
+    """A plain figure as PNG, cropped to its drawing (as the inline backend shows it)."""
+    from IPython.core.pylabtools import print_figure
+
+    return print_figure(fig, "png", bbox_inches="tight")
 
 
-def _check_row(row: object, batch: int) -> int:
-    """Return ``row`` if it is an int indexing a batch of ``batch`` sequences (negative too)."""
-    check_int(row, "row")
-    if not -batch <= row < batch:
-        raise ValueError(
-            f"row must be in [{-batch}, {batch - 1}] for a batch of {batch}, got {row}"
-        )
-    return row
+def load_ipython_extension(ipython) -> None:
+    """Show figures in IPython: a described figure only as its SVG, a plain one as PNG.
 
+    ``%load_ext lmnotes.display`` calls it (or call it with ``get_ipython()``). It
+    registers, in the shell's display formatters:
 
-@dataclasses.dataclass(frozen=True, repr=False)
-class TokenTable(Table):
-    """One sequence of a batch, position by position.
+    - for :class:`DescribedFigure`, no image (PNG, JPEG, SVG or PDF image): the cell shows
+      the inline SVG of :func:`figure_svg` alone. The entry is the class's own, so it holds
+      whatever is loaded after: ``%matplotlib inline``, or ``pyplot``'s first figure, which
+      load the inline backend and give every :class:`~matplotlib.figure.Figure` a PNG;
+    - for a plain :class:`~matplotlib.figure.Figure` (one made without ``pyplot``, which
+      IPython otherwise shows as its ``repr``), a PNG cropped to its drawing, unless a
+      backend already gives figures an image.
 
-    Attributes
-    ----------
-    rows : tuple of (int, str, int, int, str)
-        ``(position, token, input id, label, label token)``; ``label`` is ``-100``
-        where the loss ignores the position, and ``label token`` is then empty.
-    """
-
-    rows: tuple[tuple[int, str, int, int, str], ...]
-
-    columns = ("position", "token", "input id", "label", "label token")
-    numeric = (True, False, True, True, False)
-    code = (False, True, False, False, True)
-
-    def cells(self) -> list[tuple[str, ...]]:
-        """Each row as text; an ignored label shows ``-100`` and no label token."""
-        return [tuple(str(cell) for cell in row) for row in self.rows]
-
-    def cell_class(self, row: int, column: int) -> str | None:
-        """``lmnotes-ignored`` on a ``-100`` label (the loss skips that position)."""
-        return "lmnotes-ignored" if column == 3 and self.rows[row][3] == -100 else None
-
-
-def token_table(input_ids: torch.Tensor, labels: torch.Tensor, tokenizer, *, row: int = 0):
-    """The notes' "general principle" table, built from one row of a real batch.
+    Nothing calls it on import: without it a described figure also shows as its SVG alone,
+    until a matplotlib backend is loaded (the notes' pages never load one).
 
     Parameters
     ----------
-    input_ids : (batch, seq_len) integer tensor
-        What the model sees (after masking for MLM).
-    labels : (batch, seq_len) integer tensor
-        The matching labels (``-100`` where the loss ignores the position).
-    tokenizer : transformers tokenizer
-        Turns ids into token strings (``convert_ids_to_tokens``: ``##ing`` for a
-        WordPiece continuation, ``Ġ`` for a GPT-2 leading space).
-    row : int, default 0
-        Which sequence of the batch (negative indices count from the end).
-
-    Returns
-    -------
-    TokenTable
-        ``print`` it for plain text; a notebook shows its HTML.
-
-    Raises
-    ------
-    ValueError
-        If a tensor is not 2-D with an integer dtype, the shapes differ, or
-        ``row`` is out of range.
-    TypeError
-        If a tensor argument is not a tensor or ``row`` is not an int.
-
-    Examples
-    --------
-    >>> from lmnotes.display import token_table
-    >>> import torch
-    >>> from lmnotes.tiny import bert_tokenizer
-    >>> vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "has", "four", "paws"]
-    >>> tokenizer = bert_tokenizer(vocab)
-    >>> input_ids = torch.tensor([[2, 5, 6, 7, 4, 9, 3]])     # "four" was masked
-    >>> labels = torch.tensor([[-100, -100, -100, -100, 8, -100, -100]])
-    >>> print(token_table(input_ids, labels, tokenizer))
-    position  token   input id  label  label token
-    --------  ------  --------  -----  -----------
-           0  [CLS]          2   -100
-           1  the            5   -100
-           2  cat            6   -100
-           3  has            7   -100
-           4  [MASK]         4      8  four
-           5  paws           9   -100
-           6  [SEP]          3   -100
+    ipython : IPython.core.interactiveshell.InteractiveShell
+        The shell (``get_ipython()``).
     """
-    check_integer_2d(input_ids, "input_ids")
-    check_integer_2d(labels, "labels")
-    check_same_shape(labels, "labels", input_ids, "input_ids")
-    _check_row(row, input_ids.shape[0])
-    ids = input_ids[row].tolist()
-    targets = labels[row].tolist()
-    tokens = tokenizer.convert_ids_to_tokens(ids)
-    rows = []
-    for position, (input_id, token, label) in enumerate(zip(ids, tokens, targets, strict=True)):
-        label_token = "" if label == -100 else tokenizer.convert_ids_to_tokens(label)
-        rows.append((position, str(token), input_id, label, str(label_token)))
-    return TokenTable(tuple(rows))
+    formatters = ipython.display_formatter.formatters
+    for mime in _IMAGE_FORMATS:
+        formatters[mime].for_type(DescribedFigure, _no_image)
+    if not any(Figure in formatters[mime].type_printers for mime in _IMAGE_FORMATS):
+        formatters["image/png"].for_type(Figure, _plain_png)
 
 
-@dataclasses.dataclass(frozen=True, repr=False)
-class NextTokenTable(Table):
-    """What a causal LM is scored on at each position of one sequence.
+def unload_ipython_extension(ipython) -> None:
+    """Undo :func:`load_ipython_extension` (``%unload_ext lmnotes.display``).
 
-    Attributes
-    ----------
-    rows : tuple of (int, str, str, float, float)
-        ``(position, token, next label, probability, loss)``: the input token at
-        ``position``, the label of ``position + 1`` it is scored against, the
-        probability the model gives it and ``-log`` of that probability. Where
-        nothing is scored (the last position, or a next label of ``-100``) the
-        next label is empty and the numbers are ``nan``.
-    """
-
-    rows: tuple[tuple[int, str, str, float, float], ...]
-
-    columns = ("position", "token", "next label", "p(next)", "loss")
-    numeric = (True, False, False, True, True)
-    code = (False, True, True, False, False)
-
-    def cells(self) -> list[tuple[str, ...]]:
-        """Each row as text, probabilities and losses to 3 decimals, empty where unscored."""
-        return [
-            (
-                str(position),
-                token,
-                target,
-                f"{prob:.3f}" if target else "",
-                f"{loss:.3f}" if target else "",
-            )
-            for position, token, target, prob, loss in self.rows
-        ]
-
-
-def next_token_table(
-    input_ids: torch.Tensor,
-    labels: torch.Tensor,
-    logits: torch.Tensor,
-    tokenizer,
-    *,
-    row: int = 0,
-) -> NextTokenTable:
-    """The causal LM loss of one sequence, position by position.
-
-    Position ``i`` is scored against the label of position ``i + 1``
-    (:func:`lmnotes.clm.next_token_losses`); the table shows that target, the
-    probability the model gives it and its loss. Every position but the last
-    has a target: the model is trained on all of them at once.
+    A PNG printer that a matplotlib backend registered for figures since is kept.
 
     Parameters
     ----------
-    input_ids : (batch, seq_len) integer tensor
-        What the model read.
-    labels : (batch, seq_len) integer tensor
-        Labels not shifted (``-100`` where ignored), as the collator makes them.
-    logits : (batch, seq_len, vocab_size) float tensor
-        The model's outputs for ``input_ids``.
-    tokenizer : transformers tokenizer
-        Turns ids into token strings (``convert_ids_to_tokens``).
-    row : int, default 0
-        Which sequence of the batch (negative indices count from the end).
-
-    Returns
-    -------
-    NextTokenTable
-        ``print`` it for plain text; a notebook shows its HTML.
-
-    Raises
-    ------
-    ValueError
-        If shapes disagree, a tensor has the wrong dtype or number of
-        dimensions, or ``row`` is out of range.
-    TypeError
-        If an argument is not a tensor or ``row`` is not an int.
-
-    Examples
-    --------
-    >>> from lmnotes.display import next_token_table
-    >>> import torch
-    >>> from lmnotes.tiny import bert_tokenizer
-    >>> vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "sat"]
-    >>> tokenizer = bert_tokenizer(vocab)
-    >>> ids = torch.tensor([[5, 6, 7]])
-    >>> logits = torch.zeros(1, 3, len(vocab))
-    >>> logits[0, 0, 6] = 10.0                          # sure that "cat" follows "the"
-    >>> print(next_token_table(ids, ids, logits, tokenizer))
-    position  token  next label  p(next)   loss
-    --------  -----  ----------  -------  -----
-           0  the    cat           1.000  0.000
-           1  cat    sat           0.125  2.079
-           2  sat
+    ipython : IPython.core.interactiveshell.InteractiveShell
+        The shell (``get_ipython()``).
     """
-    check_integer_2d(input_ids, "input_ids")
-    losses = next_token_losses(logits, labels)
-    check_same_shape(labels, "labels", input_ids, "input_ids")
-    _check_row(row, input_ids.shape[0])
-    tokens = tokenizer.convert_ids_to_tokens(input_ids[row].tolist())
-    targets = labels[row].tolist()[1:] + [-100]
-    rows = []
-    for position, (token, target, loss) in enumerate(
-        zip(tokens, targets, losses[row].tolist(), strict=True)
-    ):
-        scored = target != -100
-        target_token = str(tokenizer.convert_ids_to_tokens(target)) if scored else ""
-        prob = float(np.exp(-loss)) if scored else float("nan")
-        rows.append((position, str(token), target_token, prob, loss))
-    return NextTokenTable(tuple(rows))
+    formatters = ipython.display_formatter.formatters
+    for mime in _IMAGE_FORMATS:
+        if formatters[mime].type_printers.get(DescribedFigure) is _no_image:
+            formatters[mime].pop(DescribedFigure)
+    png = formatters["image/png"]
+    if png.type_printers.get(Figure) is _plain_png:
+        png.pop(Figure)
 
 
 # --- figures --------------------------------------------------------------------------------
