@@ -559,6 +559,9 @@ class TestBibliographyPage:
                 summary = details.select_one("summary")
                 key = summary.get_text().split()[-1]
                 found[lang][key] = details.select_one("pre").get_text().strip()
+                # The disclosure is the entry's own: the URL the entry shows is in its BibTeX.
+                url = entry.select_one("p a.reference.external")["href"]
+                assert f"url           = {{{url}}}" in found[lang][key], (lang, key, url)
                 word = {"en": "BibTeX entry", "fr": "Entrée BibTeX"}[lang]
                 assert summary.get_text().startswith(word)
                 assert summary.get("lang") == (None if lang == "en" else lang)
@@ -577,3 +580,22 @@ class TestBibliographyPage:
                         label = span.get_text() if len(links) == 1 else a.get_text()
                         targets.setdefault(label, set()).add(a["href"].split("#")[1])
             assert targets and {k: v for k, v in targets.items() if len(v) > 1} == {}, lang
+
+    def test_every_page_gives_each_entry_its_own_bibtex(self, site: Path) -> None:
+        """On every page that lists entries as citations (the bibliography; a note page ends
+        with a bullet list that links to it), each entry's disclosure holds that entry's BibTeX:
+        the URL the entry shows is the one it records."""
+        checked = 0
+        for lang in LANGUAGES:
+            for page in sorted((site / lang).rglob("*.html")):
+                soup = BeautifulSoup(page.read_bytes(), "lxml")
+                for entry in soup.select("div.lmnotes-references div.citation"):
+                    link = entry.select_one("p a.reference.external")
+                    bibtex = entry.select_one("details.lmnotes-cite pre")
+                    assert link is not None and bibtex is not None, page
+                    assert f"url           = {{{link['href']}}}" in bibtex.get_text(), (
+                        page,
+                        link["href"],
+                    )
+                    checked += 1
+        assert checked >= 2 * 44

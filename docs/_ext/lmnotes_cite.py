@@ -807,9 +807,14 @@ class BibtexPerEntry(SphinxPostTransform):
         sources = getattr(self.env, "lmnotes_bibtex_sources", {})
         language = self.config.language or "en"
         domain = self.env.get_domain("cite")
-        keys = {citation.citation_id: citation.key for citation in domain.citations}
+        # Citation ids (id12) are unique within a page, not across pages.
+        keys = {
+            (citation.bibliography_key.docname, citation.citation_id): citation.key
+            for citation in domain.citations
+        }
         for citation in list(self.document.findall(nodes.citation)):
-            key = next((keys[i] for i in citation["ids"] if i in keys), None)
+            docname = citation.get("docname", self.env.docname)
+            key = next((keys[docname, i] for i in citation["ids"] if (docname, i) in keys), None)
             if key is None or key not in sources:
                 continue
             summary = _("BibTeX entry %(key)s") % {"key": key}
