@@ -36,6 +36,7 @@ extensions = [
     "lmnotes_site",
     "lmnotes_execute",
     "lmnotes_outputs",
+    "lmnotes_glossary",
     "lmnotes_compat",
     "lmnotes_figures",
     "lmnotes_notebooks",

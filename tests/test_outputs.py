@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import lmnotes_cite
+import lmnotes_glossary
 import lmnotes_outputs as out
 import polib
 import pytest
@@ -203,7 +204,7 @@ class TestGlossaryOrder:
     def test_french_dictionary_order(self) -> None:
         """Accents and case do not decide the order: écart before étiquette before lot."""
         terms = ["lot", "Masque", "étiquette", "écart", "assembleur de données"]
-        assert sorted(terms, key=out.collation_key) == [
+        assert sorted(terms, key=lmnotes_glossary.collation_key) == [
             "assembleur de données",
             "écart",
             "étiquette",

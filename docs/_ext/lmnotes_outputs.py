@@ -17,6 +17,8 @@ the cells produced, through ``docs/locales/<lang>/LC_MESSAGES/outputs.po``:
   the message ``unchosen ({0})``, so new data does not need a new translation; the
   numbers come back in French form (``0,15``, ``92 197``, ``12,5 %``).
 
+The glossary's order in the page's language is docs/_ext/lmnotes_glossary.py's.
+
 The French build also writes glued values (``{glue:text}``) and the decimals of math
 in French form. A message missing from the catalog (or fuzzy, or empty) is a warning
 of type ``lmnotes.output``, which fails the strict build.
@@ -28,6 +30,7 @@ The gettext build (``nox -s gettext``) writes every message it meets to
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Callable, Iterable
@@ -492,21 +495,25 @@ def _catalog_path(app: Any) -> Path:
     return Path(app.srcdir) / "locales" / app.config.language / "LC_MESSAGES" / "outputs.po"
 
 
+@functools.lru_cache(maxsize=4)
+def _cached_catalog(path: str, mtime_ns: int) -> dict[str, str]:
+    """The catalog at ``path``, read again when it changes (a preview keeps the process)."""
+    return load_catalog(Path(path))
+
+
 def _doctree_resolved(app: Any, doctree: nodes.document, docname: str) -> None:
     from sphinx.util import logging
 
     logger = logging.getLogger(__name__)
     language = app.config.language or "en"
-    if app.builder.name == "gettext" or language == "en":
-        if not hasattr(app, "_lmnotes_output_collector"):
-            app._lmnotes_output_collector = Catalog(translate=False)
-        catalog = app._lmnotes_output_collector
-        if app.builder.name == "gettext":
-            translate_doctree(doctree, catalog)
+    if app.builder.name == "gettext":
+        # The messages the gettext build meets, kept in the environment for build-finished.
+        translate_doctree(doctree, app.env.lmnotes_output_messages)
         return
-    if not hasattr(app, "_lmnotes_output_catalog"):
-        app._lmnotes_output_catalog = load_catalog(_catalog_path(app))
-    catalog = Catalog(app._lmnotes_output_catalog)
+    if language == "en":
+        return
+    path = _catalog_path(app)
+    catalog = Catalog(_cached_catalog(str(path), path.stat().st_mtime_ns if path.exists() else 0))
     translate_doctree(
         doctree,
         catalog,
@@ -533,39 +540,19 @@ def write_pot(messages: Iterable[str], path: Path) -> None:
     pot.save(str(path))
 
 
+def _fresh_messages(app: Any) -> None:
+    """Start each gettext build with no message: every page is written again, and the
+    template holds what this build met, not what an earlier one did."""
+    if app.builder.name == "gettext":
+        app.env.lmnotes_output_messages = Catalog(translate=False)
+
+
 def _build_finished(app: Any, exception: Exception | None) -> None:
     if exception is not None or app.builder.name != "gettext":
         return
-    catalog = getattr(app, "_lmnotes_output_collector", None)
+    catalog = getattr(app.env, "lmnotes_output_messages", None)
     if catalog is not None:
         write_pot(catalog.seen, Path(app.outdir) / "outputs.pot")
-
-
-def collation_key(term: str) -> tuple[str, str]:
-    """Sort key of a term in French dictionary order: accents and case ignored first.
-
-    >>> sorted(["étiquette", "Masque", "écart", "lot"], key=collation_key)
-    ['écart', 'étiquette', 'lot', 'Masque']
-    """
-    import unicodedata
-
-    base = "".join(c for c in unicodedata.normalize("NFD", term) if not unicodedata.combining(c))
-    return (re.sub(r"[^a-z0-9 ]", "", base.lower()), term)
-
-
-def _sort_glossaries(app: Any, doctree: nodes.document) -> None:
-    """Glossaries of a translated page in the alphabetical order of the page's language."""
-    if (app.config.language or "en") == "en":
-        return
-    from sphinx import addnodes
-
-    for glossary in doctree.findall(addnodes.glossary):
-        for dl in glossary.findall(nodes.definition_list):
-            items = [c for c in dl.children if isinstance(c, nodes.definition_list_item)]
-            items.sort(key=lambda item: collation_key(item.next_node(nodes.term).astext()))
-            dl.children = items
-            for item in items:
-                item.parent = dl
 
 
 #: MyST-NB's HTML choice of output formats, for the gettext builder too: the messages
@@ -592,8 +579,9 @@ def _gettext_sees_html_outputs(app: Any, config: Any) -> None:
 
 def setup(app: Any) -> dict[str, Any]:
     app.connect("config-inited", _gettext_sees_html_outputs)
-    app.connect("doctree-read", _sort_glossaries)
+    app.connect("builder-inited", _fresh_messages)
     app.connect("doctree-resolved", _doctree_resolved)
     app.connect("build-finished", _build_finished)
     app.add_css_file("lmnotes-figures.css")
-    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": False}
+    # The gettext builder, which collects into the environment, never writes in parallel.
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
