@@ -199,6 +199,11 @@ FORBIDDEN = {
     "peuvent s'attendre": "peuvent regarder / sont autorisées",
     "'{": "’ before a role or markup (smartquotes would write ”)",
     "'`": "’ before inline code",
+    "modèle de conversation": "gabarit de conversation (chat template) / modèle conversationnel",
+    " notées": "évaluées (to score: noter is to grade)",
+    " notés": "évalués (to score: noter is to grade)",
+    "note-t-elle": "évalue-t-elle",
+    "positions rotatives": "encodage positionnel rotatif (RoPE)",
 }
 
 
