@@ -247,8 +247,8 @@ def doctests(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
     """Run ruff on the whole tree (lint rules and the format check), and Biome on the site's
-    scripts (docs/_static/*.js; its rules in tests/biome.jsonc, its version pinned by
-    tests/package-lock.json)."""
+    scripts (docs/_static/*.js) and the explorer's Node tests (tests/js/*.mjs; its rules in
+    tests/biome.jsonc, its version pinned by tests/package-lock.json)."""
     session.install(*_groups("lint"))
     session.run("ruff", "check", ".", *session.posargs)
     session.run("ruff", "format", "--check", ".")
@@ -256,16 +256,23 @@ def lint(session: nox.Session) -> None:
         session.run_install(
             "npm", "ci", "--prefix", "tests", "--no-audit", "--no-fund", external=True
         )
-        scripts = sorted(str(path.relative_to(ROOT)) for path in (DOCS / "_static").glob("*.js"))
-        session.run(
-            str(ROOT / "tests" / "node_modules" / ".bin" / "biome"),
-            "lint",
-            "--config-path",
-            "tests/biome.jsonc",
-            "--error-on-warnings",
-            *scripts,
-            external=True,
+        # The site's scripts and the Node tests of the explorer (tests/js/*.mjs), linted from
+        # tests/: run from the root, Biome takes tests/biome.jsonc for a second root
+        # configuration of the files under tests/ and refuses to lint them.
+        scripts = sorted(
+            os.path.relpath(path, ROOT / "tests")
+            for path in [*(DOCS / "_static").glob("*.js"), *(ROOT / "tests" / "js").glob("*.mjs")]
         )
+        with session.chdir(ROOT / "tests"):
+            session.run(
+                str(ROOT / "tests" / "node_modules" / ".bin" / "biome"),
+                "lint",
+                "--config-path",
+                "biome.jsonc",
+                "--error-on-warnings",
+                *scripts,
+                external=True,
+            )
     elif os.environ.get("CI"):
         session.error("npm not found: install Node.js with its npm (Debian: apt-get install npm)")
     else:

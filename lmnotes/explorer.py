@@ -1,8 +1,9 @@
 """The data the batch explorer page needs: the notes' examples, tokenized by the real tokenizers.
 
-The batch explorer (``docs/notes/batch-explorer.md`` and ``docs/_static/explorer.js``)
-builds MLM, CLM and padding-free batches in the browser. It needs no Python at reading
-time, only data computed when the site is built:
+The batch explorer (``docs/notes/batch-explorer.md``; ``docs/_static/explorer-compute.js``,
+which builds the batches as the collators do, and ``docs/_static/explorer.js``, the page's
+interface) builds MLM, CLM and padding-free batches in the browser. It needs no Python at
+reading time, only data computed when the site is built:
 
 - the notes' own examples (their MLM sentences, their two lines of Python and a few more),
   tokenized by the tokenizers the notes load: ``bert-base-cased`` for the masked LM,
@@ -17,7 +18,7 @@ time, only data computed when the site is built:
   edited example by its decoded text.
 
 :func:`explorer_data` returns that as plain JSON-able data; :func:`explorer_html` embeds it
-in the page with the script that reads it, and with the words of the interface
+in the page with the scripts that read it, and with the words of the interface
 (:data:`EXPLORER_STRINGS`) as text the French build translates through the catalog of
 outputs (``docs/locales/fr/LC_MESSAGES/outputs.po``), as it translates every output.
 """
@@ -56,6 +57,10 @@ DISTINCT_PAD = "<|pad|>"
 
 #: How each family's tokenizer turns token strings back into text (``tokenizer.decode``).
 DECODERS = {"mlm": "wordpiece", "clm": "byte-level"}
+
+#: The file name of the explorer's computation (``window.lmnotesExplorer``), which
+#: :func:`explorer_html` loads from the folder of the interface script, before it.
+COMPUTE_SCRIPT = "explorer-compute.js"
 
 #: The words of the explorer's interface, by key, in English. ``{name}`` is filled in by the
 #: page's script. They go on the page as text (see :func:`explorer_html`); a site in another
@@ -251,7 +256,7 @@ def explorer_data(examples: Mapping[str, Sequence[str]] | None = None) -> dict:
         ``decoder`` says how ``tokenizer.decode`` joins token strings: ``"wordpiece"``
         (bert-base-cased: ``##`` pieces glued, spaces before punctuation dropped) or
         ``"byte-level"`` (CodeGen: each character stands for a byte). A tokenizer view has
-        the keys of ``config.tokenizer`` in ``lmnotes_explorer.compute``: ``pad_token_id``,
+        the keys of ``config.tokenizer`` in ``window.lmnotesExplorer.compute``: ``pad_token_id``,
         ``eos_token_id``, ``mask_token_id`` (int or None), ``special_ids`` (sorted list of
         int) and ``vocab_size`` (``len(tokenizer)``). The MLM family has one choice,
         ``"pad"`` (BERT's [PAD]); the CLM family has ``"eos"`` (``pad_token = eos_token``, as
@@ -331,15 +336,16 @@ def explorer_html(
     script: str = "../_static/explorer.js",
     strings: Mapping[str, str] | None = None,
 ) -> str:
-    """The HTML that puts the explorer on a page: its data, its words, a mount point, the script.
+    """The HTML that puts the explorer on a page: its data, its words, a mount point, the scripts.
 
     Parameters
     ----------
     data : mapping
         What :func:`explorer_data` returns (anything JSON-serialisable).
     script : str, default ``"../_static/explorer.js"``
-        URL of ``explorer.js`` relative to the page (a page in ``notes/``); its stylesheet
-        is the same URL with ``.css``.
+        URL of ``explorer.js`` (the interface) relative to the page (a page in ``notes/``);
+        its stylesheet is the same URL with ``.css``, and the computation it reads
+        (``window.lmnotesExplorer``) is ``explorer-compute.js`` in the same folder.
     strings : mapping of str to str, optional
         The words of the interface by key (default :data:`EXPLORER_STRINGS`).
 
@@ -351,7 +357,8 @@ def explorer_html(
         a ``<template class="lmnotes-explorer-strings">`` with one
         ``<span data-key="key">words</span>`` per string (HTML-escaped text, as written; a
         template is never shown),
-        followed by the stylesheet link and the script tag.
+        followed by the stylesheet link and two script tags: ``explorer-compute.js`` (the
+        computation), then ``script`` (the interface, which reads it).
 
     Raises
     ------
@@ -367,9 +374,13 @@ def explorer_html(
     >>> from lmnotes.explorer import explorer_html
     >>> page = explorer_html({"text": "</script>"})
     >>> page.count("<script"), page.count("</script>")  # the data's text closes nothing
-    (2, 2)
+    (3, 3)
     >>> page.startswith('<div class="lmnotes-explorer">')
     True
+    >>> print(page[page.index("<link"):])  # the computation first, then the interface
+    <link rel="stylesheet" href="../_static/explorer.css">
+    <script src="../_static/explorer-compute.js"></script>
+    <script src="../_static/explorer.js"></script>
     >>> '<span data-key="batch">The batch</span>' in page
     True
     """
@@ -395,11 +406,13 @@ def explorer_html(
     payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     payload = payload.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
     style = html.escape(script[: -len(".js")] + ".css", quote=True)
+    compute = html.escape(script[: script.rfind("/") + 1] + COMPUTE_SCRIPT, quote=True)
     return (
         '<div class="lmnotes-explorer">'
         f'<script type="application/json" class="lmnotes-explorer-data">{payload}</script>'
         f'<template class="lmnotes-explorer-strings">{words}</template>'
         "</div>\n"
         f'<link rel="stylesheet" href="{style}">\n'
+        f'<script src="{compute}"></script>\n'
         f'<script src="{html.escape(script, quote=True)}"></script>'
     )

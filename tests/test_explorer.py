@@ -13,6 +13,8 @@ from lmnotes.assets import load_tokenizer
 from lmnotes.explorer import EXPLORER_EXAMPLES, EXPLORER_STRINGS, explorer_data, explorer_html
 
 SCRIPT = ROOT / "docs" / "_static" / "explorer.js"
+#: The computation the interface reads (window.lmnotesExplorer), loaded before it.
+COMPUTE = ROOT / "docs" / "_static" / "explorer-compute.js"
 
 
 @pytest.fixture(scope="module")
@@ -107,8 +109,9 @@ class TestExplorerData:
 
 
 class TestExplorerHtml:
-    def test_embeds_the_data_and_the_script(self, data) -> None:
-        """The JSON in the page parses back to the data; the stylesheet and script follow it."""
+    def test_embeds_the_data_and_the_scripts(self, data) -> None:
+        """The JSON in the page parses back to the data; the stylesheet and the two scripts
+        follow it, the computation (explorer-compute.js) before the interface that reads it."""
         page = explorer_html(data)
         payload = re.search(
             r'<script type="application/json" class="lmnotes-explorer-data">(.*?)</script>',
@@ -116,8 +119,15 @@ class TestExplorerHtml:
             re.DOTALL,
         ).group(1)
         assert json.loads(payload) == data
-        assert '<script src="../_static/explorer.js"></script>' in page
-        assert '<link rel="stylesheet" href="../_static/explorer.css">' in page
+        assert page.endswith(
+            '<link rel="stylesheet" href="../_static/explorer.css">\n'
+            '<script src="../_static/explorer-compute.js"></script>\n'
+            '<script src="../_static/explorer.js"></script>'
+        )
+        assert re.findall(r'<script src="([^"]+)"', page) == [
+            "../_static/explorer-compute.js",
+            "../_static/explorer.js",
+        ]
 
     def test_no_text_closes_the_script_early(self) -> None:
         """A string holding </script> or <!-- cannot end or break the JSON script element."""
@@ -151,17 +161,42 @@ class TestExplorerHtml:
         assert used - set(EXPLORER_STRINGS) == set()
         assert set(EXPLORER_STRINGS) - used == set()
 
-    def test_script_holds_no_french(self) -> None:
-        """The French words come from the catalog, not from the script: no accented letter, no
-        French table in explorer.js."""
-        script = SCRIPT.read_text("utf-8")
+    @pytest.mark.parametrize("path", [SCRIPT, COMPUTE], ids=lambda path: path.name)
+    def test_script_holds_no_french(self, path) -> None:
+        """The French words come from the catalog, not from the scripts: no accented letter, no
+        French table in explorer.js or explorer-compute.js."""
+        script = path.read_text("utf-8")
         assert re.findall(r"[àâçéèêëîïôûùüÿœÀÉ]", script) == []
         assert "fr: {" not in script
 
-    def test_script_url(self) -> None:
-        """Another script URL is used as given, and its .css sibling is linked."""
-        page = explorer_html({}, script="static/x.js")
-        assert 'src="static/x.js"' in page and 'href="static/x.css"' in page
+    def test_the_computation_holds_no_interface(self) -> None:
+        """explorer-compute.js touches no page (it loads in Node too) and reads no words of
+        the interface; explorer.js reads the computation from window.lmnotesExplorer and
+        defines none of it."""
+        compute = COMPUTE.read_text("utf-8")
+        code = re.sub(r"^\s*//.*$", "", re.sub(r"/\*.*?\*/", "", compute, flags=re.S), flags=re.M)
+        assert re.findall(r"\b(?:document|window|localStorage)\b", code) == []
+        assert "module.exports" in compute and "root.lmnotesExplorer" in compute
+        assert "lmnotesWords" not in code and ".t(" not in code
+        script = SCRIPT.read_text("utf-8")
+        assert "window.lmnotesExplorer;" in script
+        for name in ("compute", "decode", "seedValue", "generator", "maskTokens"):
+            assert f"function {name}(" in compute and f"function {name}(" not in script
+
+    @pytest.mark.parametrize(
+        ("script", "compute", "style"),
+        [
+            ("static/x.js", "static/explorer-compute.js", "static/x.css"),
+            ("x.js", "explorer-compute.js", "x.css"),
+            ("/a/b/explorer.js", "/a/b/explorer-compute.js", "/a/b/explorer.css"),
+        ],
+    )
+    def test_script_url(self, script, compute, style) -> None:
+        """Another script URL is used as given, its .css sibling is linked, and the
+        computation is explorer-compute.js in its folder, loaded before it."""
+        page = explorer_html({}, script=script)
+        assert re.findall(r'<script src="([^"]+)"', page) == [compute, script]
+        assert f'href="{style}"' in page
 
     @pytest.mark.parametrize(
         ("kwargs", "error", "match"),

@@ -1,10 +1,11 @@
-"""The batch explorer in chromium: ``compute`` against transformers' collators, and its interface.
+"""The batch explorer in chromium: the page that uses ``window.lmnotesExplorer``.
 
-``window.lmnotesExplorer.compute`` (docs/_static/explorer.js) runs in the built page and is
-compared with ``DataCollatorForLanguageModeling`` and ``DataCollatorWithFlattening`` on
-random configurations drawn by a seeded ``random.Random``: lengths 1 to 32, batches of 1 to 8,
-both padding sides, pad = EOS or a distinct pad, with and without ``pad_to_multiple_of``.
-The interface test uses the keyboard only.
+The computation (docs/_static/explorer-compute.js) is compared with transformers' collators
+and tokenizers in Node.js, in the fast loop (tests/test_explorer_compute.py, on the random
+configurations of tests/explorer_cases.py). Here, in the built page: chromium draws the
+same MLM batches as Node, the page's data is what the tokenizers say, and the interface
+(explorer.js) shows what the library gives, with the keyboard only, in both languages, with
+no axe-core violation.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import json
 import random
 import re
-import shutil
 import subprocess
 from pathlib import Path
 from urllib.parse import quote, unquote
@@ -20,26 +20,13 @@ from urllib.parse import quote, unquote
 import pytest
 import torch
 from conftest import ROOT
+from explorer_cases import library_padded, load_tokenizers, node_or_skip, padded_configs, view
 from transformers import DataCollatorForLanguageModeling, DataCollatorWithFlattening
-
-from lmnotes.assets import load_tokenizer
-from lmnotes.packing import packed_causal_mask
 
 pytestmark = [pytest.mark.site, pytest.mark.browser]
 
 PAGE = "notes/batch-explorer.html"
-#: Random configurations compared with the library, per collator.
-CONFIGS = 200
-MULTIPLES = [None, None, 2, 3, 4, 8, 16]
-#: ``compute`` on many configurations at once; masks come back as strings of 0/1 per query
-#: row (they are large), after checking in the page that every entry is a boolean.
-COMPUTE_MANY = """configs => configs.map(config => {
-  const r = window.lmnotesExplorer.compute(config);
-  const booleans = r.mask.every(rows => rows.every(row => row.every(b => typeof b === "boolean")));
-  return {
-    ...r, booleans, mask: r.mask.map(rows => rows.map(row => row.map(b => b ? "1" : "0").join("")))
-  };
-})"""
+COMPUTE = ROOT / "docs" / "_static" / "explorer-compute.js"
 
 
 def _open(context, url: str):
@@ -70,34 +57,10 @@ def _open(context, url: str):
     return page, errors
 
 
-def _view(tokenizer) -> dict:
-    """The ``config.tokenizer`` of the contract, read from a transformers tokenizer."""
-    return {
-        "pad_token_id": tokenizer.pad_token_id,
-        "eos_token_id": tokenizer.eos_token_id,
-        "mask_token_id": tokenizer.mask_token_id,
-        "special_ids": sorted(set(tokenizer.all_special_ids)),
-        "vocab_size": len(tokenizer),
-    }
-
-
-def _codegen(pad: str):
-    tokenizer = load_tokenizer("Salesforce/codegen-350M-mono")
-    if pad == "eos":
-        tokenizer.pad_token = tokenizer.eos_token
-    else:
-        tokenizer.add_special_tokens({"pad_token": "<|pad|>"})
-    return tokenizer
-
-
 @pytest.fixture(scope="module")
 def tokenizers() -> dict:
     """CodeGen with pad = EOS and with a distinct <|pad|>; bert-base-cased for MLM."""
-    return {
-        "eos": _codegen("eos"),
-        "pad": _codegen("pad"),
-        "mlm": load_tokenizer("bert-base-cased"),
-    }
+    return load_tokenizers()
 
 
 @pytest.fixture(scope="module")
@@ -107,61 +70,6 @@ def page(browser_context, server):  # noqa: F811
     yield page
     assert errors == []
     page.close()
-
-
-def _random_ids(rng: random.Random, length: int, vocab: int, frequent: list[int]) -> list[int]:
-    """Random ids; about one in eight is one of ``frequent`` (EOS, pad, special ids)."""
-    return [
-        rng.choice(frequent) if rng.random() < 0.125 else rng.randrange(vocab)
-        for _ in range(length)
-    ]
-
-
-def _random_batch(rng: random.Random, vocab: int, frequent: list[int]) -> list[list[int]]:
-    """1 to 8 examples of 1 to 32 ids; about one in eight is empty (as an emptied example)."""
-    return [
-        _random_ids(rng, 0 if rng.random() < 0.125 else rng.randint(1, 32), vocab, frequent)
-        for _ in range(rng.randint(1, 8))
-    ]
-
-
-def _empties(configs) -> int:
-    """How many examples of ``configs`` are empty, in batches that have another example."""
-    return sum(
-        not ids and any(config["examples"]) for config in configs for ids in config["examples"]
-    )
-
-
-def _padded_configs(rng: random.Random, collator: str, tokenizers: dict, n: int):
-    """``n`` (config, tokenizer) pairs covering both sides, both pads and pad_to_multiple_of."""
-    pairs = []
-    for i in range(n):
-        if collator == "mlm":
-            tokenizer = tokenizers["mlm"]
-        else:
-            tokenizer = tokenizers["eos" if i % 2 == 0 else "pad"]
-        frequent = sorted(set(tokenizer.all_special_ids))
-        config = {
-            "collator": collator,
-            "tokenizer": _view(tokenizer),
-            "examples": _random_batch(
-                rng, 50257 if collator != "mlm" else len(tokenizer), frequent
-            ),
-            "padding_side": "right" if (i // 2) % 2 == 0 else "left",
-            "pad_to_multiple_of": rng.choice(MULTIPLES),
-            "seed": rng.randrange(2**31),
-        }
-        pairs.append((config, tokenizer))
-    return pairs
-
-
-def _library_padded(config: dict, tokenizer, *, mlm: bool) -> dict[str, list]:
-    tokenizer.padding_side = config["padding_side"]
-    collator = DataCollatorForLanguageModeling(
-        tokenizer, mlm=mlm, pad_to_multiple_of=config["pad_to_multiple_of"], seed=0
-    )
-    batch = collator([{"input_ids": ids} for ids in config["examples"]])
-    return {key: value.tolist() for key, value in batch.items()}
 
 
 def _scored(labels: list[list[int]]) -> list[list[int]]:
@@ -181,261 +89,18 @@ def _scored(labels: list[list[int]]) -> list[list[int]]:
     return [row.nonzero().flatten().tolist() for row in scored]
 
 
-def _mask_strings(mask: torch.Tensor) -> list[str]:
-    return ["".join("1" if bit else "0" for bit in row) for row in mask.tolist()]
-
-
-class TestComputeClm:
-    def test_matches_the_collator_on_random_batches(self, page, tokenizers) -> None:
-        """input_ids, attention_mask and labels equal
-        DataCollatorForLanguageModeling(mlm=False)'s."""
-        pairs = _padded_configs(random.Random(16), "clm", tokenizers, CONFIGS)
-        results = page.evaluate(COMPUTE_MANY, [config for config, _ in pairs])
-        hidden_eos = 0
-        for (config, tokenizer), result in zip(pairs, results, strict=True):
-            expected = _library_padded(config, tokenizer, mlm=False)
-            assert sorted(expected) == ["attention_mask", "input_ids", "labels"]
-            for key in expected:
-                assert result[key] == expected[key], (key, config)
-            eos = config["tokenizer"]["eos_token_id"]
-            hidden_eos += sum(
-                i == eos and a == 1 and lab == -100
-                for ids, am, labels in zip(
-                    result["input_ids"], result["attention_mask"], result["labels"], strict=True
-                )
-                for i, a, lab in zip(ids, am, labels, strict=True)
-            )
-        sides = {config["padding_side"] for config, _ in pairs}
-        pads = {config["tokenizer"]["pad_token_id"] for config, _ in pairs}
-        multiples = {config["pad_to_multiple_of"] for config, _ in pairs}
-        assert sides == {"left", "right"} and pads == {50256, 50295} and None in multiples
-        assert len(multiples) > 3 and hidden_eos > 0  # the pad = EOS pitfall was exercised
-        assert _empties(config for config, _ in pairs) > 20  # and emptied examples
-
-    def test_mask_is_causal_and_hides_padded_keys(self, page, tokenizers) -> None:
-        """mask[row][q][k] is true exactly when k <= q and key k is not padding; position ids count
-        real tokens and are 0 on padding."""
-        pairs = _padded_configs(random.Random(61), "clm", tokenizers, 40)
-        results = page.evaluate(COMPUTE_MANY, [config for config, _ in pairs])
-        for result in results:
-            assert result["booleans"]
-            am = torch.tensor(result["attention_mask"], dtype=torch.bool)
-            length = am.shape[1]
-            causal = torch.ones(length, length, dtype=torch.bool).tril()
-            for row in range(am.shape[0]):
-                assert result["mask"][row] == _mask_strings(causal & am[row][None, :])
-            # As transformers' generate() computes them
-            # (GenerationMixin._prepare_position_ids_for_generation).
-            positions = (am.long().cumsum(-1) - 1).masked_fill(~am, 0)
-            assert result["position_ids"] == positions.tolist()
-
-
-class TestComputeFlattening:
-    def test_matches_the_collator_on_random_batches(self, page, tokenizers) -> None:
-        """input_ids, labels and position_ids equal DataCollatorWithFlattening()'s; no
-        attention_mask."""
-        rng = random.Random(1629)
-        configs = []
-        for i in range(CONFIGS):
-            tokenizer = tokenizers["eos" if i % 2 == 0 else "pad"]
-            examples = _random_batch(rng, 50257, [tokenizer.eos_token_id])
-            if not any(examples):  # the library refuses it: see the test below
-                examples.append([tokenizer.eos_token_id])
-            configs.append(
-                {
-                    "collator": "flattening",
-                    "tokenizer": _view(tokenizer),
-                    "examples": examples,
-                    "padding_side": rng.choice(["right", "left"]),
-                    "pad_to_multiple_of": rng.choice(MULTIPLES),
-                }
-            )
-        assert _empties(configs) > 20
-        results = page.evaluate(COMPUTE_MANY, configs)
-        collator = DataCollatorWithFlattening()
-        for config, result in zip(configs, results, strict=True):
-            expected = collator([{"input_ids": ids} for ids in config["examples"]])
-            assert sorted(expected) == ["input_ids", "labels", "position_ids"]
-            for key, value in expected.items():
-                assert result[key] == value.tolist(), (key, config)
-            assert result["attention_mask"] is None
-            assert result["booleans"]
-            # Same example and key <= query: the block-diagonal causal mask of the position ids.
-            block = packed_causal_mask(expected["position_ids"])[0, 0]
-            assert result["mask"] == [_mask_strings(block)]
-
-    def test_empty_examples_are_dropped_as_the_collator_does(self, page) -> None:
-        """Empty examples are left out; a batch of empty examples is refused, as by the library."""
-        examples = [[5, 6], [], [7]]
-        result = page.evaluate(
-            "c => window.lmnotesExplorer.compute(c)",
-            {"collator": "flattening", "examples": examples},
-        )
-        expected = DataCollatorWithFlattening()([{"input_ids": ids} for ids in examples])
-        assert result["input_ids"] == expected["input_ids"].tolist()
-        assert result["labels"] == expected["labels"].tolist()
-        with pytest.raises(ValueError):
-            DataCollatorWithFlattening()([{"input_ids": []}])
-        error = page.evaluate("""() => { try { window.lmnotesExplorer.compute(
-            {collator: "flattening", examples: [[]]}); return null; }
-            catch (e) { return e.message; } }""")
-        assert error is not None and "empty" in error
-
-
-class TestComputeEmptyBatches:
-    @pytest.mark.parametrize("collator", ["clm", "mlm"])
-    @pytest.mark.parametrize("multiple", [None, 4])
-    def test_every_example_empty_gives_rows_of_length_0(
-        self, page, tokenizers, collator, multiple
-    ) -> None:
-        """A batch whose examples are all empty is what DataCollatorForLanguageModeling returns:
-        as many rows as examples, of length 0 (``pad_to_multiple_of`` adds nothing to 0)."""
-        tokenizer = tokenizers["mlm" if collator == "mlm" else "eos"]
-        config = {
-            "collator": collator,
-            "tokenizer": _view(tokenizer),
-            "examples": [[], [], []],
-            "padding_side": "right",
-            "pad_to_multiple_of": multiple,
-        }
-        expected = _library_padded(config, tokenizer, mlm=collator == "mlm")
-        assert expected["input_ids"] == [[], [], []]
-        result = page.evaluate("c => window.lmnotesExplorer.compute(c)", config)
-        for key in expected:
-            assert result[key] == expected[key], key
-        assert result["mask"] == [[], [], []]
-
-
-@pytest.fixture(scope="module")
-def runs(page, tokenizers):
-    """CONFIGS random MLM configurations and what ``compute`` gives for them."""
-    pairs = _padded_configs(random.Random(1810), "mlm", tokenizers, CONFIGS)
-    return pairs, page.evaluate(COMPUTE_MANY, [config for config, _ in pairs])
-
-
-class TestComputeMlm:
-    def test_padding_and_attention_mask_match_the_collator(self, runs) -> None:
-        """attention_mask equals the collator's; the unmasked ids (labels put back) equal its padded
-        ids; empty examples included."""
-        pairs, results = runs
-        assert _empties(config for config, _ in pairs) > 20
-        for (config, tokenizer), result in zip(pairs, results, strict=True):
-            expected = _library_padded(config, tokenizer, mlm=True)
-            assert result["attention_mask"] == expected["attention_mask"]
-            ours = [
-                [lab if lab != -100 else i for i, lab in zip(ids, labels, strict=True)]
-                for ids, labels in zip(result["input_ids"], result["labels"], strict=True)
-            ]
-            theirs = [
-                [lab if lab != -100 else i for i, lab in zip(ids, labels, strict=True)]
-                for ids, labels in zip(expected["input_ids"], expected["labels"], strict=True)
-            ]
-            assert ours == theirs
-
-    def test_labels_and_chosen_inputs_follow_the_rule(self, runs) -> None:
-        """Specials and padding are never chosen; labels are -100 or the original id; a chosen
-        input is [MASK], an id below vocab_size, or unchanged; an unchosen input is unchanged; the
-        mask hides padded keys."""
-        pairs, results = runs
-        chosen = 0
-        for (config, tokenizer), result in zip(pairs, results, strict=True):
-            padded = _library_padded(config, tokenizer, mlm=False)
-            view = config["tokenizer"]
-            special = set(view["special_ids"])
-            for r, (original, am) in enumerate(
-                zip(padded["input_ids"], padded["attention_mask"], strict=True)
-            ):
-                for i, (token, bit) in enumerate(zip(original, am, strict=True)):
-                    label, now = result["labels"][r][i], result["input_ids"][r][i]
-                    if label == -100:
-                        assert now == token
-                        continue
-                    chosen += 1
-                    assert bit == 1 and token not in special and label == token
-                    assert now == view["mask_token_id"] or 0 <= now < view["vocab_size"]
-                keys = torch.tensor(am, dtype=torch.bool)
-                assert result["mask"][r] == _mask_strings(keys[None, :].expand(len(am), -1))
-            assert result["booleans"]
-        assert chosen > 100
-
-    @pytest.mark.parametrize(("p", "mask_p", "random_p"), [(0.15, 0.8, 0.1), (0.4, 0.5, 0.3)])
-    def test_rates_match_the_probabilities_over_many_seeds(
-        self, page, tokenizers, p, mask_p, random_p
-    ) -> None:
-        """Over 400 seeds the chosen share and the [MASK] / random / unchanged split are within 5
-        sigma."""
-        bert = tokenizers["mlm"]
-        rng = random.Random(35251)
-        words = [[rng.randrange(1000, 28000) for _ in range(30)] for _ in range(8)]
-        examples = [[bert.cls_token_id, *row, bert.sep_token_id] for row in words]
-        base = {
-            "collator": "mlm",
-            "examples": examples,
-            "tokenizer": _view(bert),
-            "mlm_probability": p,
-            "mask_replace_prob": mask_p,
-            "random_replace_prob": random_p,
-        }
-        counts = page.evaluate(
-            """base => {
-          const c = {eligible: 0, chosen: 0, mask: 0, same: 0, other: 0, high: 0};
-          for (let seed = 0; seed < 400; seed++) {
-            const r = window.lmnotesExplorer.compute({...base, seed});
-            r.labels.forEach((row, i) => row.forEach((label, j) => {
-              const id = base.examples[i][j];
-              if (!base.tokenizer.special_ids.includes(id)) c.eligible++;
-              if (label === -100) return;
-              c.chosen++;
-              const now = r.input_ids[i][j];
-              if (now === base.tokenizer.mask_token_id) c.mask++;
-              else if (now === label) c.same++;
-              else { c.other++; if (now >= base.tokenizer.vocab_size / 2) c.high++; }
-            }));
-          }
-          return c;
-        }""",
-            base,
-        )
-
-        def within(hits: int, n: int, q: float) -> bool:
-            return abs(hits / n - q) <= 5 * (q * (1 - q) / n) ** 0.5 + 1e-9
-
-        assert counts["eligible"] == 400 * 8 * 30
-        assert within(counts["chosen"], counts["eligible"], p)
-        random_share = (1 - mask_p) * (random_p / (1 - mask_p))
-        assert within(counts["mask"], counts["chosen"], mask_p)
-        assert within(counts["other"], counts["chosen"], random_share)
-        assert within(counts["same"], counts["chosen"], 1 - mask_p - random_share)
-        assert within(counts["high"], counts["other"], 0.5)  # random ids spread over the vocabulary
-
-    def test_same_seed_same_batch_other_seed_other_batch(self, page, tokenizers) -> None:
-        """A config and seed give the same batch at every call; another seed gives another one."""
-        bert = tokenizers["mlm"]
-        examples = [bert("Hello, I'm a single sentence!")["input_ids"] * 3]
-        config = {"collator": "mlm", "examples": examples, "tokenizer": _view(bert), "seed": 7}
-        first, again = (
-            page.evaluate("c => window.lmnotesExplorer.compute(c)", config) for _ in range(2)
-        )
-        other = page.evaluate("c => window.lmnotesExplorer.compute(c)", {**config, "seed": 8})
-        assert first == again
-        assert (first["input_ids"], first["labels"]) != (other["input_ids"], other["labels"])
-
+class TestComputeInChromium:
     def test_draws_use_only_integer_arithmetic_and_agree_with_node(self, page, tokenizers) -> None:
-        """The generator never calls Math.random, and Node.js gives the same batches as chromium."""
-        script = ROOT / "docs" / "_static" / "explorer.js"
-        assert "Math.random" not in script.read_text("utf-8")
-        node = shutil.which("node")
-        if node is None:
-            pytest.skip("node not installed")
-        pairs = _padded_configs(random.Random(497), "mlm", tokenizers, 20)
+        """The generator never calls Math.random, and Node.js gives the same batches as chromium
+        (explorer-compute.js loaded by require, as tests/js/explorer-compute.test.mjs loads it)."""
+        assert "Math.random" not in COMPUTE.read_text("utf-8")
+        node = node_or_skip()
+        pairs = padded_configs(random.Random(497), "mlm", tokenizers, 20)
         configs = [config for config, _ in pairs]
         program = (
-            "global.window = {}; global.document = {readyState: 'complete',"
-            " documentElement: {lang: 'en'}, querySelectorAll: () => []};"
-            f"require({json.dumps(str(script))});"
+            f"const explorer = require({json.dumps(str(COMPUTE))});"
             "const configs = JSON.parse(require('fs').readFileSync(0, 'utf8'));"
-            "process.stdout.write(JSON.stringify("
-            "configs.map(c => window.lmnotesExplorer.compute(c))));"
+            "process.stdout.write(JSON.stringify(configs.map(c => explorer.compute(c))));"
         )
         out = subprocess.run(
             [node, "-e", program],
@@ -447,107 +112,6 @@ class TestComputeMlm:
         in_chromium = page.evaluate("cs => cs.map(c => window.lmnotesExplorer.compute(c))", configs)
         assert json.loads(out) == in_chromium
 
-    def test_arguments_are_checked(self, page, tokenizers) -> None:
-        """Bad probabilities, a missing mask id or an unknown collator are refused, naming the
-        argument."""
-        view = _view(tokenizers["mlm"])
-        cases = [
-            ({"mlm_probability": 1.5}, "mlm_probability"),
-            ({"mask_replace_prob": 0.8, "random_replace_prob": 0.3}, "mask_replace_prob"),
-            ({"tokenizer": {**view, "mask_token_id": None}}, "mask_token_id"),
-            ({"collator": "seq2seq"}, "collator"),
-            ({"padding_side": "top"}, "padding_side"),
-            ({"pad_to_multiple_of": 0}, "pad_to_multiple_of"),
-        ]
-        for change, name in cases:
-            config = {"collator": "mlm", "examples": [[101, 5, 102]], "tokenizer": view, **change}
-            message = page.evaluate(
-                """c => { try { window.lmnotesExplorer.compute(c); return null; }
-                                       catch (e) { return e.message; } }""",
-                config,
-            )
-            assert message is not None and name in message, (change, message)
-
-
-class TestSeed:
-    def test_seed_is_taken_as_torch_takes_it(self, page, tokenizers) -> None:
-        """The seed goes where DataCollatorForLanguageModeling sends it,
-        torch.Generator.manual_seed: an integer from -2**63 to 2**64 - 1, a negative one counted
-        modulo 2**64 (the library and the explorer give seed -1 and seed 2**64 - 1 the same
-        draw); others are refused by both."""
-        bert = tokenizers["mlm"]
-        base = {
-            "collator": "mlm",
-            "examples": [bert("Hello, I'm a single sentence!")["input_ids"] * 4],
-            "tokenizer": _view(bert),
-            "mlm_probability": 0.5,
-        }
-        same = [(-1, 2**64 - 1), (-(2**63), 2**63), (-12345, 2**64 - 12345)]
-        for negative, positive in same:
-            library = [
-                DataCollatorForLanguageModeling(bert, seed=s, mlm_probability=0.5)(
-                    [{"input_ids": base["examples"][0]}]
-                )["labels"].tolist()
-                for s in (negative, positive)
-            ]
-            assert library[0] == library[1]
-            ours = page.evaluate(
-                """([base, a, b]) => [a, b].map(s => window.lmnotesExplorer.compute(
-                    {...base, seed: BigInt(s)}).labels)""",
-                [base, str(negative), str(positive)],
-            )
-            assert ours[0] == ours[1]
-        assert page.evaluate(
-            "b => JSON.stringify(window.lmnotesExplorer.compute({...b, seed: -5}).labels)"
-            " !== JSON.stringify(window.lmnotesExplorer.compute({...b, seed: 5}).labels)",
-            base,
-        )
-        for bad in ("-9223372036854775809", "18446744073709551616"):
-            with pytest.raises((ValueError, RuntimeError)):
-                DataCollatorForLanguageModeling(bert, seed=int(bad))([{"input_ids": [101, 102]}])
-        with pytest.raises(RuntimeError):
-            DataCollatorForLanguageModeling(bert, seed=1.5)([{"input_ids": [101, 102]}])
-        messages = page.evaluate(
-            """([base, bads]) => bads.map(s => { try {
-                const seed = s[0] === "n" ? BigInt(s.slice(1)) : s;
-                window.lmnotesExplorer.compute({...base, seed});
-                return null; } catch (e) { return e.message; } })""",
-            [base, ["n-9223372036854775809", "n18446744073709551616", 1.5, 2**60]],
-        )
-        assert all(m is not None and "config.seed" in m for m in messages), messages
-
-
-class TestDecode:
-    @pytest.mark.parametrize("family", ["mlm", "eos"])
-    def test_decode_is_the_tokenizers(self, page, tokenizers, family) -> None:
-        """``decode`` of the token strings gives what ``tokenizer.decode(ids)`` gives: the
-        examples, random ids of the whole vocabulary (bytes of broken characters included) and
-        the added tokens (CodeGen's runs of spaces, special tokens)."""
-        tokenizer = tokenizers[family]
-        decoder = "wordpiece" if family == "mlm" else "byte-level"
-        rng = random.Random(2828)
-        added = sorted(tokenizer.added_tokens_decoder)
-        texts = [
-            "Hello, I'm a single sentence!",
-            "La chat a quatre papattes !",
-            "    return x\n\té",
-        ]
-        batches = [tokenizer(text)["input_ids"] for text in texts]
-        batches += [
-            [
-                rng.choice(added) if rng.random() < 0.2 else rng.randrange(len(tokenizer))
-                for _ in range(rng.randint(0, 12))
-            ]
-            for _ in range(300)
-        ]
-        tokens = [tokenizer.convert_ids_to_tokens(ids) for ids in batches]
-        ours = page.evaluate(
-            "([all, d]) => all.map(t => window.lmnotesExplorer.decode(t, d))", [tokens, decoder]
-        )
-        expected = [tokenizer.decode(ids) for ids in batches]
-        assert ours == expected
-        assert any("\ufffd" in text for text in expected) or family == "mlm"
-
 
 class TestPageData:
     def test_page_data_is_what_the_tokenizers_say(self, page, tokenizers) -> None:
@@ -555,9 +119,25 @@ class TestPageData:
         data = page.evaluate(
             "JSON.parse(document.querySelector('script.lmnotes-explorer-data').textContent)"
         )
-        assert data["families"]["mlm"]["configs"]["pad"] == _view(tokenizers["mlm"])
-        assert data["families"]["clm"]["configs"]["eos"] == _view(tokenizers["eos"])
-        assert data["families"]["clm"]["configs"]["pad"] == _view(tokenizers["pad"])
+        assert data["families"]["mlm"]["configs"]["pad"] == view(tokenizers["mlm"])
+        assert data["families"]["clm"]["configs"]["eos"] == view(tokenizers["eos"])
+        assert data["families"]["clm"]["configs"]["pad"] == view(tokenizers["pad"])
+
+    def test_the_computation_loads_before_the_interface(self, page) -> None:
+        """The page loads explorer-compute.js, then explorer.js (which reads
+        window.lmnotesExplorer), from the same folder; both are served."""
+        sources = page.eval_on_selector_all(
+            "script[src*='explorer']", "scripts => scripts.map(s => s.src)"
+        )
+        assert [source.rsplit("/", 1)[1] for source in sources] == [
+            "explorer-compute.js",
+            "explorer.js",
+        ]
+        assert len({source.rsplit("/", 1)[0] for source in sources}) == 1
+        assert (
+            page.evaluate("Object.keys(window.lmnotesExplorer).sort().join()")
+            == "SEED_MAX,SEED_MIN,compute,decode,seedValue,visible"
+        )
 
 
 def _tab_to(page, selector: str, *, limit: int = 80, key: str = "Tab") -> None:
@@ -701,7 +281,7 @@ class TestInterface:
         # CLM, EOS appended: the row is EOS alone; the shift never scores a first token.
         assert "emptyEosNotice" in _keys(page)
         eos = tokenizers["eos"]
-        expected = _library_padded(
+        expected = library_padded(
             {
                 "examples": [first + [eos.eos_token_id], [eos.eos_token_id]],
                 "padding_side": "right",
@@ -716,7 +296,7 @@ class TestInterface:
         page.keyboard.press("Space")
         keys = _keys(page)
         assert "emptyNotice" in keys and "allPadNotice" in keys and "emptyEosNotice" not in keys
-        expected = _library_padded(
+        expected = library_padded(
             {"examples": [first, []], "padding_side": "right", "pad_to_multiple_of": None},
             eos,
             mlm=False,
@@ -749,7 +329,7 @@ class TestInterface:
             int(i)
             for i in page.locator('input[data-field="ids"][data-index="0"]').input_value().split()
         ]
-        expected = _library_padded(
+        expected = library_padded(
             {"examples": [mlm_first, []], "padding_side": "right", "pad_to_multiple_of": None},
             bert,
             mlm=True,
@@ -800,7 +380,7 @@ class TestInterface:
         page.locator('input[data-field="appendEos"]').uncheck()
         for i in (0, 1):
             page.locator(f'input[data-field="ids"][data-index="{i}"]').fill("")
-        expected = _library_padded(
+        expected = library_padded(
             {"examples": [[], []], "padding_side": "right", "pad_to_multiple_of": None},
             eos,
             mlm=False,
@@ -829,7 +409,7 @@ class TestInterface:
         page.locator('input[data-field="on"][data-index="1"]').check()
         for i in (0, 1):
             page.locator(f'input[data-field="ids"][data-index="{i}"]').fill("")
-        expected = _library_padded(
+        expected = library_padded(
             {
                 "examples": [[eos.eos_token_id], [eos.eos_token_id]],
                 "padding_side": "right",
