@@ -34,6 +34,9 @@ extensions = [
     "sphinxcontrib.bibtex",
     "lmnotes_cite",
     "lmnotes_site",
+    "lmnotes_languages",
+    "lmnotes_viewcode",
+    "lmnotes_mathjax",
     "lmnotes_execute",
     "lmnotes_outputs",
     "lmnotes_glossary",
@@ -114,7 +117,7 @@ gettext_allow_fuzzy_translations = False
 
 html_theme = "furo"
 # In English; other languages take it from the extensions' catalog (lmnotes.po), as
-# docs/_ext/lmnotes_site.py does when the build starts.
+# docs/_ext/lmnotes_languages.py does when the build starts.
 html_title = "lmnotes: training batches and attention masks, executed"
 html_static_path = ["_static"]
 html_css_files = ["lmnotes.css"]

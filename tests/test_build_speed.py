@@ -18,7 +18,7 @@ from pathlib import Path
 
 import lmnotes_cite
 import lmnotes_execute
-import lmnotes_site
+import lmnotes_viewcode
 import nbformat
 import pytest
 from conftest import DOCS, ROOT, fixture_project
@@ -103,11 +103,11 @@ class TestViewcodeWithoutImports:
             class config:  # noqa: N801 - stands for app.config
                 lmnotes_package_dir = str(ROOT / "lmnotes")
 
-        code, tags = lmnotes_site._lmnotes_source(App, modname)
+        code, tags = lmnotes_viewcode.lmnotes_source(App, modname)
         imported = ModuleAnalyzer.for_module(modname)
         imported.find_tags()
         assert (code, tags) == (imported.code, imported.tags)
-        assert lmnotes_site._lmnotes_file(App, "torch") is None
+        assert lmnotes_viewcode.lmnotes_file(App, "torch") is None
 
 
 class TestPybtex:
