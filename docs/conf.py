@@ -32,6 +32,7 @@ extensions = [
     "sphinx_design",
     "sphinx.ext.extlinks",
     "sphinxcontrib.bibtex",
+    "lmnotes_bibliography",
     "lmnotes_cite",
     "lmnotes_site",
     "lmnotes_languages",
@@ -69,7 +70,7 @@ nitpick_ignore_regex = [
     ),
 ]
 bibtex_bibfiles = ["references.bib"]
-# pybtex's "unsrt", its names joined in the page's language (docs/_ext/lmnotes_cite.py).
+# pybtex's "unsrt", its names joined in the page's language (docs/_ext/lmnotes_bibliography.py).
 bibtex_default_style = "lmnotes"
 bibtex_reference_style = "author_year"
 

@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-import lmnotes_cite
+import lmnotes_bibliography
 import lmnotes_execute
 import lmnotes_viewcode
 import nbformat
@@ -116,8 +116,8 @@ class TestPybtex:
 
         from pybtex.plugin import find_plugin
 
-        lmnotes_cite._speed_up_pybtex(None, None)
-        for group, name in lmnotes_cite.PYBTEX_PLUGINS:
+        lmnotes_bibliography._speed_up_pybtex(None, None)
+        for group, name in lmnotes_bibliography.PYBTEX_PLUGINS:
             points = [*entry_points(group=group, name=name)]
             points += entry_points(group=f"{group}.aliases", name=name)
             assert find_plugin(group, name) is points[0].load(), (group, name)
@@ -127,7 +127,7 @@ class TestPybtex:
         from pybtex.database import parse_file
         from pybtex.richtext import Text
 
-        lmnotes_cite._speed_up_pybtex(None, None)
+        lmnotes_bibliography._speed_up_pybtex(None, None)
         fields = [
             value
             for entry in parse_file(str(DOCS / "references.bib")).entries.values()

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import lmnotes_bibliography
 import lmnotes_cite
 import pytest
 import yaml
@@ -54,11 +55,12 @@ def _unbrace(text: str) -> str:
 
 class TestCitationFile:
     def test_docstring_examples(self) -> None:
-        """The Examples sections of lmnotes_cite run and pass."""
+        """The Examples sections of lmnotes_cite and lmnotes_bibliography run and pass."""
         import doctest
 
-        results = doctest.testmod(lmnotes_cite)
-        assert results.attempted > 0 and results.failed == 0
+        for module in (lmnotes_cite, lmnotes_bibliography):
+            results = doctest.testmod(module)
+            assert results.attempted > 0 and results.failed == 0, module.__name__
 
     def test_no_second_version_or_date(self) -> None:
         """CITATION.cff carries no version and no release date: lmnotes.__version__ and the build
@@ -465,7 +467,7 @@ class TestBibliographyEntries:
             "@misc{d, author={{Org}}, title={D}, year={2025}}\n"
             "@misc{e, author={{Other}}, title={E}, year={2026}}\n"
         )
-        assert lmnotes_cite.year_labels(entries) == {
+        assert lmnotes_bibliography.year_labels(entries) == {
             "a": "2026a",
             "c": "2026b",
             "b": "2026c",
@@ -476,13 +478,13 @@ class TestBibliographyEntries:
     def test_a_date_outside_its_year_is_refused(self) -> None:
         entries = self._entries("@misc{a, title={A}, year={2025}, date={2026-01-16}}")
         with pytest.raises(ValueError, match=r"a: date '2026-01-16' is not in year '2025'"):
-            lmnotes_cite.year_labels(entries)
+            lmnotes_bibliography.year_labels(entries)
 
     def test_no_two_entries_share_a_label(self) -> None:
         """With the letters, every author-year pair of the real bibliography is unique."""
         entries = self._entries(self.BIBFILE.read_text(encoding="utf-8"))
-        years = lmnotes_cite.year_labels(entries)
-        pairs = [(lmnotes_cite._who(e), years[k]) for k, e in entries.items()]
+        years = lmnotes_bibliography.year_labels(entries)
+        pairs = [(lmnotes_bibliography._who(e), years[k]) for k, e in entries.items()]
         assert len(pairs) == len(set(pairs)) == len(entries)
         # The earliest release first, then by title.
         assert years["hf_transformers_src_masking_utils_v4576"] == "2026a"
@@ -498,7 +500,7 @@ class TestBibliographyEntries:
         text = self.BIBFILE.read_text(encoding="utf-8")
         entry = self._entries(text)["hf_trl_pr550"]
         title = entry.fields["title"]
-        changed = lmnotes_cite.localize_entry(entry, "fr", lambda m: french.get(m, m))
+        changed = lmnotes_bibliography.localize_entry(entry, "fr", lambda m: french.get(m, m))
         assert entry.fields["note"] == (
             "Date de fusion\u00a0: 22 juillet 2023. Aucune copie archivée n’a été vérifiée."
         )
@@ -511,7 +513,7 @@ class TestBibliographyEntries:
 
         po = polib.pofile(str(DOCS / "locales" / "fr" / "LC_MESSAGES" / "lmnotes.po"))
         translated = {e.msgid for e in po.translated_entries() if not e.fuzzy}
-        messages = lmnotes_cite.bibliography_messages(self.BIBFILE)
+        messages = lmnotes_bibliography.bibliography_messages(self.BIBFILE)
         assert len(messages) > 40
         assert [m for m in messages if m not in translated] == []
 
@@ -527,12 +529,12 @@ class TestBibliographyEntries:
         from pybtex.database import Entry
 
         with pytest.raises(ValueError, match=error):
-            lmnotes_cite.localize_entry(Entry("misc", fields=fields), "en", lambda m: m)
+            lmnotes_bibliography.localize_entry(Entry("misc", fields=fields), "en", lambda m: m)
 
     def test_each_entry_source_is_found_as_written(self) -> None:
         """bibtex_sources finds every entry pybtex finds, and each parses back to itself."""
         text = self.BIBFILE.read_text(encoding="utf-8")
-        sources = lmnotes_cite.bibtex_sources(text)
+        sources = lmnotes_bibliography.bibtex_sources(text)
         entries = self._entries(text)
         assert list(sources) == list(entries)
         for key, source in sources.items():
@@ -545,7 +547,9 @@ class TestBibliographyPage:
     def test_each_entry_opens_its_bibtex_in_both_languages(self, site: Path) -> None:
         """Each entry of the bibliography page has a disclosure with its BibTeX entry as the
         file writes it, the same in both languages; its summary is in the page's language."""
-        sources = lmnotes_cite.bibtex_sources((DOCS / "references.bib").read_text(encoding="utf-8"))
+        sources = lmnotes_bibliography.bibtex_sources(
+            (DOCS / "references.bib").read_text(encoding="utf-8")
+        )
         found = {}
         for lang in LANGUAGES:
             soup = BeautifulSoup(

@@ -30,7 +30,7 @@ BIB = parse_file(str(DOCS / "references.bib"), "bibtex")
 #: A dated Wayback Machine snapshot: the only form an archived copy takes.
 SNAPSHOT = re.compile(r"https://web\.archive\.org/web/\d{14}/https?://\S+")
 NO_ARCHIVE = "No archived copy was verified."
-#: What an entry's ``datekind`` may say of its ``date`` (docs/_ext/lmnotes_cite.DATE_KINDS).
+#: What an entry's ``datekind`` may say of its ``date`` (docs/_ext/lmnotes_bibliography.DATE_KINDS).
 DATE_KINDS = {"published", "released", "merged", "opened"}
 #: Hosts whose identifiers are permanent: a paper there needs no archived copy.
 PERMANENT = ("https://arxiv.org/abs/", "https://doi.org/", "https://aclanthology.org/")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-import lmnotes_cite
+import lmnotes_bibliography
 import lmnotes_glossary
 import lmnotes_outputs as out
 import polib
@@ -239,8 +239,8 @@ class TestBibliographyAnnotations:
         lmnotes.po (the fields themselves come from the catalog too: tests/test_cite.py)."""
         po = polib.pofile(str(DOCS / "locales" / "fr" / "LC_MESSAGES" / "lmnotes.po"))
         catalog = {e.msgid: e.msgstr for e in po.translated_entries()}
-        assert lmnotes_cite.translate_annotations(english, catalog.get) == french
-        assert lmnotes_cite.translate_annotations(english, lambda word: word) == english
+        assert lmnotes_bibliography.translate_annotations(english, catalog.get) == french
+        assert lmnotes_bibliography.translate_annotations(english, lambda word: word) == english
 
 
 class TestOutputCatalog:

@@ -27,7 +27,13 @@ logger = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
 #: The extensions whose ``_()`` and ``N_()`` messages go to the catalog.
-SOURCES = ("lmnotes_catalog.py", "lmnotes_cite.py", "lmnotes_figures.py", "lmnotes_notebooks.py")
+SOURCES = (
+    "lmnotes_bibliography.py",
+    "lmnotes_catalog.py",
+    "lmnotes_cite.py",
+    "lmnotes_figures.py",
+    "lmnotes_notebooks.py",
+)
 
 
 def N_(message: str) -> str:  # noqa: N802 (gettext's name for a message marked, not translated)
@@ -49,7 +55,7 @@ def messages(bibfile: Path | None = None) -> Iterator[str]:
     True
     """
     from babel.messages.extract import extract_from_file
-    from lmnotes_cite import bibliography_messages
+    from lmnotes_bibliography import bibliography_messages
 
     seen: set[str] = set()
     for name in SOURCES:
