@@ -29,7 +29,13 @@ import html
 import json
 from collections.abc import Mapping, Sequence
 
-__all__ = ["EXPLORER_EXAMPLES", "EXPLORER_STRINGS", "explorer_data", "explorer_html"]
+__all__ = [
+    "EXPLORER_EXAMPLES",
+    "EXPLORER_SINGULARS",
+    "EXPLORER_STRINGS",
+    "explorer_data",
+    "explorer_html",
+]
 
 #: The examples of the explorer, per collator family: the notes' own sentences and code.
 #: ``"mlm"`` texts go through bert-base-cased (with [CLS] and [SEP]); ``"clm"`` texts
@@ -132,14 +138,14 @@ EXPLORER_STRINGS: dict[str, str] = {
         "every example is empty, and DataCollatorWithFlattening refuses such a batch (ValueError)"
     ),
     "padEosNotice": (
-        "pad = EOS: {n} real EOS token(s) have no label (-100), so the model is never trained"
+        "pad = EOS: {n} real EOS tokens have no label (-100), so the model is never trained"
         " to stop."
     ),
     "padIdNotice": (
-        "{n} real token(s) equal to the pad id ({pad}) have no label (-100): the collator"
+        "{n} real tokens equal to the pad id ({pad}) have no label (-100): the collator"
         " ignores every pad id, not only padding."
     ),
-    "emptyRowsNotice": "Left padding: {n} query row(s) attend to nothing (every key is masked).",
+    "emptyRowsNotice": "Left padding: {n} query rows attend to nothing (every key is masked).",
     "allPadNotice": (
         "Row {r} is padding only: none of its {n} query rows attends to anything (every key is"
         " masked)."
@@ -157,7 +163,7 @@ EXPLORER_STRINGS: dict[str, str] = {
         " the padding; that EOS is still a target, scored at the padding position before it."
     ),
     "emptyBatchNotice": (
-        "Every example is empty: the collator returns {k} row(s) of length 0, with no token and"
+        "Every example is empty: the collator returns {k} rows of length 0, with no token and"
         " no label."
     ),
     "emptyPackedNotice": (
@@ -165,7 +171,7 @@ EXPLORER_STRINGS: dict[str, str] = {
         " token, no label, no position id)."
     ),
     "editedNotice": (
-        "Example {n} is edited: its row holds {k} token(s) where the tokenizer gave {m}; its"
+        "Example {n} is edited: its row holds {k} tokens where the tokenizer gave {m}; its"
         " heading is decoded from the ids now in it. Reset brings the original back."
     ),
     "presetNotice": (
@@ -177,7 +183,7 @@ EXPLORER_STRINGS: dict[str, str] = {
         " counts it: seed {s} draws as seed {u}."
     ),
     "padTargetNotice": (
-        "Left padding: in {n} row(s) the first real token keeps its label, so the loss scores it"
+        "Left padding: in {n} rows the first real token keeps its label, so the loss scores it"
         " at the padding position before it, a query that attends to nothing; training pads on"
         " the right."
     ),
@@ -207,6 +213,42 @@ EXPLORER_STRINGS: dict[str, str] = {
     "shiftNotice": "The labels are the input ids, not shifted: the model shifts them in its loss.",
     "readMore": "Read more",
     "quote": "“{text}”",
+}
+
+#: The messages of :data:`EXPLORER_STRINGS` that count something: key -> (the placeholder
+#: that holds the count, the message's singular form). :data:`EXPLORER_STRINGS` holds their
+#: plural form; the page's script picks the form the count needs in the page's language
+#: (``Intl.PluralRules``), and a catalog translates both (``ngettext``).
+EXPLORER_SINGULARS: dict[str, tuple[str, str]] = {
+    "padEosNotice": (
+        "n",
+        "pad = EOS: {n} real EOS token has no label (-100), so the model is never trained to stop.",
+    ),
+    "padIdNotice": (
+        "n",
+        "{n} real token equal to the pad id ({pad}) has no label (-100): the collator"
+        " ignores every pad id, not only padding.",
+    ),
+    "emptyRowsNotice": (
+        "n",
+        "Left padding: {n} query row attends to nothing (every key is masked).",
+    ),
+    "emptyBatchNotice": (
+        "k",
+        "Every example is empty: the collator returns {k} row of length 0, with no token and"
+        " no label.",
+    ),
+    "editedNotice": (
+        "k",
+        "Example {n} is edited: its row holds {k} token where the tokenizer gave {m}; its"
+        " heading is decoded from the ids now in it. Reset brings the original back.",
+    ),
+    "padTargetNotice": (
+        "n",
+        "Left padding: in {n} row the first real token keeps its label, so the loss scores it"
+        " at the padding position before it, a query that attends to nothing; training pads on"
+        " the right.",
+    ),
 }
 
 
@@ -402,6 +444,12 @@ def explorer_html(
     words = "".join(
         f'<span data-key="{key}">{html.escape(value, quote=False)}</span>'
         for key, value in strings.items()
+    )
+    # The singular of a message that counts, after its plural: data-count names the count.
+    words += "".join(
+        f'<span data-key="{key}" data-count="{count}">{html.escape(one, quote=False)}</span>'
+        for key, (count, one) in EXPLORER_SINGULARS.items()
+        if key in strings
     )
     payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     payload = payload.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")

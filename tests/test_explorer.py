@@ -10,7 +10,13 @@ import pytest
 from conftest import ROOT
 
 from lmnotes.assets import load_tokenizer
-from lmnotes.explorer import EXPLORER_EXAMPLES, EXPLORER_STRINGS, explorer_data, explorer_html
+from lmnotes.explorer import (
+    EXPLORER_EXAMPLES,
+    EXPLORER_SINGULARS,
+    EXPLORER_STRINGS,
+    explorer_data,
+    explorer_html,
+)
 
 SCRIPT = ROOT / "docs" / "_static" / "explorer.js"
 #: The computation the interface reads (window.lmnotesExplorer), loaded before it.
@@ -148,7 +154,12 @@ class TestExplorerHtml:
             ("b", "Row {n}"),
         ]
         default = explorer_html({})
-        assert default.count("<span data-key=") == len(EXPLORER_STRINGS)
+        # Every message, then the singular of each message that counts.
+        assert default.count("<span data-key=") == len(EXPLORER_STRINGS) + len(EXPLORER_SINGULARS)
+        singulars = re.findall(r'<span data-key="(\w+)" data-count="(\w+)">', default)
+        assert singulars == [(key, count) for key, (count, _one) in EXPLORER_SINGULARS.items()]
+        for key, (count, one) in EXPLORER_SINGULARS.items():
+            assert "{" + count + "}" in one and "{" + count + "}" in EXPLORER_STRINGS[key]
 
     def test_script_uses_exactly_the_strings(self) -> None:
         """Every key explorer.js reads has its words in EXPLORER_STRINGS, and every string is

@@ -387,7 +387,7 @@ class TestInterface:
         )
         assert expected["input_ids"] == [[], []]
         assert _keys(page) == ["emptyBatchNotice"]
-        assert "returns 2 row(s) of length 0" in page.locator(".lmx-notices li").inner_text()
+        assert "returns 2 rows of length 0" in page.locator(".lmx-notices li").inner_text()
         assert page.locator(".lmx-row").count() == 0
         # Padding-free, one example of one token: its only label is -100, nothing to train.
         page.locator('button[data-action="reset"][data-index="0"]').click()
@@ -448,7 +448,7 @@ class TestInterface:
         assert lengths[0] != lengths[1] and len(from_pad) == 1
         assert "padTargetNotice" in _keys(page)
         notice = page.locator('.lmx-notices li[data-notice="padTargetNotice"]').inner_text()
-        assert notice.startswith("Left padding: in 1 row(s)")
+        assert notice.startswith("Left padding: in 1 row the first real token")
         # Emptied, with EOS appended: that EOS is scored at the pad before it.
         page.locator('input[data-field="ids"][data-index="2"]').fill("")
         labels = [_row_ids(page, r, "labels") for r in (0, 1)]
@@ -596,7 +596,7 @@ class TestInterface:
         page, errors = fresh("fr")
         text = page.locator(".lmx-explorer").inner_text()
         assert "Assembleur de données" in text and "Le lot" in text and "Remplissage" in text
-        assert "jeton(s) EOS réel(s) sans étiquette" in text
+        assert re.search(r"\d+ (jeton EOS réel|jetons EOS réels) sans étiquette", text)
         for english in ("Examples", "The batch", "Padding side", "Read more", "Row 1"):
             assert english not in text
         skip = page.locator("a.lmx-skip").text_content()

@@ -220,13 +220,26 @@ class TestScriptWords:
         french = {e.msgid: e.msgstr for e in po.translated_entries()}
         from lmnotes_catalog import SCRIPT_WORDS, explorer_words
 
+        plurals = {e.msgid: e.msgstr_plural for e in po if e.msgid_plural}
+
+        def entry(text, lang: str):  # a message, or {count, one, other} for one that counts
+            if isinstance(text, str):
+                return text if lang == "en" else french[text]
+            count, one, other = text
+            if lang == "en":
+                return {"count": count, "one": one, "other": other}
+            return {"count": count, "one": plurals[one][0], "other": plurals[one][1]}
+
         expected = {
-            "en": {**SCRIPT_WORDS, "explorer": explorer_words()},
-            "fr": {
-                **{name: french[word] for name, word in SCRIPT_WORDS.items()},
-                "explorer": {key: french[text] for key, text in explorer_words().items()},
-            },
+            lang: {
+                **{name: entry(word, lang) for name, word in SCRIPT_WORDS.items()},
+                "explorer": {key: entry(text, lang) for key, text in explorer_words().items()},
+            }
+            for lang in ("en", "fr")
         }
+        assert expected["fr"]["explorer"]["emptyRowsNotice"]["other"].startswith(
+            "Remplissage à gauche\u00a0: {n} lignes de requête ne voient rien"
+        )
         assert expected["fr"]["region"] == "%(kind)s %(number)s, zone défilante"
         for lang in ("en", "fr"):
             for name in page_names():

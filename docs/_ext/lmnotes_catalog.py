@@ -45,10 +45,10 @@ def N_(message: str) -> str:  # noqa: N802 (gettext's name for a message marked,
     return message
 
 
-def messages(bibfile: Path | None = None) -> Iterator[str]:
+def messages(bibfile: Path | None = None) -> Iterator[str | tuple[str, str]]:
     """Every message of the catalog, in order, once: the extensions' marked strings, the
-    batch explorer's words, the site's title, then the translatable fields of the
-    bibliography (default ``docs/references.bib``).
+    batch explorer's words (a message that counts as its (singular, plural)), the site's
+    title, then the translatable fields of the bibliography (default ``docs/references.bib``).
 
     >>> found = list(messages())
     >>> "Figure %(number)d" in found and "No archived copy was verified." in found
@@ -66,7 +66,8 @@ def messages(bibfile: Path | None = None) -> Iterator[str]:
                 seen.add(message)
                 yield message
     bibliography = bibliography_messages(bibfile or HERE.parent / "references.bib")
-    for message in [*explorer_words().values(), site_title(), *bibliography]:
+    explorer = [text if isinstance(text, str) else text[1:] for text in explorer_words().values()]
+    for message in [*explorer, site_title(), *bibliography]:
         if message not in seen:
             seen.add(message)
             yield message
@@ -88,12 +89,25 @@ SCRIPT_WORDS = {
 }
 
 
-def explorer_words() -> dict[str, str]:
-    """The batch explorer's interface words, in English, by key
-    (:data:`lmnotes.explorer.EXPLORER_STRINGS`)."""
-    from lmnotes.explorer import EXPLORER_STRINGS
+def explorer_words() -> dict[str, str | tuple[str, str, str]]:
+    """The batch explorer's interface words, in English, by key: a message, or for one that
+    counts, (the count's placeholder, its singular, its plural)
+    (:data:`lmnotes.explorer.EXPLORER_STRINGS`, :data:`lmnotes.explorer.EXPLORER_SINGULARS`)."""
+    from lmnotes.explorer import EXPLORER_SINGULARS, EXPLORER_STRINGS
 
-    return dict(EXPLORER_STRINGS)
+    return {
+        key: (EXPLORER_SINGULARS[key][0], EXPLORER_SINGULARS[key][1], text)
+        if key in EXPLORER_SINGULARS
+        else text
+        for key, text in EXPLORER_STRINGS.items()
+    }
+
+
+def _explorer_entry(text: Any, gettext: Any, ngettext: Any) -> Any:
+    if isinstance(text, tuple):
+        count, one, other = text
+        return {"count": count, "one": ngettext(one, other, 1), "other": ngettext(one, other, 2)}
+    return gettext(text)
 
 
 def script_words(gettext: Any = None) -> dict[str, Any]:
@@ -104,9 +118,20 @@ def script_words(gettext: Any = None) -> dict[str, Any]:
     >>> words["output"], words["explorer"]["batch"]
     ('OUTPUT', 'THE BATCH')
     """
-    gettext = gettext or _
+    if gettext is None:
+        from sphinx.locale import get_translator
+
+        translator = get_translator(CATALOG)
+        gettext, ngettext = translator.gettext, translator.ngettext
+    else:
+
+        def ngettext(one: str, other: str, n: int) -> str:
+            return gettext(one if n == 1 else other)
+
     words: dict[str, Any] = {name: gettext(word) for name, word in SCRIPT_WORDS.items()}
-    words["explorer"] = {key: gettext(text) for key, text in explorer_words().items()}
+    words["explorer"] = {
+        key: _explorer_entry(text, gettext, ngettext) for key, text in explorer_words().items()
+    }
     return words
 
 

@@ -26,7 +26,10 @@
     var template = root.querySelector("template.lmnotes-explorer-strings");
     if (!template) return words;
     Array.prototype.forEach.call(template.content.querySelectorAll("span[data-key]"), function (span) {
-      words[span.getAttribute("data-key")] = span.textContent;
+      var key = span.getAttribute("data-key"), count = span.getAttribute("data-count");
+      // A message that counts: its plural first, then its singular with the count's name.
+      if (count) words[key] = { count: count, one: span.textContent, other: words[key] };
+      else words[key] = span.textContent;
     });
     return words;
   }
@@ -166,6 +169,10 @@
   Explorer.prototype.t = function (key, values) {
     var text = this.words[key];
     if (text === undefined) throw new Error("explorer: no words for " + key);
+    if (typeof text === "object") {  // {count, one, other}: the form the count takes here
+      var form = new Intl.PluralRules(this.lang).select(Number(values?.[text.count]));
+      text = form === "one" ? text.one : text.other;
+    }
     Object.keys(values || {}).forEach(function (name) { text = text.split("{" + name + "}").join(String(values[name])); });
     return text;
   };
