@@ -120,13 +120,19 @@ def _sphinx(
     )
 
 
+def _execute(session: nox.Session, env: dict[str, str]) -> None:
+    """The execute step: the pages that miss the execution cache, in one kernel
+    (docs/_tools/execute.py), so that the Sphinx build after it executes nothing."""
+    _run(session, env, "python", str(DOCS / "_tools" / "execute.py"), str(DOCS))
+
+
 def _build_site(
     session: nox.Session, env: dict[str, str], *args: str, strict: bool | None = None
 ) -> None:
     """Build every language into docs/_build/html/<lang>/, then the language-picking root page.
 
-    The languages build at once (docs/_tools/build.py): French reads while English executes,
-    and executes no cell.
+    docs/_tools/build.py runs the execute step (the pages that miss the execution cache, in
+    one kernel) and, at once, one plain sphinx-build per language, which only read the cache.
     """
     strict = bool(os.environ.get("CI")) if strict is None else strict
     _run(
@@ -241,6 +247,7 @@ def doctests(session: nox.Session) -> None:
         "no:cacheprovider",
         *session.posargs,
     )
+    _execute(session, env)
     _sphinx(session, env, "doctest", BUILD / "doctest")
 
 
@@ -298,6 +305,7 @@ def linkcheck(session: nox.Session) -> None:
         )
         return
     # Timeouts, retries, rate limits and ignored hosts: docs/_ext/linkcheck_settings.py.
+    _execute(session, env)
     for language in LANGUAGES:
         _sphinx(
             session,
@@ -313,6 +321,7 @@ def linkcheck(session: nox.Session) -> None:
 def gettext(session: nox.Session) -> None:
     """Regenerate the .pot files, update docs/locales/fr/LC_MESSAGES/*.po (one catalog per page)."""
     env = _shared_env(session)
+    _execute(session, env)
     _sphinx(session, env, "gettext", BUILD / "gettext", *session.posargs)
     # sphinx.po translates the theme's own strings (furo's "Skip to content", ...), which the
     # gettext builder does not extract: it is kept by hand, never updated from sphinx.pot.
@@ -358,9 +367,9 @@ def bench(session: nox.Session) -> None:
 def preview(session: nox.Session) -> None:
     """Serve a live preview of one language (default English; ``-- fr`` for French).
 
-    docs/_tools/preview.py runs sphinx-autobuild with a kernel server that keeps torch,
-    transformers and lmnotes imported, and runs each rebuild in a fork of a process that has
-    imported Sphinx: a code edit shows in seconds.
+    docs/_tools/preview.py runs sphinx-autobuild with the execute step as its pre-build
+    command, in one kernel kept for the session (torch, transformers and lmnotes imported):
+    a code edit shows in seconds.
     """
     env = _shared_env(session)
     language = session.posargs[0] if session.posargs else "en"

@@ -110,7 +110,7 @@ def fixture_project(
     src.mkdir()
     for name in ("conf.py", "references.bib"):
         shutil.copy(DOCS / name, src / name)
-    for name in ("_templates", "_static", "_ext"):
+    for name in ("_templates", "_static", "_ext", "_tools"):
         shutil.copytree(DOCS / name, src / name)
     for name, body in pages.items():
         (src / f"{name}.md").write_text(NOTEBOOK_FRONT_MATTER + body, encoding="utf-8")

@@ -1,8 +1,11 @@
-"""What makes builds fast must not change what they produce (issue 17).
+"""What makes builds fast must not change what they produce (issues 17 and 25).
 
-- the kernel server (docs/_ext/lmnotes_execute.py ``serve``) executes pages from a clean
-  state, survives a failing page, and starts a new kernel when the sources change;
-- a build with ``LMNOTES_KERNEL_SERVER`` naming no server fails and says so;
+- the execute step's kernel (docs/_tools/execute.py) runs pages from a clean state, survives
+  a failing page, imports lmnotes again when its sources change, and is reached through a
+  connection file when it runs elsewhere (the preview);
+- a build waits for the pages the step lists, and not for a step that is gone;
+- docs/_tools/build.py: the step executes, both languages execute nothing; a raising page
+  fails the command with its traceback;
 - viewcode finds lmnotes modules without importing them, with the same source and tags;
 - pybtex's plugin registrations and the cached ``Text.from_latex`` give what pybtex gives;
 - a rebuild with nothing to do writes no page (not even viewcode's module pages).
@@ -16,6 +19,7 @@ import sys
 import time
 from pathlib import Path
 
+import execute
 import lmnotes_bibliography
 import lmnotes_execute
 import lmnotes_viewcode
@@ -36,62 +40,99 @@ def _text(notebook: nbformat.NotebookNode) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory):
-    """A kernel server on a socket of its own, and its log file."""
-    folder = tmp_path_factory.mktemp("server")
-    socket, log = folder / "kernel.sock", folder / "server.log"
-    with log.open("w") as out:
-        process = lmnotes_execute.start_server(socket, stdout=out, timeout=180)
-    yield socket, log
-    process.terminate()
-    process.wait(timeout=60)
-    assert not socket.exists(), "the server left its socket behind"
+def kernel(tmp_path_factory: pytest.TempPathFactory):
+    """A kernel started by the execute step, for the module's tests."""
+    started = execute.Kernel(str(tmp_path_factory.mktemp("kernel")))
+    yield started
+    started.shutdown()
 
 
 @pytest.mark.site
-class TestKernelServer:
-    def test_pages_start_clean_and_keep_imports(self, server, tmp_path: Path) -> None:
+class TestKernel:
+    def test_pages_start_clean_and_keep_imports(self, kernel, tmp_path: Path) -> None:
         """A page sees none of the names of the page before, but torch is already imported."""
-        socket, _ = server
-        remote = lmnotes_execute.RemoteKernel(socket, lmnotes_execute._current_key())
-        first, _ = remote.execute(_notebook("x = 41", "print(x + 1)"), str(tmp_path), 60)
+        first, _ = kernel.execute(_notebook("x = 41", "print(x + 1)"), str(tmp_path), "k", 60)
         assert _text(first) == ["", "42\n"]
-        second, seconds = remote.execute(
-            _notebook("print('x' in dir())", "import os; print(os.getcwd())"), str(tmp_path), 60
+        second, seconds = kernel.execute(
+            _notebook("print('x' in dir())", "import os; print(os.getcwd())"),
+            str(tmp_path),
+            "k",
+            60,
         )
         assert _text(second) == ["False\n", f"{tmp_path}\n"]
         assert [c.execution_count for c in second.cells] == [1, 2]
-        third, _ = remote.execute(_notebook("import sys; print('torch' in sys.modules)"), "/", 60)
+        kernel.execute(_notebook("import torch"), "/", "k", 60)
+        third, seconds = kernel.execute(
+            _notebook("import sys; print('torch' in sys.modules)"), "/", "k", 60
+        )
         assert _text(third) == ["True\n"] and seconds < 30
 
-    def test_a_failing_page_is_reported_and_the_next_page_runs(self, server) -> None:
-        socket, _ = server
-        remote = lmnotes_execute.RemoteKernel(socket, lmnotes_execute._current_key())
-        with pytest.raises(lmnotes_execute.PageFailed):
-            remote.execute(_notebook("y = 1", "raise ValueError('boom')"), "/", 60)
-        after, _ = remote.execute(_notebook("print('y' in dir())"), "/", 60)
+    def test_a_failing_page_is_reported_and_the_next_page_runs(self, kernel) -> None:
+        with pytest.raises(execute.PageFailed, match="boom"):
+            kernel.execute(_notebook("y = 1", "raise ValueError('boom')"), "/", "k", 60)
+        after, _ = kernel.execute(_notebook("print('y' in dir())"), "/", "k", 60)
         assert _text(after) == ["False\n"]
 
-    def test_new_sources_start_a_new_kernel(self, server) -> None:
-        """A request for another execution key (lmnotes changed) restarts the kernel."""
-        socket, log = server
-        remote = lmnotes_execute.RemoteKernel(socket, "another-key")
-        remote.execute(_notebook("1"), "/", 60)
-        assert "sources changed, new kernel" in log.read_text()
+    def test_new_sources_are_imported_again(self, kernel) -> None:
+        """Another execution key (lmnotes changed): the page imports lmnotes afresh."""
+        probe = _notebook(
+            "import sys, lmnotes.masks\nsys.modules['lmnotes.masks'].marker = 1",
+            "import lmnotes.masks as m; print(hasattr(m, 'marker'))",
+        )
+        same, _ = kernel.execute(probe, "/", "key-1", 60)
+        assert _text(same) == ["", "True\n"]
+        again, _ = kernel.execute(probe.copy(), "/", "key-1", 60)
+        assert _text(again)[1] == "True\n"  # same key: the module object is kept
+        check = _notebook("import lmnotes.masks as m; print(hasattr(m, 'marker'))")
+        changed, _ = kernel.execute(check, "/", "key-2", 60)
+        assert _text(changed) == ["False\n"]
 
-    def test_no_server_fails_the_build_with_the_variable_named(self, tmp_path: Path) -> None:
-        missing = tmp_path / "nothing.sock"
-        with pytest.raises(RuntimeError, match="LMNOTES_KERNEL_SERVER=.*no kernel server"):
-            lmnotes_execute.RemoteKernel(missing, "key")
-        os.environ["LMNOTES_KERNEL_SERVER"] = str(missing)
+    def test_a_running_kernel_is_reached_through_its_connection_file(self, tmp_path: Path) -> None:
+        """``--existing``: pages run in a kernel started elsewhere, which outlives the step."""
+        from jupyter_client.manager import KernelManager
+
+        connection = tmp_path / "kernel.json"
+        manager = KernelManager(kernel_name="python3", connection_file=str(connection))
+        manager.start_kernel(cwd=str(tmp_path))
         try:
-            result = fixture_project(
-                tmp_path, {"index": "# P\n\n```{code-cell} ipython3\n1\n```\n"}
-            )
+            attached = execute.Kernel(str(tmp_path), str(connection))
+            executed, _ = attached.execute(_notebook("print(6 * 7)"), "/", "k", 60)
+            attached.shutdown()
+            assert _text(executed) == ["42\n"]
+            assert manager.is_alive()
         finally:
-            del os.environ["LMNOTES_KERNEL_SERVER"]
-        assert result.returncode != 0
-        assert "no kernel server listens there" in result.stdout + result.stderr
+            manager.shutdown_kernel(now=True)
+        with pytest.raises(FileNotFoundError, match="--existing: no connection file"):
+            execute.Kernel(str(tmp_path), str(tmp_path / "missing.json"))
+
+
+class TestPending:
+    def _write(self, folder: Path, **status) -> None:
+        import json
+
+        (folder / lmnotes_execute.PENDING).write_text(json.dumps(status), "utf-8")
+
+    def test_the_list_of_a_running_step(self, tmp_path: Path) -> None:
+        assert lmnotes_execute.pending(tmp_path) == []  # no step
+        self._write(tmp_path, pid=os.getpid(), timeout=600, pages=["a", "b"])
+        assert lmnotes_execute.pending(tmp_path) == ["a", "b"]
+
+    @pytest.mark.skipif(os.name != "posix", reason="a process's liveness is checked on POSIX")
+    def test_a_step_that_is_gone_is_not_waited_for(self, tmp_path: Path) -> None:
+        gone = subprocess.run(
+            [sys.executable, "-c", "import os; print(os.getpid())"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        self._write(tmp_path, pid=int(gone.stdout), timeout=600, pages=["a"])
+        assert lmnotes_execute.pending(tmp_path) == []
+
+    def test_a_list_older_than_a_page_may_take_is_not_waited_for(self, tmp_path: Path) -> None:
+        self._write(tmp_path, pid=os.getpid(), timeout=1, pages=["a"])
+        old = time.time() - 120
+        os.utime(tmp_path / lmnotes_execute.PENDING, (old, old))
+        assert lmnotes_execute.pending(tmp_path) == []
 
 
 class TestViewcodeWithoutImports:
@@ -173,82 +214,66 @@ class TestNoChangeRebuild:
         assert rewritten <= {"genindex.html", "search.html", "_modules/index.html"}, rewritten
 
 
-class TestClaims:
-    def test_a_page_is_claimed_by_one_build_at_a_time(self, tmp_path: Path) -> None:
-        """A second claim on the same code fails until the first is released."""
-        page = lmnotes_execute.Page("p", tmp_path / "p.md", None, _notebook("1 + 1"))
-        other = lmnotes_execute.Page("q", tmp_path / "q.md", None, _notebook("1 + 1"))
-        cache = str(tmp_path / "cache")
-        assert lmnotes_execute._claim(cache, page)
-        assert not lmnotes_execute._claim(cache, other)
-        lmnotes_execute._release(page)
-        assert lmnotes_execute._claim(cache, other)
-        lmnotes_execute._release(other)
-
-    def test_a_page_cached_before_its_claim_is_not_executed_again(self, tmp_path: Path) -> None:
-        """Claimed, then found in the cache (another build just cached it): nobody executes it."""
-        from jupyter_cache import get_cache
-        from jupyter_cache.base import CacheBundleIn
-
-        cache_path = str(tmp_path / "cache")
-        cached = _notebook("print('cached')")
-        cached.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
-        source = tmp_path / "cached.ipynb"
-        nbformat.write(cached, source)
-        cache = get_cache(cache_path)
-        record = cache.add_nb_to_project(str(source))
-        cache.cache_notebook_bundle(CacheBundleIn(cached, record.uri), check_validity=False)
-
-        def page(name: str, code: str) -> lmnotes_execute.Page:
-            notebook = _notebook(code)
-            notebook.metadata["kernelspec"] = dict(cached.metadata["kernelspec"])
-            return lmnotes_execute.Page(name, tmp_path / f"{name}.md", None, notebook)
-
-        held = page("held", "print('busy')")
-        assert lmnotes_execute._claim(cache_path, held)  # another build executes this code
-        todo = [page("a", "print('cached')"), page("b", "print('new')"), page("c", "print('busy')")]
-        mine, elsewhere = lmnotes_execute._split(cache_path, todo)
-        assert (list(mine), list(elsewhere)) == (["b"], ["c"])
-        assert todo[0].claim is None  # let go at once
-        lmnotes_execute._release(held)
-        lmnotes_execute._release(mine["b"])
-
-
 @pytest.mark.site
 class TestBothLanguagesAtOnce:
-    def test_french_waits_for_english_and_executes_nothing(self, tmp_path: Path) -> None:
-        """docs/_tools/build.py: English executes both pages, French waits and executes none."""
-        # French starts when English announces its pages; the first page runs long enough
-        # (6 s) for French to start Sphinx and find both still executing on a loaded machine.
+    def test_the_step_executes_and_the_builds_wait_and_execute_nothing(
+        self, tmp_path: Path
+    ) -> None:
+        """docs/_tools/build.py: the execute step runs both pages; each language waits for them
+        (they run long enough for both builds to get there first) and executes no cell."""
         pages = {
             "index": "# Fixture\n\n```{toctree}\nother\n```\n\n```{code-cell} ipython3\n"
             "import time\ntime.sleep(6)\nprint(1 + 1)\n```\n",
             "other": "# Other\n\n```{code-cell} ipython3\nprint(40 + 2)\n```\n",
         }
+        src = self._project(tmp_path, pages)
+        result = self._build(src, tmp_path / "both", tmp_path / "both-cache")
+        log = result.stdout + result.stderr
+        assert result.returncode == 0, log[-3000:]
+        assert "[execute] execute [2/2]" in log
+        for language in ("en", "fr"):
+            assert f"[{language}] execute step running: 2 page(s) read last" in log
+            assert f"[{language}] index: waited" in log
+            assert not [
+                line
+                for line in log.splitlines()
+                if line.startswith(f"[{language}]") and "Executing notebook" in line
+            ]
+            other = (tmp_path / "both" / language / "other.html").read_text("utf-8")
+            assert "42" in other
+        assert not (tmp_path / "both-cache" / lmnotes_execute.PENDING).exists()
+
+    def test_a_page_that_raises_fails_the_build_with_its_traceback(self, tmp_path: Path) -> None:
+        """The step prints the page and traceback; each build then executes the page itself
+        and fails strictly, as a plain build would."""
+        pages = {"index": "# Broken\n\n```{code-cell} ipython3\n1 / 0\n```\n"}
+        src = self._project(tmp_path, pages)
+        result = self._build(src, tmp_path / "out", tmp_path / "cache-broken")
+        log = result.stdout + result.stderr
+        assert result.returncode == 1, log[-3000:]
+        assert "execute: index raised" in log and "ZeroDivisionError" in log
+        assert "[en] sphinx-build exited with code" in log
+
+    @staticmethod
+    def _project(tmp_path: Path, pages: dict[str, str]) -> Path:
         built = fixture_project(tmp_path, {"index": "# Fixture\n"})
         assert built.returncode == 0, built.stderr[-2000:]
         src = tmp_path / "docs"
+        front = (src / "index.md").read_text("utf-8").split("# Fixture")[0]
         for name, body in pages.items():
-            (src / f"{name}.md").write_text(
-                (src / "index.md").read_text("utf-8").split("# Fixture")[0] + body, "utf-8"
-            )
-        result = subprocess.run(
-            [sys.executable, str(DOCS / "_tools" / "build.py"), str(src), str(tmp_path / "both")]
+            (src / f"{name}.md").write_text(front + body, "utf-8")
+        return src
+
+    @staticmethod
+    def _build(src: Path, out: Path, cache: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, str(src / "_tools" / "build.py"), str(src), str(out)]
             + ["--languages", "en,fr", "-E", "-n", "-W", "--keep-going"],
             capture_output=True,
             text=True,
-            env={**os.environ, "LMNOTES_NB_CACHE": str(tmp_path / "both-cache")},
+            env={**os.environ, "LMNOTES_NB_CACHE": str(cache)},
             check=False,
         )
-        log = result.stdout + result.stderr
-        assert result.returncode == 0, log[-3000:]
-        assert "[en] warm kernel [2/2]" in log
-        assert "[fr] warm kernel: 2 page(s) being executed by another build" in log
-        french = [line for line in log.splitlines() if line.startswith("[fr]")]
-        assert not [line for line in french if "warm kernel [" in line or "Executing" in line]
-        for language in ("en", "fr"):
-            other = (tmp_path / "both" / language / "other.html").read_text("utf-8")
-            assert "42" in other
 
     def test_a_failing_build_fails_the_command(self, tmp_path: Path) -> None:
         built = fixture_project(tmp_path, {"index": "# Fixture\n"})

@@ -1,6 +1,6 @@
-"""The warm kernel (docs/_ext/lmnotes_execute.py) gives the outputs each page gives alone.
+"""The execute step (docs/_tools/execute.py) gives the outputs each page gives alone.
 
-The site build executes every page in one kernel; here each page runs again in a new
+The execute step runs every page in one kernel; here each page runs again in a new
 kernel of its own (MyST-NB's way), and every output must be the same, except the cells
 tagged ``measured`` (timings of this machine).
 """
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import execute
 import lmnotes_execute
 import nbformat
 import pytest
@@ -123,54 +124,87 @@ class TestRenumber:
                 nbformat.v4.new_code_cell("print(2)", execution_count=8),
             ]
         )
-        lmnotes_execute.renumber(nb)
+        execute.renumber(nb)
         assert [c.get("execution_count") for c in nb.cells] == [None, 1, 2]
         assert nb.cells[1].outputs[0].execution_count == 1
 
-    def test_switch(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        """LMNOTES_WARM_KERNEL=0 turns the warm kernel off; unset, it is on."""
-        monkeypatch.delenv("LMNOTES_WARM_KERNEL", raising=False)
-        assert lmnotes_execute.enabled()
-        monkeypatch.setenv("LMNOTES_WARM_KERNEL", "0")
-        assert not lmnotes_execute.enabled()
+
+def _execute_step(
+    src: Path, cache: Path, env: dict[str, str] | None = None, tools: Path | None = None
+):
+    """Run the execute step of ``tools`` (default: the project's own copy) on ``src``."""
+    import os
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, str((tools or src / "_tools") / "execute.py"), str(src)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "LMNOTES_NB_CACHE": str(cache), **(env or {})},
+        check=False,
+    )
 
 
 @pytest.mark.site
-class TestWarmBuild:
+class TestExecuteStep:
     def test_pages_run_in_one_kernel_and_myst_nb_reads_the_cache(self, tmp_path: Path) -> None:
-        """Two pages: both executed by the warm kernel, MyST-NB executes neither (cache hits)."""
-        from conftest import fixture_project
+        """Two pages: both run by the execute step, then a plain build executes neither."""
+        from conftest import fixture_project, sphinx_build
 
-        result = fixture_project(
-            tmp_path,
-            {
-                "index": "# Fixture\n\n```{toctree}\nother\n```\n\n```{code-cell} ipython3\n"
-                "x = 41\nprint(x + 1)\n```\n",
-                "other": "# Other\n\n```{code-cell} ipython3\nprint('x' in dir())\n```\n",
-            },
+        pages = {
+            "index": "# Fixture\n\n```{toctree}\nother\n```\n\n```{code-cell} ipython3\n"
+            "x = 41\nprint(x + 1)\n```\n",
+            "other": "# Other\n\n```{code-cell} ipython3\nprint('x' in dir())\n```\n",
+        }
+        built = fixture_project(tmp_path, {"index": "# Fixture\n"})
+        assert built.returncode == 0, built.stderr[-2000:]
+        src = tmp_path / "docs"
+        front = (src / "index.md").read_text("utf-8").split("# Fixture")[0]
+        for name, body in pages.items():
+            (src / f"{name}.md").write_text(front + body, "utf-8")
+        step = _execute_step(src, tmp_path / "cache")
+        assert step.returncode == 0, step.stdout[-3000:] + step.stderr[-3000:]
+        assert "execute [2/2] other" in step.stdout
+        again = _execute_step(src, tmp_path / "cache")
+        assert "every page is in the execution cache" in again.stdout
+        result = sphinx_build(
+            src, tmp_path / "html2", env={"LMNOTES_NB_CACHE": str(tmp_path / "cache")}
         )
         log = result.stdout + result.stderr
         assert result.returncode == 0, log[-3000:]
-        assert "warm kernel [2/2]" in log and "Executing notebook using" not in log
-        other = (tmp_path / "html" / "other.html").read_text("utf-8")
+        assert "Executing notebook" not in log
+        other = (tmp_path / "html2" / "other.html").read_text("utf-8")
         assert "False" in other  # the namespace of the page before is gone
 
-    @pytest.mark.parametrize("warm", ["1", "0"])
-    def test_kernels_compute_on_one_thread(self, tmp_path: Path, warm: str) -> None:
-        """The warm kernel and MyST-NB's own kernels (``LMNOTES_WARM_KERNEL=0``) both run torch
+    def test_a_bad_source_folder_is_named(self, tmp_path: Path) -> None:
+        step = _execute_step(tmp_path, tmp_path / "cache", tools=DOCS / "_tools")
+        assert step.returncode != 0 and f"SOURCEDIR: no conf.py in {tmp_path}" in step.stderr
+
+    @pytest.mark.parametrize("how", ["step", "plain"])
+    def test_kernels_compute_on_one_thread(self, tmp_path: Path, how: str) -> None:
+        """The execute step's kernel and MyST-NB's own kernels (a plain build) both run torch
         on one thread, whatever the machine's cores, so printed float sums do not depend on
         them."""
-        from conftest import fixture_project
+        from conftest import fixture_project, sphinx_build
 
-        result = fixture_project(
-            tmp_path,
-            {
-                "index": "# Fixture\n\n```{code-cell} ipython3\nimport torch\n"
-                "print('threads:', torch.get_num_threads())\n```\n"
-            },
-            env={"LMNOTES_WARM_KERNEL": warm, "OMP_NUM_THREADS": "2"},
+        page = (
+            "# Fixture\n\n```{code-cell} ipython3\nimport torch\n"
+            "print('threads:', torch.get_num_threads())\n```\n"
+        )
+        built = fixture_project(tmp_path, {"index": "# Fixture\n"})
+        assert built.returncode == 0, built.stderr[-2000:]
+        src = tmp_path / "docs"
+        front = (src / "index.md").read_text("utf-8").split("# Fixture")[0]
+        (src / "index.md").write_text(front + page, "utf-8")
+        env = {"OMP_NUM_THREADS": "2"}
+        if how == "step":
+            step = _execute_step(src, tmp_path / "cache", env)
+            assert step.returncode == 0, step.stderr[-3000:]
+        result = sphinx_build(
+            src, tmp_path / "html2", env={"LMNOTES_NB_CACHE": str(tmp_path / "cache"), **env}
         )
         log = result.stdout + result.stderr
         assert result.returncode == 0, log[-3000:]
-        assert ("warm kernel [1/1]" in log) == (warm == "1")
-        assert "threads: 1" in (tmp_path / "html" / "index.html").read_text("utf-8")
+        assert ("Executing notebook" in log) == (how == "plain")
+        assert "threads: 1" in (tmp_path / "html2" / "index.html").read_text("utf-8")

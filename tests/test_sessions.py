@@ -170,7 +170,7 @@ class TestSessionsFromACleanCheckout:
                     time.sleep(2)
             assert process.poll() is None, "the preview server stopped"
             assert 'lang="en"' in page and "lmnotes" in page
-            # A code edit is executed (in the preview's kernel server) and served.
+            # A code edit is executed (the execute step, in the preview's kernel) and served.
             source = own_checkout / "docs" / "notes" / "batch-explorer.md"
             cell = "```{code-cell} ipython3\n"
             source.write_text(

@@ -369,6 +369,7 @@ PYBTEX_PLUGINS = (
     ("pybtex.style.labels", "number"),
     ("pybtex.style.sorting", "none"),
     ("pybtex.backends", "docutils"),
+    ("pybtex.backends", "text"),  # the plain text of the translated notes
 )
 
 

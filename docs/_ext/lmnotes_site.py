@@ -1,7 +1,7 @@
 """The execution cache of the site's pages, keyed on what their outputs depend on.
 
 ``nb_execution_cache_path``: jupyter-cache keys a page on its code cells only, so the cache
-folder is keyed on a hash of the ``lmnotes`` sources, of the executor (lmnotes_execute.py)
+folder is keyed on a hash of the ``lmnotes`` sources, of the execute step (_tools/execute.py)
 and of the versions of the libraries they call; a change there re-executes every page, a
 prose edit (or the French build) reuses the outputs. Folders of older keys are removed when
 the build starts.
@@ -27,8 +27,8 @@ from sphinx.application import Sphinx
 KEYED_DISTRIBUTIONS = ("torch", "transformers", "tokenizers", "numpy", "matplotlib")
 
 
-#: The executor of the pages (docs/_ext/lmnotes_execute.py) is part of the key too.
-EXECUTOR = Path(__file__).with_name("lmnotes_execute.py")
+#: The execute step (docs/_tools/execute.py: how each page starts) is part of the key too.
+EXECUTOR = Path(__file__).resolve().parents[1] / "_tools" / "execute.py"
 
 
 def execution_key(package_dir: Path) -> str:

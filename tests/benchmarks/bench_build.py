@@ -1,28 +1,24 @@
 """Build benchmark: prints a table of build times, cells executed and page weights.
 
-Run with ``python3 -m nox -s bench`` (or ``python tests/benchmarks/bench_build.py``
-inside an environment that has the docs stack).  It works on a temporary copy
-of ``docs/`` so the repository is never touched, and prints:
+Run with ``python3 -m nox -s bench`` (or ``python tests/benchmarks/bench_build.py`` inside
+an environment that has the docs stack); ``-- --before REV`` adds the cold build of both
+languages as git revision REV built them, in the same run. It works on a temporary copy of
+``docs/`` so the repository is never touched, and prints, in seconds:
 
 - floor: every page's code executed once, in one process (no Sphinx, no kernel);
-- each build step twice, side by side: every page in a kernel of its own (MyST-NB alone,
-  ``LMNOTES_WARM_KERNEL=0``) and the pages that miss the cache in one warm kernel
-  (docs/_ext/lmnotes_execute.py, the default);
-- cold build of English then French (empty execution cache), and how many cells
-  the French build executed (target 0); with the warm kernel, also both languages at
-  once as nox builds them (docs/_tools/build.py);
-- warm no-change rebuild, per language (target <= 3 s);
-- prose-only edit and code edit of one page: time and cells executed;
-- warm kernel only: the same code edit with a kernel server running
-  (``LMNOTES_KERNEL_SERVER``), and the live preview (``nox -s preview``, which runs
-  docs/_tools/preview.py): seconds from saving a code edit to the served page showing its
-  new output;
+- cold build of both languages as nox builds them (docs/_tools/build.py: the execute step
+  and one plain sphinx-build per language at once), and who executed how many cells
+  (target: the execute step all of them, each language 0);
+- no-change rebuild, per language (target <= 3 s);
+- prose-only edit, and a code edit of one page (the execute step, then the build);
+- the live preview (``nox -s preview``, docs/_tools/preview.py): seconds from saving a code
+  edit to the served page showing its new output (target <= 3 s);
+- cold build with plain sphinx-builds alone, English then French (as Read the Docs builds:
+  MyST-NB executes each page in a kernel of its own);
 - doctests: ``pytest --doctest-modules lmnotes`` plus the Sphinx doctest builder;
 - page weight: bytes of HTML plus its images, per page (target < 500 KB).
 
-Targets: cold build of both languages <= 2 x floor (stretch 1.5), a code edit on one page
-<= 4 s (<= 3 s from save to page in the preview), French after English executes 0 cells,
-no-change rebuild <= 3 s per language.
+Target: cold build of both languages <= 1.5 x floor.
 """
 
 from __future__ import annotations
@@ -71,45 +67,50 @@ def floor(srcdir: Path) -> float:
     return time.perf_counter() - start
 
 
-def build(
-    srcdir: Path,
-    outdir: Path,
-    language: str,
-    cache: Path,
-    *,
-    fresh: bool,
-    warm: bool = True,
-    server: Path | None = None,
-) -> tuple[float, int]:
-    """Run sphinx-build; return the wall time and the number of cells it executed.
+def _cells(srcdir: Path, log: str) -> dict[str, int]:
+    """Cells executed, by who executed them: the execute step, or a build (by language)."""
+    cells: dict[str, int] = {}
+    for match in re.finditer(r"^(?:\[(\w+)\] )?(\S+\.md): Executing notebook", log, re.M):
+        who = match.group(1) or "build"
+        cells[who] = cells.get(who, 0) + len(code_cells(Path(match.group(2))))
+    for match in re.finditer(r"execute \[\d+/\d+\] (\S+): [\d.]+ s", log):
+        cells["execute"] = cells.get("execute", 0) + len(
+            code_cells(srcdir / f"{match.group(1)}.md")
+        )
+    return cells
 
-    ``warm``: pages that miss the cache run in one kernel (docs/_ext/lmnotes_execute.py);
-    otherwise each in a kernel of its own (``LMNOTES_WARM_KERNEL=0``, MyST-NB alone).
-    """
-    args = [sys.executable, "-m", "sphinx", "-b", "html", "-D", f"language={language}", "-n"]
-    if fresh:
-        args.append("-E")
-    env = {
-        **os.environ,
-        "LMNOTES_NB_CACHE": str(cache),
-        "LMNOTES_WARM_KERNEL": "1" if warm else "0",
-    }
-    if server is not None:
-        env["LMNOTES_KERNEL_SERVER"] = str(server)
+
+def _run(command: list[str], cache: Path) -> tuple[float, str]:
+    env = {**os.environ, "LMNOTES_NB_CACHE": str(cache)}
     start = time.perf_counter()
-    result = subprocess.run(
-        [*args, str(srcdir), str(outdir)], capture_output=True, text=True, env=env, check=False
-    )
+    result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     elapsed = time.perf_counter() - start
     if result.returncode:
-        sys.exit(result.stdout[-3000:] + result.stderr[-3000:])
-    executed = 0
-    log = result.stdout + result.stderr
-    for match in re.finditer(r"(\S+\.md): Executing notebook", log):
-        executed += len(code_cells(Path(match.group(1))))
-    for match in re.finditer(r"warm kernel \[\d+/\d+\] (\S+): [\d.]+ s", log):
-        executed += len(code_cells(srcdir / f"{match.group(1)}.md"))
-    return elapsed, executed
+        sys.exit(" ".join(command) + "\n" + result.stdout[-3000:] + result.stderr[-3000:])
+    return elapsed, result.stdout + result.stderr
+
+
+def sphinx(
+    srcdir: Path, outdir: Path, language: str, cache: Path, *, fresh: bool
+) -> tuple[float, int]:
+    """A plain sphinx-build: seconds, and the cells MyST-NB executed (what the cache missed)."""
+    command = [sys.executable, "-m", "sphinx", "-b", "html", "-D", f"language={language}", "-n"]
+    elapsed, log = _run([*command, *(["-E"] if fresh else []), str(srcdir), str(outdir)], cache)
+    return elapsed, sum(_cells(srcdir, log).values())
+
+
+def execute_then_sphinx(srcdir: Path, outdir: Path, cache: Path) -> tuple[float, int]:
+    """The execute step, then a plain English build: a code edit as the nox sessions build it."""
+    t_step, log = _run([sys.executable, str(srcdir / "_tools" / "execute.py"), str(srcdir)], cache)
+    t_build, cells = sphinx(srcdir, outdir, "en", cache, fresh=False)
+    return t_step + t_build, sum(_cells(srcdir, log).values()) + cells
+
+
+def both_languages(srcdir: Path, outdir: Path, cache: Path) -> tuple[float, dict[str, int]]:
+    """A cold build of both languages as nox builds them (docs/_tools/build.py)."""
+    build = [sys.executable, str(srcdir / "_tools" / "build.py"), str(srcdir), str(outdir), "-n"]
+    elapsed, log = _run(build, cache)
+    return elapsed, _cells(srcdir, log)
 
 
 def page_weights(html: Path) -> dict[str, int]:
@@ -138,27 +139,6 @@ def edited_page(src: Path) -> Path:
     return next(p for p in executed_pages(src) if "notes" in p.parts)
 
 
-def with_server(src: Path, tmp: Path) -> tuple[float, int]:
-    """A code edit built with a kernel server running (started and warmed up beforehand)."""
-    sys.path.insert(0, str(src / "_ext"))
-    from lmnotes_execute import start_server
-
-    socket = tmp / "kernel.sock"
-    server = start_server(socket, stdout=subprocess.DEVNULL)
-    try:
-        page = edited_page(src)
-        text = page.read_text("utf-8")
-        page.write_text(code_edit(text, "# benchmark edit with a kernel server"), "utf-8")
-        result = build(
-            src, tmp / "html-warm" / "en", "en", tmp / "cache-warm", fresh=False, server=socket
-        )
-        page.write_text(text, "utf-8")
-        return result
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
-
-
 def preview(src: Path, tmp: Path, edits: int = 3) -> list[float]:
     """Seconds from saving a code edit to the preview serving the page with its new output."""
     import socket as sockets
@@ -171,7 +151,7 @@ def preview(src: Path, tmp: Path, edits: int = 3) -> list[float]:
             sys.executable,
             str(src / "_tools" / "preview.py"),
             str(src),
-            str(tmp / "html-warm" / "en"),
+            str(tmp / "html" / "en"),
             "-D",
             "language=en",
             "--host",
@@ -179,7 +159,7 @@ def preview(src: Path, tmp: Path, edits: int = 3) -> list[float]:
             "--port",
             str(port),
         ],
-        env={**os.environ, "LMNOTES_NB_CACHE": str(tmp / "cache-warm")},
+        env={**os.environ, "LMNOTES_NB_CACHE": str(tmp / "cache")},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -221,77 +201,102 @@ def preview(src: Path, tmp: Path, edits: int = 3) -> list[float]:
     return times
 
 
-def both_at_once(src: Path, tmp: Path) -> tuple[float, dict[str, int]]:
-    """Cold build of English and French at once, as nox builds (docs/_tools/build.py).
-
-    Returns the wall time and the cells each language executed.
-    """
-    env = {**os.environ, "LMNOTES_NB_CACHE": str(tmp / "cache-both")}
-    start = time.perf_counter()
-    result = subprocess.run(
-        [sys.executable, str(src / "_tools" / "build.py"), str(src), str(tmp / "html-both"), "-n"],
+def before(revision: str, tmp: Path) -> tuple[float, dict[str, int]]:
+    """The cold build of both languages as ``revision`` built them (its docs and build.py)."""
+    tree = tmp / f"before-{revision}"
+    subprocess.run(
+        ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), revision],
+        check=True,
         capture_output=True,
-        text=True,
-        env=env,
-        check=False,
     )
-    elapsed = time.perf_counter() - start
-    if result.returncode:
-        sys.exit(result.stdout[-3000:] + result.stderr[-3000:])
-    cells = {"en": 0, "fr": 0}
-    for match in re.finditer(r"\[(\w+)\] (\S+\.md): Executing notebook", result.stdout):
-        cells[match.group(1)] += len(code_cells(Path(match.group(2))))
-    for match in re.finditer(r"\[(\w+)\] warm kernel \[\d+/\d+\] (\S+): [\d.]+ s", result.stdout):
-        cells[match.group(1)] += len(code_cells(src / f"{match.group(2)}.md"))
+    try:
+        elapsed, log = _run(
+            [sys.executable, str(tree / "docs" / "_tools" / "build.py"), str(tree / "docs")]
+            + [str(tmp / "html-before"), "-n"],
+            tmp / "cache-before",
+        )
+        cells = _cells(tree / "docs", log)
+        # That revision executed in the English build: "[en] warm kernel [3/14] notes/mlm: 2.1 s".
+        for match in re.finditer(r"\[(\w+)\] warm kernel \[\d+/\d+\] (\S+): [\d.]+ s", log):
+            page = tree / "docs" / f"{match.group(2)}.md"
+            cells[match.group(1)] = cells.get(match.group(1), 0) + len(code_cells(page))
+    finally:
+        subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], check=True
+        )
     return elapsed, cells
 
 
-def scenario(src: Path, tmp: Path, floor_s: float, *, warm: bool) -> list[tuple[str, float, str]]:
-    """Cold, no-change, prose-edit and code-edit builds; (step, seconds, note) rows."""
-    label = "warm" if warm else "alone"
-    out, cache = tmp / f"html-{label}", tmp / f"cache-{label}"
-    rows = []
-    t_en, cells_en = build(src, out / "en", "en", cache, fresh=True, warm=warm)
-    t_fr, cells_fr = build(src, out / "fr", "fr", cache, fresh=True, warm=warm)
-    rows.append(("cold build, English", t_en, f"{cells_en} cells executed"))
-    rows.append(("French after English", t_fr, f"{cells_fr} cells executed (target 0)"))
-    cold = t_en + t_fr
-    rows.append(
-        (
-            "cold build, both languages",
-            cold,
-            f"{cold / floor_s:.2f} x floor (target <= 2, stretch 1.5)",
-        )
-    )
-    for language in ("en", "fr"):
-        t, cells = build(src, out / language, language, cache, fresh=False, warm=warm)
-        rows.append((f"no-change rebuild, {language}", t, f"{cells} cells (target <= 3 s)"))
-    page = edited_page(src)
-    text = page.read_text("utf-8")
-    page.write_text(text + "\nA sentence added by the benchmark.\n", "utf-8")
-    t, cells = build(src, out / "en", "en", cache, fresh=False, warm=warm)
-    rows.append((f"prose-only edit ({page.name}), en", t, f"{cells} cells executed"))
-    page.write_text(code_edit(text), "utf-8")
-    t, cells = build(src, out / "en", "en", cache, fresh=False, warm=warm)
-    rows.append((f"code edit ({page.name}), en", t, f"{cells} cells executed (target <= 4 s)"))
-    page.write_text(text, "utf-8")
-    return rows
-
-
-def main() -> None:
+def main(argv: list[str]) -> None:
+    revision = None
+    if "--before" in argv:
+        at = argv.index("--before")
+        if at + 1 >= len(argv):
+            sys.exit("--before: give a git revision to compare with, e.g. --before 7ec1376")
+        revision = argv[at + 1]
+    rows: list[tuple[str, float, str]] = []
     with tempfile.TemporaryDirectory(prefix="lmnotes-bench-") as tmp:
         tmp = Path(tmp)
         src = tmp / "docs"
         shutil.copytree(DOCS, src, ignore=shutil.ignore_patterns("_build", "jupyter_execute"))
-        (tmp / "lmnotes").symlink_to(ROOT / "lmnotes")
-        (tmp / "CITATION.cff").symlink_to(ROOT / "CITATION.cff")
+        for name in ("lmnotes", "CITATION.cff", "pyproject.toml"):  # what the pages read
+            (tmp / name).symlink_to(ROOT / name)
 
         t_floor = floor(src)
-        alone = scenario(src, tmp, t_floor, warm=False)
-        warm = scenario(src, tmp, t_floor, warm=True)
-        t_both, cells_both = both_at_once(src, tmp)
-        t_server, cells_server = with_server(src, tmp)
+        rows.append(("floor: every page's code once, one process", t_floor, ""))
+        if revision:
+            t_before, cells = before(revision, tmp)
+            rows.append(
+                (
+                    f"before ({revision}): cold build, both languages",
+                    t_before,
+                    f"{t_before / t_floor:.2f} x floor; cells executed: "
+                    + ", ".join(f"{who} {n}" for who, n in sorted(cells.items())),
+                )
+            )
+        t_both, cells = both_languages(src, tmp / "html", tmp / "cache")
+        rows.append(
+            (
+                "cold build, both languages (execute step + builds)",
+                t_both,
+                f"{t_both / t_floor:.2f} x floor (target <= 1.5); cells executed: "
+                + ", ".join(f"{who} {n}" for who, n in sorted(cells.items())),
+            )
+        )
+        for language in ("en", "fr"):
+            t, n = sphinx(src, tmp / "html" / language, language, tmp / "cache", fresh=False)
+            rows.append((f"no-change rebuild, {language}", t, f"{n} cells (target <= 3 s)"))
+        page = edited_page(src)
+        text = page.read_text("utf-8")
+        page.write_text(text + "\nA sentence added by the benchmark.\n", "utf-8")
+        t, n = sphinx(src, tmp / "html" / "en", "en", tmp / "cache", fresh=False)
+        rows.append((f"prose-only edit ({page.name}), en", t, f"{n} cells executed"))
+        page.write_text(code_edit(text), "utf-8")
+        t, n = execute_then_sphinx(src, tmp / "html" / "en", tmp / "cache")
+        rows.append((f"code edit ({page.name}), execute step + en build", t, f"{n} cells"))
+        page.write_text(text, "utf-8")
         previews = preview(src, tmp)
+        runs = ", ".join(f"{t:.1f}" for t in previews)
+        rows.append(
+            (
+                f"preview, save to page ({page.name})",
+                max(previews),
+                f"slowest of {runs} s (target <= 3 s)",
+            )
+        )
+        t_plain = 0.0
+        plain_cells = 0
+        for language in ("en", "fr"):
+            t, n = sphinx(src, tmp / "plain" / language, language, tmp / "cache-plain", fresh=True)
+            t_plain += t
+            plain_cells += n
+        rows.append(
+            (
+                "cold build, plain sphinx-build en then fr (Read the Docs)",
+                t_plain,
+                f"{t_plain / t_floor:.2f} x floor; {plain_cells} cells, a kernel per page",
+            )
+        )
 
         start = time.perf_counter()
         subprocess.run(
@@ -311,39 +316,22 @@ def main() -> None:
         )
         subprocess.run(
             [sys.executable, "-m", "sphinx", "-b", "doctest", "-q", str(src), str(tmp / "doctest")],
-            env={**os.environ, "LMNOTES_NB_CACHE": str(tmp / "cache-warm")},
+            env={**os.environ, "LMNOTES_NB_CACHE": str(tmp / "cache")},
             check=True,
             capture_output=True,
         )
-        t_doctests = time.perf_counter() - start
-
+        rows.append(("doctests (docstrings + pages)", time.perf_counter() - start, ""))
         weights = {
             f"{lang}/{k}": v
             for lang in ("en", "fr")
-            for k, v in page_weights(tmp / "html-warm" / lang).items()
+            for k, v in page_weights(tmp / "html" / lang).items()
         }
 
-    width = max(len(r[0]) for r in alone)
-    print(f"\nfloor (all pages' code once, one process): {t_floor:.1f} s")
-    print(
-        f"\n{'step':{width}}  {'one kernel per page':>19}  {'warm kernel':>11}  notes (warm kernel)"
-    )
-    for (step, t_alone, _), (_, t_warm, note) in zip(alone, warm, strict=True):
-        print(f"{step:{width}}  {t_alone:17.1f} s  {t_warm:9.1f} s  {note}")
-    step = "cold build, both at once (nox's way)"
-    note = (
-        f"{t_both / t_floor:.2f} x floor (target <= 2, stretch 1.5); cells executed: "
-        f"{cells_both['en']} en, {cells_both['fr']} fr"
-    )
-    print(f"{step:{width}}  {'':>19}  {t_both:9.1f} s  {note}")
-    page = edited_page(DOCS).name
-    step = f"code edit ({page}), kernel server"
-    note = f"{cells_server} cells executed (target <= 4 s)"
-    print(f"{step:{width}}  {'':>19}  {t_server:9.1f} s  {note}")
-    step = f"preview, save to page ({page})"
-    runs = ", ".join(f"{t:.1f}" for t in previews)
-    print(f"{step:{width}}  {'':>19}  {max(previews):9.1f} s  slowest of {runs} s (target <= 3 s)")
-    print(f"{'doctests (docstrings + pages)':{width}}  {'':>19}  {t_doctests:9.1f} s")
+    width = max(len(step) for step, _, _ in rows)
+    print(f"\n| {'step':{width}} | seconds | notes |")
+    print(f"|{'-' * (width + 2)}|--------:|-------|")
+    for step, seconds, note in rows:
+        print(f"| {step:{width}} | {seconds:7.1f} | {note} |")
     print(f"\n{'page':44} {'KB':>8}")
     for name, size in sorted(weights.items(), key=lambda kv: -kv[1]):
         flag = "  OVER 500 KB" if size > 500_000 else ""
@@ -355,4 +343,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
