@@ -282,6 +282,34 @@ def site_visits(tmp_path_factory, server, site, axe_source):
 
 
 @pytest.fixture(scope="session")
+def hosted_french_build(tmp_path_factory):
+    """The French site built as its own Read the Docs project builds it, offline
+    (tests/hosted_build.py). Under pytest-xdist the workers share one build, made by the first
+    worker to need it under a lock in the run's own temporary folder."""
+    import pickle
+
+    from filelock import FileLock
+    from hosted_build import build, offline_prefix
+
+    prefix = offline_prefix()
+    if isinstance(prefix, str):
+        if os.environ.get("CI"):
+            pytest.fail(prefix)
+        pytest.skip(prefix)
+    # Each worker's base folder is <run>/popen-gwN: their parent is this run's alone.
+    base = tmp_path_factory.getbasetemp()
+    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "hosted"
+    with FileLock(f"{shared}.lock"):
+        done = shared / "build.pickle"
+        if done.exists():
+            return pickle.loads(done.read_bytes())
+        shared.mkdir(exist_ok=True)
+        result = build(tracked_copy(shared / "clone"), prefix)
+        done.write_bytes(pickle.dumps(result))
+        return result
+
+
+@pytest.fixture(scope="session")
 def axe_source() -> str:
     """The axe-core script installed by ``npm ci --prefix tests`` (skips, or fails under CI)."""
     axe = ROOT / "tests" / "node_modules" / "axe-core" / "axe.min.js"

@@ -1,8 +1,9 @@
 """The execute step (docs/_tools/execute.py) gives the outputs each page gives alone.
 
-The execute step runs every page in one kernel; here each page runs again in a new
-kernel of its own (MyST-NB's way), and every output must be the same, except the cells
-tagged ``measured`` (timings of this machine).
+The execute step runs every page in one kernel. The hosted build (tests/hosted_build.py, a
+plain French build as Read the Docs runs it, from an empty cache) runs each page again in a
+kernel of its own, MyST-NB's way; every output must be the same in both execution caches,
+except the cells tagged ``measured`` (timings of this machine).
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import execute
-import lmnotes_execute
 import nbformat
 import pytest
 from conftest import DOCS
@@ -59,42 +59,29 @@ def _outputs(cell) -> list[dict]:
 class TestWarmKernel:
     @pytest.mark.parametrize("page", _pages(), ids=lambda p: p.relative_to(DOCS).as_posix())
     def test_outputs_equal_a_page_executed_alone(
-        self, page: Path, monkeypatch: pytest.MonkeyPatch, site: Path
+        self, page: Path, site: Path, hosted_french_build
     ) -> None:
         """Every unmeasured cell prints in the site build what it prints in a kernel of its own
-        (started with the environment a build gives its kernels). A note page runs as the
-        notebook a reader downloads from it (``<page>.ipynb`` beside the English page), which
-        holds the page's outputs, emptied first."""
+        (the hosted build's, started with the environment a build gives its kernels). A note
+        page's downloadable notebook (``<page>.ipynb`` beside the English page) holds the
+        page's outputs."""
         from jupyter_cache import get_cache
         from myst_nb.core.config import NbParserConfig
         from myst_nb.core.read import create_nb_reader
         from myst_parser.config.main import MdParserConfig
-        from nbclient import NotebookClient
 
-        cache = get_cache(str(_cache_path()))
+        assert hosted_french_build.returncode == 0, hosted_french_build.log
         text = page.read_text("utf-8")
         notebook = create_nb_reader(str(page), MdParserConfig(), NbParserConfig(), text).read(text)
         notebook.metadata["kernelspec"]["name"] = "python3"
-        _, warm = cache.merge_match_into_notebook(notebook)
+        _, warm = get_cache(str(_cache_path())).merge_match_into_notebook(notebook)
+        _, alone = get_cache(str(hosted_french_build.cache)).merge_match_into_notebook(notebook)
         downloaded = site / "en" / page.relative_to(DOCS).with_suffix(".ipynb")
         if downloaded.is_file():
-            alone = nbformat.read(downloaded, as_version=4)
-            assert [_outputs(c) for c in alone.cells if c.cell_type == "code"] == [
+            held = nbformat.read(downloaded, as_version=4)
+            assert [_outputs(c) for c in held.cells if c.cell_type == "code"] == [
                 _outputs(c) for c in warm.cells if c.cell_type == "code"
             ], f"{downloaded.name} does not hold the page's outputs"
-            for cell in alone.cells:
-                if cell.cell_type == "code":
-                    cell.outputs, cell.execution_count = [], None
-        else:
-            alone = nbformat.from_dict(notebook)
-        for name, value in lmnotes_execute.KERNEL_ENVIRONMENT.items():
-            monkeypatch.setenv(name, value)
-        NotebookClient(
-            alone,
-            timeout=600,
-            kernel_name="python3",
-            resources={"metadata": {"path": str(page.parent)}},
-        ).execute()
         code = [
             (w, a) for w, a in zip(warm.cells, alone.cells, strict=True) if w.cell_type == "code"
         ]
