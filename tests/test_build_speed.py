@@ -290,3 +290,23 @@ class TestBothLanguagesAtOnce:
         assert result.returncode != 0
         assert "[en] sphinx-build exited with code" in result.stdout
         assert "[fr] sphinx-build exited with code" in result.stdout
+
+
+class TestPortable:
+    def test_every_extension_and_tool_imports_without_posix_only_modules(self) -> None:
+        """docs/_ext and docs/_tools import where fcntl, resource and termios do not exist
+        (Windows): POSIX-only speed-ups are optional."""
+        names = [p.stem for p in (DOCS / "_ext").glob("*.py")]
+        names += [p.stem for p in (DOCS / "_tools").glob("*.py")]
+        code = (
+            "import sys\n"
+            "for gone in ('fcntl', 'resource', 'termios', 'grp', 'pwd'):\n"
+            "    sys.modules[gone] = None\n"
+            f"sys.path[:0] = [{str(DOCS / '_ext')!r}, {str(DOCS / '_tools')!r}]\n"
+            f"for name in {sorted(names)!r}:\n"
+            "    __import__(name)\n"
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=False
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
