@@ -157,7 +157,7 @@ class TestPybtex:
 
         from pybtex.plugin import find_plugin
 
-        lmnotes_bibliography._speed_up_pybtex(None, None)
+        lmnotes_bibliography.speed_up_pybtex(None, None)
         for group, name in lmnotes_bibliography.PYBTEX_PLUGINS:
             points = [*entry_points(group=group, name=name)]
             points += entry_points(group=f"{group}.aliases", name=name)
@@ -168,7 +168,7 @@ class TestPybtex:
         from pybtex.database import parse_file
         from pybtex.richtext import Text
 
-        lmnotes_bibliography._speed_up_pybtex(None, None)
+        lmnotes_bibliography.speed_up_pybtex(None, None)
         fields = [
             value
             for entry in parse_file(str(DOCS / "references.bib")).entries.values()

@@ -484,7 +484,7 @@ class TestBibliographyEntries:
         """With the letters, every author-year pair of the real bibliography is unique."""
         entries = self._entries(self.BIBFILE.read_text(encoding="utf-8"))
         years = lmnotes_bibliography.year_labels(entries)
-        pairs = [(lmnotes_bibliography._who(e), years[k]) for k, e in entries.items()]
+        pairs = [(lmnotes_bibliography.who(e), years[k]) for k, e in entries.items()]
         assert len(pairs) == len(set(pairs)) == len(entries)
         # The earliest release first, then by title.
         assert years["hf_transformers_src_masking_utils_v4576"] == "2026a"

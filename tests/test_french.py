@@ -48,8 +48,8 @@ def _french_vocabulary() -> set[str]:
 
 def _text_output_words(text: str) -> set[str]:
     """Words of a printed output, minus data: bracketed/quoted text and text-table rows."""
-    spans = lmnotes_outputs._protected_spans(text)
-    kept = "".join(" " if lmnotes_outputs._inside(i, spans) else ch for i, ch in enumerate(text))
+    spans = lmnotes_outputs.protected_spans(text)
+    kept = "".join(" " if lmnotes_outputs.inside(i, spans) else ch for i, ch in enumerate(text))
     lines = kept.split("\n")
     for i in range(1, len(lines)):
         if lmnotes_outputs._RULE.match(lines[i]):

@@ -82,7 +82,7 @@ def bibtex_sources(text: str) -> dict[str, str]:
     return {match["key"]: match.group(0) for match in _ENTRY.finditer(text)}
 
 
-def _who(entry: Any) -> str:
+def who(entry: Any) -> str:
     """What an author-year citation of ``entry`` names: its authors, else its title."""
     people = entry.persons.get("author", [])
     return " and ".join(str(person) for person in people) or str(entry.fields.get("title", ""))
@@ -100,7 +100,7 @@ def year_labels(entries: dict[str, Any]) -> dict[str, str]:
         year, date = str(entry.fields.get("year", "")), str(entry.fields.get("date", ""))
         if date and not date.startswith(year):
             raise ValueError(f"{key}: date {date!r} is not in year {year!r}")
-        groups.setdefault((_who(entry), year), []).append(key)
+        groups.setdefault((who(entry), year), []).append(key)
     labels = {}
     for (_who_cited, year), keys in groups.items():
         if len(keys) == 1:
@@ -373,7 +373,7 @@ PYBTEX_PLUGINS = (
 )
 
 
-def _speed_up_pybtex(app: Sphinx, config: Any) -> None:
+def speed_up_pybtex(app: Sphinx, config: Any) -> None:
     """Make the formatting sphinxcontrib-bibtex redoes on every build cheaper.
 
     sphinxcontrib-bibtex formats every citation of every bibliography on every build, even
@@ -396,7 +396,7 @@ def _speed_up_pybtex(app: Sphinx, config: Any) -> None:
 def setup(app: Sphinx) -> dict[str, Any]:
     app.setup_extension("sphinxcontrib.bibtex")
     app.setup_extension("lmnotes_catalog")
-    app.connect("config-inited", _speed_up_pybtex)
+    app.connect("config-inited", speed_up_pybtex)
     app.connect("config-inited", _register_style)
     # After sphinxcontrib-bibtex (priority 500) has set its domain up.
     app.connect("builder-inited", _prepare_bibliography, priority=600)

@@ -161,7 +161,7 @@ def load_catalog(path: Path) -> dict[str, str]:
 _RULE = re.compile(r"^-+(?: +-+)*$")
 
 
-def _protected_spans(text: str) -> list[tuple[int, int]]:
+def protected_spans(text: str) -> list[tuple[int, int]]:
     """Spans of ``text`` inside square brackets, braces or quotes (reprs of lists, dicts,
     tensors and strings); parentheses hold words, they are not protected."""
     spans, depth, start, quote = [], 0, 0, None
@@ -191,7 +191,8 @@ def _protected_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _inside(pos: int, spans: list[tuple[int, int]]) -> bool:
+def inside(pos: int, spans: list[tuple[int, int]]) -> bool:
+    """Whether the offset ``pos`` lies in one of ``spans`` (from :func:`protected_spans`)."""
     return any(a <= pos < b for a, b in spans)
 
 
@@ -207,7 +208,7 @@ def translate_line(
     protected = protected or []
     pieces: list[tuple[int, int, str]] = []
     for match in PHRASE.finditer(line):
-        if _inside(offset + match.start(), protected):
+        if inside(offset + match.start(), protected):
             continue
         if line[match.end() : match.end() + 1] in {"'", "\u2019"}:  # start of a quoted word
             continue
@@ -218,7 +219,7 @@ def translate_line(
             pieces.append((match.start(), match.end(), new))
     if catalog.translate:
         for match in NUMBER.finditer(line):
-            if not _inside(offset + match.start(), protected):
+            if not inside(offset + match.start(), protected):
                 pieces.append((match.start(), match.end(), french_number(match.group(0))))
     pieces.sort()
     out, pos = [], 0
@@ -347,7 +348,7 @@ def translate_text(text: str, catalog: Catalog) -> str:
     gutters on every line (when the block holds no bracketed or quoted data).
     """
     lines = text.split("\n")
-    protected = _protected_spans(text)
+    protected = protected_spans(text)
     out, i, offset = [], 0, 0
     while i < len(lines):
         if i + 1 < len(lines) and _RULE.match(lines[i + 1]) and lines[i].strip():
