@@ -72,7 +72,7 @@ nitpick_ignore_regex = [
 bibtex_bibfiles = ["references.bib"]
 # pybtex's "unsrt", its names joined in the page's language (docs/_ext/lmnotes_bibliography.py).
 bibtex_default_style = "lmnotes"
-bibtex_reference_style = "author_year"
+bibtex_reference_style = "lmnotes_author_year"  # author-year, "; " between sources (lmnotes_cite)
 
 myst_enable_extensions = ["colon_fence", "deflist", "dollarmath", "substitution"]
 myst_heading_anchors = 3

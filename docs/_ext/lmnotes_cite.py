@@ -604,7 +604,37 @@ def _load(app: Sphinx, config: Any) -> None:
     config.lmnotes_cite_file = str(path)
 
 
+#: The referencing style of the site (``bibtex_reference_style``): sphinxcontrib-bibtex's
+#: author-year, with several sources in one citation separated by semicolons, as APA does in
+#: both languages: [Cyrilvallez, 2025; Hugging Face, 2026h].
+REFERENCE_STYLE = "lmnotes_author_year"
+
+
+def _semicolons() -> Any:
+    from sphinxcontrib.bibtex.style.referencing import BracketStyle
+
+    # Translators: between two sources of one citation, before a space (French puts a
+    # no-break space first).
+    return BracketStyle(sep=_(";") + " ")
+
+
+def _register_reference_style() -> None:
+    from dataclasses import dataclass, field
+
+    from sphinxcontrib.bibtex.plugin import register_plugin
+    from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
+
+    @dataclass
+    class SemicolonAuthorYear(AuthorYearReferenceStyle):
+        bracket_parenthetical: Any = field(default_factory=_semicolons)
+
+    register_plugin(
+        "sphinxcontrib.bibtex.style.referencing", REFERENCE_STYLE, SemicolonAuthorYear, force=True
+    )
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
+    _register_reference_style()
     # The bibliography: sphinxcontrib-bibtex, with this site's entries (lmnotes_bibliography).
     app.setup_extension("lmnotes_bibliography")
     app.setup_extension("lmnotes_catalog")

@@ -24,6 +24,7 @@ Target: cold build of both languages <= 1.5 x floor.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import io
 import os
 import re
@@ -171,7 +172,7 @@ def preview(src: Path, tmp: Path, edits: int = 3) -> list[float]:
         try:
             with urllib.request.urlopen(url, timeout=5) as response:
                 return response.read().decode("utf-8")
-        except OSError:
+        except (OSError, http.client.HTTPException):  # the server rewrites the page meanwhile
             return ""
 
     text = page.read_text("utf-8")
