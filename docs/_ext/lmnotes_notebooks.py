@@ -200,13 +200,17 @@ def _links(app: Sphinx, doctree: nodes.document, docname: str) -> None:
 
 def _write(app: Sphinx, exception: Exception | None) -> None:
     """Write ``<page>.ipynb`` (prose in the page's language) and ``<page>.md`` beside each
-    note page."""
+    note page this build wrote (its HTML is newer than its notebook, or it has none): a
+    rebuild that writes one page writes one notebook."""
     import nbformat
 
     if exception is not None or app.builder.format != "html":
         return
     language = app.config.language or "en"
     for docname in sorted(d for d in app.env.found_docs if _is_notebook(app, d)):
+        html, out = Path(app.outdir) / f"{docname}.html", Path(app.outdir) / f"{docname}.ipynb"
+        if out.is_file() and html.is_file() and out.stat().st_mtime_ns >= html.stat().st_mtime_ns:
+            continue
         notebook = executed_notebook(app, docname)
         if language != "en":
             lookup = _catalog(app, docname).get
@@ -225,7 +229,6 @@ def _write(app: Sphinx, exception: Exception | None) -> None:
                     )
         notebook.metadata.pop("mystnb", None)
         notebook.metadata["language_info"] = {"name": "python"}
-        out = Path(app.outdir) / f"{docname}.ipynb"
         out.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(notebook, out)
         source = Path(app.srcdir) / f"{docname}.md"
