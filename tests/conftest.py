@@ -98,14 +98,10 @@ def tracked_copy(dest: Path) -> Path:
     return dest
 
 
-def fixture_project(
-    tmp_path: Path, pages: dict[str, str], env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Build a small project with the site's configuration and ``pages`` (name -> MyST body).
-
-    Each page gets the notebook front matter; the build is strict, with an execution cache of
-    its own in ``tmp_path``; ``env`` adds to the build's environment variables.
-    """
+def fixture_sources(tmp_path: Path, pages: dict[str, str]) -> Path:
+    """Write a small project with the site's configuration (its conf.py, extensions, tools and
+    templates) and ``pages`` (name -> MyST body, each given the notebook front matter) into
+    ``tmp_path / "docs"``; return that folder. Nothing is built."""
     src = tmp_path / "docs"
     src.mkdir()
     for name in ("conf.py", "references.bib"):
@@ -114,6 +110,15 @@ def fixture_project(
         shutil.copytree(DOCS / name, src / name)
     for name, body in pages.items():
         (src / f"{name}.md").write_text(NOTEBOOK_FRONT_MATTER + body, encoding="utf-8")
+    return src
+
+
+def fixture_project(
+    tmp_path: Path, pages: dict[str, str], env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Build :func:`fixture_sources` strictly, with an execution cache of its own in
+    ``tmp_path``; ``env`` adds to the build's environment variables."""
+    src = fixture_sources(tmp_path, pages)
     return sphinx_build(
         src, tmp_path / "html", env={"LMNOTES_NB_CACHE": str(tmp_path / "cache"), **(env or {})}
     )

@@ -25,7 +25,7 @@ import lmnotes_execute
 import lmnotes_viewcode
 import nbformat
 import pytest
-from conftest import DOCS, ROOT, fixture_project
+from conftest import DOCS, ROOT, fixture_project, fixture_sources
 
 
 def _notebook(*sources: str) -> nbformat.NotebookNode:
@@ -226,7 +226,7 @@ class TestBothLanguagesAtOnce:
             "import time\ntime.sleep(6)\nprint(1 + 1)\n```\n",
             "other": "# Other\n\n```{code-cell} ipython3\nprint(40 + 2)\n```\n",
         }
-        src = self._project(tmp_path, pages)
+        src = fixture_sources(tmp_path, pages)
         result = self._build(src, tmp_path / "both", tmp_path / "both-cache")
         log = result.stdout + result.stderr
         assert result.returncode == 0, log[-3000:]
@@ -247,22 +247,12 @@ class TestBothLanguagesAtOnce:
         """The step prints the page and traceback; each build then executes the page itself
         and fails strictly, as a plain build would."""
         pages = {"index": "# Broken\n\n```{code-cell} ipython3\n1 / 0\n```\n"}
-        src = self._project(tmp_path, pages)
+        src = fixture_sources(tmp_path, pages)
         result = self._build(src, tmp_path / "out", tmp_path / "cache-broken")
         log = result.stdout + result.stderr
         assert result.returncode == 1, log[-3000:]
         assert "execute: index raised" in log and "ZeroDivisionError" in log
         assert "[en] sphinx-build exited with code" in log
-
-    @staticmethod
-    def _project(tmp_path: Path, pages: dict[str, str]) -> Path:
-        built = fixture_project(tmp_path, {"index": "# Fixture\n"})
-        assert built.returncode == 0, built.stderr[-2000:]
-        src = tmp_path / "docs"
-        front = (src / "index.md").read_text("utf-8").split("# Fixture")[0]
-        for name, body in pages.items():
-            (src / f"{name}.md").write_text(front + body, "utf-8")
-        return src
 
     @staticmethod
     def _build(src: Path, out: Path, cache: Path) -> subprocess.CompletedProcess[str]:
@@ -276,10 +266,7 @@ class TestBothLanguagesAtOnce:
         )
 
     def test_a_failing_build_fails_the_command(self, tmp_path: Path) -> None:
-        built = fixture_project(tmp_path, {"index": "# Fixture\n"})
-        assert built.returncode == 0
-        src = tmp_path / "docs"
-        (src / "index.md").write_text("# Broken\n\n{ref}`nowhere`\n", "utf-8")
+        src = fixture_sources(tmp_path, {"index": "# Broken\n\n{ref}`nowhere`\n"})
         result = subprocess.run(
             [sys.executable, str(DOCS / "_tools" / "build.py"), str(src), str(tmp_path / "out")]
             + ["-n", "-W", "--keep-going"],

@@ -137,19 +137,14 @@ def _execute_step(
 class TestExecuteStep:
     def test_pages_run_in_one_kernel_and_myst_nb_reads_the_cache(self, tmp_path: Path) -> None:
         """Two pages: both run by the execute step, then a plain build executes neither."""
-        from conftest import fixture_project, sphinx_build
+        from conftest import fixture_sources, sphinx_build
 
         pages = {
             "index": "# Fixture\n\n```{toctree}\nother\n```\n\n```{code-cell} ipython3\n"
             "x = 41\nprint(x + 1)\n```\n",
             "other": "# Other\n\n```{code-cell} ipython3\nprint('x' in dir())\n```\n",
         }
-        built = fixture_project(tmp_path, {"index": "# Fixture\n"})
-        assert built.returncode == 0, built.stderr[-2000:]
-        src = tmp_path / "docs"
-        front = (src / "index.md").read_text("utf-8").split("# Fixture")[0]
-        for name, body in pages.items():
-            (src / f"{name}.md").write_text(front + body, "utf-8")
+        src = fixture_sources(tmp_path, pages)
         step = _execute_step(src, tmp_path / "cache")
         assert step.returncode == 0, step.stdout[-3000:] + step.stderr[-3000:]
         assert "execute [2/2] other" in step.stdout
@@ -173,17 +168,13 @@ class TestExecuteStep:
         """The execute step's kernel and MyST-NB's own kernels (a plain build) both run torch
         on one thread, whatever the machine's cores, so printed float sums do not depend on
         them."""
-        from conftest import fixture_project, sphinx_build
+        from conftest import fixture_sources, sphinx_build
 
         page = (
             "# Fixture\n\n```{code-cell} ipython3\nimport torch\n"
             "print('threads:', torch.get_num_threads())\n```\n"
         )
-        built = fixture_project(tmp_path, {"index": "# Fixture\n"})
-        assert built.returncode == 0, built.stderr[-2000:]
-        src = tmp_path / "docs"
-        front = (src / "index.md").read_text("utf-8").split("# Fixture")[0]
-        (src / "index.md").write_text(front + page, "utf-8")
+        src = fixture_sources(tmp_path, {"index": page})
         env = {"OMP_NUM_THREADS": "2"}
         if how == "step":
             step = _execute_step(src, tmp_path / "cache", env)

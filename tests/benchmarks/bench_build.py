@@ -217,6 +217,14 @@ def preview(src: Path, tmp: Path, edits: int = 3) -> list[float]:
     return times
 
 
+def cold_row(
+    step: str, seconds: float, floor_s: float, cells: dict[str, int], target: str = ""
+) -> tuple[str, float, str]:
+    """A row of the table for a cold build: its ratio to the floor and who executed cells."""
+    executed = ", ".join(f"{who} {n}" for who, n in sorted(cells.items()))
+    return step, seconds, f"{seconds / floor_s:.2f} x floor{target}; cells executed: {executed}"
+
+
 def before(revision: str, tmp: Path, turn: int) -> tuple[float, dict[str, int]]:
     """The cold build of both languages as ``revision`` built them (its docs and build.py)."""
     tree = tmp / f"before-{revision}-{turn}"
@@ -270,25 +278,13 @@ def main(argv: list[str]) -> None:
             rows.append((f"floor: every page's code once, one process ({turn})", t_floor, ""))
             if revision:
                 t_before, cells = before(revision, tmp, turn)
-                rows.append(
-                    (
-                        f"before ({revision}): cold build, both languages ({turn})",
-                        t_before,
-                        f"{t_before / t_floor:.2f} x floor; cells executed: "
-                        + ", ".join(f"{who} {n}" for who, n in sorted(cells.items())),
-                    )
-                )
+                step = f"before ({revision}): cold build, both languages ({turn})"
+                rows.append(cold_row(step, t_before, t_floor, cells))
             html = tmp / "html" if turn == rounds else tmp / f"html-{turn}"
             cache = tmp / "cache" if turn == rounds else tmp / f"cache-{turn}"
             t_both, cells = both_languages(src, html, cache)
-            rows.append(
-                (
-                    f"cold build, both languages (execute step + builds) ({turn})",
-                    t_both,
-                    f"{t_both / t_floor:.2f} x floor (target <= 1.5); cells executed: "
-                    + ", ".join(f"{who} {n}" for who, n in sorted(cells.items())),
-                )
-            )
+            step = f"cold build, both languages (execute step + builds) ({turn})"
+            rows.append(cold_row(step, t_both, t_floor, cells, " (target <= 1.5)"))
         for language in ("en", "fr"):
             t, n = sphinx(src, tmp / "html" / language, language, tmp / "cache", fresh=False)
             rows.append((f"no-change rebuild, {language}", t, f"{n} cells (target <= 3 s)"))
