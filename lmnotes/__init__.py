@@ -23,10 +23,18 @@ One module, one concept; the pages import what they explain from the module of t
 - :mod:`lmnotes.machine`: measuring this machine (throughput, CPU description);
 - :mod:`lmnotes.display`: token tables and mask figures;
 - :mod:`lmnotes.explorer`: the data the in-browser batch explorer needs (real tokenizers);
-- :mod:`lmnotes.compat`: one lmnotes for every supported transformers release.
+- :mod:`lmnotes.compat`: one lmnotes for every supported transformers release;
+- :mod:`lmnotes.messages`: the words of an output, marked so the site shows them in its language.
 
 Modules whose name starts with ``_`` hold private helpers shared by the others.
 ``import lmnotes`` loads neither torch nor transformers.
 """
 
+from lmnotes import messages as _messages
+
 __version__ = "0.1.0"
+
+# In a docs build's kernel (LMNOTES_MESSAGES=1), the words the cells print become messages
+# from the first import of lmnotes on; anywhere else this does nothing.
+_messages.register_in_docs_kernel()
+del _messages

@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import ClassVar
 
+from lmnotes import messages
+
 __all__: list[str] = []
 
 
@@ -144,7 +146,7 @@ class Table:
 
     def to_text(self) -> str:
         """The table as aligned plain text (header, rule, one line per row)."""
-        return text_table(self.columns, self.numeric, self.cells())
+        return messages.table(self.columns, self.numeric, self.cells())
 
     def __str__(self) -> str:
         return self.to_text()
@@ -155,7 +157,9 @@ class Table:
     def _repr_html_(self) -> str:
         """The table as HTML: tokens in ``<code>``, numbers right-aligned, marked cells classed."""
         code = self.code or (False,) * len(self.columns)
-        head = "".join(f'<th scope="col">{html.escape(c)}</th>' for c in self.columns)
+        head = "".join(
+            f'<th scope="col">{html.escape(messages.words(c))}</th>' for c in self.columns
+        )
         body = []
         for r, row in enumerate(self.cells()):
             tds = []
@@ -166,9 +170,10 @@ class Table:
                     if name
                 ]
                 attr = f' class="{" ".join(classes)}"' if classes else ""
-                text = html.escape(cell)
                 if is_code and cell:
-                    text = f"<code>{text}</code>"
+                    text = f"<code>{html.escape(cell)}</code>"
+                else:  # words and numbers: messages the site shows in its language
+                    text = html.escape(messages.words(cell))
                 tds.append(f"<td{attr}>{text}</td>")
             body.append(f"<tr>{''.join(tds)}</tr>")
         return (

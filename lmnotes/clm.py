@@ -32,6 +32,7 @@ from lmnotes._checks import (
     check_same_shape,
 )
 from lmnotes._losses import token_nll
+from lmnotes.messages import msg
 
 __all__ = [
     "EosLabelCount",
@@ -226,7 +227,7 @@ class EosLabelCount:
     hidden: int
 
     def __str__(self) -> str:
-        return f"{self.hidden} of {self.real_eos} real EOS tokens have label -100"
+        return msg("{0} of {1} real EOS tokens have label -100", self.hidden, self.real_eos)
 
 
 def hidden_eos_labels(batch: Mapping[str, torch.Tensor], eos_token_id: int) -> EosLabelCount:

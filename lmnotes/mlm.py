@@ -44,6 +44,7 @@ from lmnotes._checks import (
 )
 from lmnotes._losses import token_nll
 from lmnotes.compat import SEED_ZERO_HONOURED
+from lmnotes.messages import msg, table
 
 __all__ = [
     "MASK_OUTCOMES",
@@ -616,26 +617,23 @@ class MaskingStats:
             ("special tokens chosen (count)", "special_chosen"),
             ("choice differs between 2 calls", "redrawn_fraction"),
         ]
-        width = max(len(label) for label, _ in rows)
-        # A blank line between the title and the columns: a French build re-aligns the
-        # columns of a block on their own (docs/_ext/lmnotes_outputs.py).
-        lines = [
-            (
-                f"{self.chosen} chosen among {self.candidates} ordinary tokens "
-                f"({self.positions} positions)"
-            ),
-            "",
-            f"{'':{width}}  measured  {'interval (95%)':>14}  expected",
-        ]
+        cells = []
         for label, key in rows:
             value, expected = getattr(self, key), self.expected[key]
             if isinstance(value, int):
-                lines.append(f"{label:{width}}  {value:8d}  {'':>14}  {expected:8d}")
+                cells.append((msg(label), str(value), "", str(expected)))
                 continue
             rate = self.rate(key)
             interval = f"{rate.low:.3f}\u2013{rate.high:.3f}" if rate else "-"
-            lines.append(f"{label:{width}}  {value:8.3f}  {interval:>14}  {expected:8.3f}")
-        return "\n".join(lines)
+            cells.append((msg(label), f"{value:.3f}", interval, f"{expected:.3f}"))
+        title = msg(
+            "{0} chosen among {1} ordinary tokens ({2} positions)",
+            self.chosen,
+            self.candidates,
+            self.positions,
+        )
+        columns = ("", "measured", "interval (95%)", "expected")
+        return title + "\n\n" + table(columns, (False, True, True, True), cells)
 
     def __str__(self) -> str:
         return self.to_text()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import lmnotes_outputs
 import polib
 import pytest
 from bs4 import BeautifulSoup
@@ -46,13 +45,44 @@ def _french_vocabulary() -> set[str]:
     return words
 
 
+_RULE = re.compile(r"^-+(?: +-+)*$")
+
+
+def protected_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of ``text`` inside square brackets, braces or quotes (reprs of lists, dicts,
+    tensors and strings): data, whose words are not the output's."""
+    spans, depth, start, quote = [], 0, 0, None
+    for i, ch in enumerate(text):
+        if quote:
+            if ch == quote:
+                quote = None
+                if depth == 0:
+                    spans.append((start, i + 1))
+            continue
+        if ch in "'\"" and (i == 0 or not text[i - 1].isalnum()):
+            quote = ch
+            if depth == 0:
+                start = i
+        elif ch in "[{":
+            if depth == 0:
+                start = i
+            depth += 1
+        elif ch in "]}" and depth:
+            depth -= 1
+            if depth == 0:
+                spans.append((start, i + 1))
+    if depth or quote:
+        spans.append((start, len(text)))
+    return spans
+
+
 def _text_output_words(text: str) -> set[str]:
     """Words of a printed output, minus data: bracketed/quoted text and text-table rows."""
-    spans = lmnotes_outputs.protected_spans(text)
-    kept = "".join(" " if lmnotes_outputs.inside(i, spans) else ch for i, ch in enumerate(text))
+    spans = protected_spans(text)
+    kept = "".join(" " if any(a <= i < b for a, b in spans) else ch for i, ch in enumerate(text))
     lines = kept.split("\n")
     for i in range(1, len(lines)):
-        if lmnotes_outputs._RULE.match(lines[i]):
+        if _RULE.match(lines[i]):
             j = i + 1
             while j < len(lines) and lines[j].strip():
                 lines[j] = ""

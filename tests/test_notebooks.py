@@ -11,6 +11,8 @@ import pytest
 from bs4 import BeautifulSoup
 from conftest import DOCS, LANGUAGES, page_names
 from lmnotes_notebooks import translate_markdown
+from lmnotes_outputs import has_marks
+from test_french import code_tokens
 
 NOTE_PAGES = [name for name in page_names() if name.startswith("notes/")]
 FR = {
@@ -62,6 +64,12 @@ class TestTranslateMarkdown:
         assert missing == ["Not in the catalog."]
 
 
+def _text(output: dict) -> str:
+    """The printed text of an output (a stream, or a result's ``text/plain``)."""
+    text = output.get("text") or output.get("data", {}).get("text/plain", "")
+    return "".join(text) if isinstance(text, list) else text
+
+
 def _code_cells(notebook: dict) -> list[tuple[str, list]]:
     return [
         (c["source"], c.get("outputs", [])) for c in notebook["cells"] if c["cell_type"] == "code"
@@ -90,17 +98,27 @@ class TestBuilt:
             assert (page.parent / f"{stem}.md").read_bytes() == (DOCS / f"{name}.md").read_bytes()
 
     def test_french_notebooks_keep_the_cells_and_translate_the_prose(self, site: Path) -> None:
-        """Both notebooks of a page hold the same code and outputs; every markdown cell that
+        """Both notebooks of a page hold the same code, and outputs with the same code tokens
+        (their messages in the notebook's language, no mark left); every markdown cell that
         holds prose reads differently in French."""
+        translated = []  # whether the page's outputs hold a message, in French there
         for name in NOTE_PAGES:
-            en, fr = (
-                json.loads((site / lang / f"{name}.ipynb").read_text("utf-8")) for lang in LANGUAGES
-            )
-            assert _code_cells(en) == _code_cells(fr), name
+            texts = {lang: (site / lang / f"{name}.ipynb").read_text("utf-8") for lang in LANGUAGES}
+            assert not any(has_marks(text) for text in texts.values()), name
+            en, fr = (json.loads(texts[lang]) for lang in LANGUAGES)
+            cells = [_code_cells(en), _code_cells(fr)]
+            assert [source for source, _ in cells[0]] == [source for source, _ in cells[1]], name
+            for (_, a), (_, b) in zip(*cells, strict=True):
+                assert [o["output_type"] for o in a] == [o["output_type"] for o in b], name
+                tokens = [[code_tokens(_text(o)) for o in outputs] for outputs in (a, b)]
+                assert tokens[0] == tokens[1], name
             assert any(outputs for _, outputs in _code_cells(en)), name
+            translated.append(cells[0] != cells[1])
             prose = [
                 (e["source"], f["source"])
                 for e, f in zip(en["cells"], fr["cells"], strict=True)
                 if e["cell_type"] == "markdown"
             ]
             assert prose and all(e != f for e, f in prose if any(ch.isalpha() for ch in e)), name
+        # Every note page prints or draws words, but the batch explorer (its own catalog strings).
+        assert sum(translated) == len(NOTE_PAGES) - 1, translated

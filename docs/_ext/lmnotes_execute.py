@@ -19,7 +19,9 @@ Every kernel of a build computes on one thread (:data:`KERNEL_ENVIRONMENT`, set 
 build's environment, which MyST-NB's kernels inherit; the execute step gives it to its own):
 torch splits a float reduction by thread, so a loss printed in full gives other last digits
 on a machine with another number of cores (4.982818603515625 with two threads,
-4.982819080352783 with one).
+4.982819080352783 with one). ``LMNOTES_MESSAGES=1`` makes the kernels mark the words of
+outputs as messages (:mod:`lmnotes.messages`), which lmnotes_outputs renders in the page's
+language.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 #: The environment every kernel of a build starts with.
-KERNEL_ENVIRONMENT = {"OMP_NUM_THREADS": "1"}
+KERNEL_ENVIRONMENT = {"OMP_NUM_THREADS": "1", "LMNOTES_MESSAGES": "1"}
 
 #: The execute step's list of pages, in the execution cache's folder.
 PENDING = "executing.json"

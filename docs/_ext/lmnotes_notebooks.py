@@ -2,7 +2,8 @@
 
 For each note page (``notes/...``) that has code cells, the HTML build writes next to the
 page its notebook, ``<page>.ipynb`` (the page's cells with the outputs of the execution
-cache, read as MyST-NB reads them; its markdown in the page's language), and its MyST
+cache, read as MyST-NB reads them; its markdown and the messages of its outputs in the page's
+language), and its MyST
 source, ``<page>.md``; a line under the page's title links to both and to the how-to
 section that runs them.
 
@@ -23,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import lmnotes_outputs
 from docutils import nodes
 from lmnotes_catalog import _
 from sphinx.application import Sphinx
@@ -198,6 +200,18 @@ def _links(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     section.insert(1, line)
 
 
+def _render_outputs(notebook: Any, catalog: Any) -> None:
+    """The marked messages of the outputs in the catalog's language (lmnotes_outputs)."""
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            if isinstance(output.get("text"), str):
+                output["text"] = catalog.render(output["text"])
+            for mime, value in output.get("data", {}).items():
+                if isinstance(value, str) and lmnotes_outputs.has_marks(value):
+                    escaped = mime in ("text/html", "image/svg+xml")
+                    output["data"][mime] = catalog.render(value, html_escaped=escaped)
+
+
 def _write(app: Sphinx, exception: Exception | None) -> None:
     """Write ``<page>.ipynb`` (prose in the page's language) and ``<page>.md`` beside each
     note page this build wrote (its HTML is newer than its notebook, or it has none): a
@@ -227,6 +241,7 @@ def _write(app: Sphinx, exception: Exception | None) -> None:
                         type="lmnotes",
                         subtype="notebook",
                     )
+        _render_outputs(notebook, lmnotes_outputs.catalog_for(app))
         notebook.metadata.pop("mystnb", None)
         notebook.metadata["language_info"] = {"name": "python"}
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -21,6 +21,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from lmnotes_execute import KERNEL_ENVIRONMENT
 from sphinx.application import Sphinx
 
 #: Libraries whose version is part of the execution cache key.
@@ -38,6 +39,7 @@ def execution_key(package_dir: Path) -> str:
         digest.update(path.relative_to(package_dir.parent).as_posix().encode())
         digest.update(path.read_bytes())
     digest.update(EXECUTOR.read_bytes())
+    digest.update(repr(sorted(KERNEL_ENVIRONMENT.items())).encode())  # outputs depend on it
     for dist in KEYED_DISTRIBUTIONS:
         digest.update(f"{dist}=={importlib.metadata.version(dist)}".encode())
     return digest.hexdigest()[:16]

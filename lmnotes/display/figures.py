@@ -16,6 +16,7 @@ plain figure shows as PNG; :func:`unload_ipython_extension` undoes it.
 from __future__ import annotations
 
 import hashlib
+import html
 import io
 import re
 from collections.abc import Sequence
@@ -28,6 +29,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch, Patch, PathPatch
 from matplotlib.path import Path as MplPath
 
+from lmnotes import messages
 from lmnotes._tables import marker_label, visible_token
 from lmnotes.mlm import MASK_OUTCOMES, mask_outcomes
 
@@ -173,7 +175,9 @@ def figure_svg(fig: Figure, alt_text: str | None = None) -> str:
     svg = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', svg)
     svg = re.sub(r'(href="#|url\(#)([^")]+)', lambda m: f"{m.group(1)}{prefix}{m.group(2)}", svg)
     svg = re.sub(r"#[0-9a-f]{6}\b", lambda m: _THEMED.get(m.group(0), m.group(0)), svg)
-    label = alt_text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+    svg = _mark_words(svg)
+    label = messages.words(alt_text)
+    label = label.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
     legible = ""
     view = re.search(r'viewBox="0 0 ([\d.]+) ', svg)
     sizes = [float(size) for size in re.findall(r"<text [^>]*font-size: ([\d.]+)px", svg)]
@@ -182,6 +186,27 @@ def figure_svg(fig: Figure, alt_text: str | None = None) -> str:
         legible = f'style="--lmnotes-fig-legible: {width:.0f}px" '
     root = f'<svg role="img" aria-label="{label}" class="lmnotes-figure" {legible}'
     return svg.replace("<svg ", root + 'fill="currentColor" ', 1).rstrip()
+
+
+#: A text of an SVG figure, or a group of token labels (code, never a message).
+_SVG_TEXT = re.compile(
+    r'<g class="lmnotes-code">.*?</g>|(<text\b[^>]*>)([^<]+)(</text>)', re.DOTALL
+)
+
+
+def _mark_words(svg: str) -> str:
+    """In a docs kernel, each text of the figure that is not a token is a message
+    (:func:`lmnotes.messages.words`); elsewhere the SVG is returned as it is."""
+    if not messages.marking():
+        return svg
+
+    def mark(match: re.Match[str]) -> str:
+        if match.group(1) is None:
+            return match.group(0)
+        text = html.unescape(match.group(2))
+        return match.group(1) + html.escape(messages.words(text), quote=False) + match.group(3)
+
+    return _SVG_TEXT.sub(mark, svg)
 
 
 # --- IPython ---------------------------------------------------------------------------------
