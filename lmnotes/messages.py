@@ -56,7 +56,11 @@ __all__ = [
     "msg",
     "number",
     "render",
+    "register_in_docs_kernel",
     "table",
+    "template",
+    "unload_ipython_extension",
+    "words",
 ]
 
 #: The variable that turns marking on in a kernel (``"1"``).
@@ -366,14 +370,16 @@ class PrintedWords(ast.NodeTransformer):
     ``f"{n} of {m} rows"``, as ``msg("{0} of {1} rows", f"{n}", f"{m}")`` (each value
     formatted by its own spec, as Python would); a literal field, ``f"{'pads':>4}"``, as
     ``msg("pads", width=">4")``. Spaces and newlines around the words stay outside the
-    message, except spaces after them, which become its width (they align a column).
+    message, except spaces after them, which become its width (they align a column); a
+    label that opens the line (``"keys:"``) is as wide in French as in English, at least,
+    so lines of labels aligned in English stay aligned when the French is not longer.
     Everything else passed to ``print`` is left as it is.
     """
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
         self.generic_visit(node)
         if isinstance(node.func, ast.Name) and node.func.id == "print":
-            node.args = [self._argument(a) for a in node.args]
+            node.args = [self._argument(a, first=k == 0) for k, a in enumerate(node.args)]
         return node
 
     def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.AST:
@@ -382,9 +388,11 @@ class PrintedWords(ast.NodeTransformer):
         node.values = [self._field(p, literals=False) for p in node.values]
         return node
 
-    def _argument(self, arg: ast.expr) -> ast.expr:
+    def _argument(self, arg: ast.expr, *, first: bool = False) -> ast.expr:
         if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-            return self._wrap([ast.Constant(arg.value)], arg) if _LETTERS.search(arg.value) else arg
+            if not _LETTERS.search(arg.value):
+                return arg
+            return self._wrap([ast.Constant(arg.value)], arg, label=first)
         if isinstance(arg, ast.JoinedStr):
             parts = [self._field(p) for p in arg.values]
             words = "".join(p.value for p in parts if isinstance(p, ast.Constant))
@@ -421,7 +429,7 @@ class PrintedWords(ast.NodeTransformer):
             return ast.FormattedValue(value=call, conversion=-1, format_spec=None)
         return part
 
-    def _wrap(self, parts: list[ast.expr], where: ast.expr) -> ast.expr:
+    def _wrap(self, parts: list[ast.expr], where: ast.expr, *, label: bool = False) -> ast.expr:
         template, values = [], []
         for part in parts:
             if isinstance(part, ast.Constant):
@@ -436,6 +444,8 @@ class PrintedWords(ast.NodeTransformer):
         width = ""
         if trail and set(trail) == {" "} and not values and "{" not in core:
             width, trail = f"<{len(core) + len(trail)}", ""
+        elif label and not trail and not values and "{" not in core and core.endswith(":"):
+            width = f"<{len(core)}"  # a label before a value: lines of labels stay aligned
         keywords = [ast.keyword(arg="width", value=ast.Constant(width))] if width else []
         new: ast.expr = _call("msg", [ast.Constant(core), *values], keywords)
         if lead:

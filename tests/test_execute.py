@@ -15,6 +15,8 @@ import nbformat
 import pytest
 from conftest import DOCS
 
+from lmnotes.messages import render
+
 
 def _cache_path() -> Path:
     root = DOCS / "_build" / ".jupyter_cache"
@@ -33,7 +35,7 @@ def _pages() -> list[Path]:
 
 
 def _outputs(cell) -> list[dict]:
-    """A cell's outputs as the site shows them.
+    """A cell's outputs as the English site shows them (messages rendered).
 
     stderr is removed (``nb_output_stderr``) and consecutive stdout chunks are merged
     (``nb_merge_streams``): how a kernel happens to split a stream is not an output.
@@ -50,7 +52,18 @@ def _outputs(cell) -> list[dict]:
             continue
         output = dict(output)
         output.pop("metadata", None)
+        data = output.get("data")
+        if data:  # marked messages as the English site renders them (lmnotes.messages)
+            output["data"] = {
+                mime: render(v, html_escaped=mime in ("text/html", "image/svg+xml"))
+                if isinstance(v, str)
+                else v
+                for mime, v in data.items()
+            }
         kept.append(output)
+    for output in kept:
+        if output.get("output_type") == "stream":
+            output["text"] = render(output["text"])
     return kept
 
 

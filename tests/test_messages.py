@@ -44,6 +44,12 @@ class TestPrintedWords:
         # The trailing spaces that align a column are the message's width, in French too.
         assert render(out, FRENCH.get) == "avec le cache\u00a0:    [1, 2] avec le cache\u00a0:\n"
 
+    def test_a_label_that_opens_a_line_keeps_its_english_width(self) -> None:
+        out = printed("print('pads:', 1)\nprint('with the mask:', 2)")
+        assert render(out) == "pads: 1\nwith the mask: 2\n"
+        french = {"pads:": "rem.\u00a0:", "with the mask:": "masqué\u00a0:"}
+        assert render(out, french.get) == "rem.\u00a0: 1\nmasqué\u00a0:       2\n"
+
     def test_a_string_value_is_never_a_message(self) -> None:
         """A str computed by the cell (a token, a package name, a key) prints as it is."""
         out = printed("print(name, repr(name), {'labels': 1})", {"name": "with the cache:"})

@@ -21,7 +21,7 @@ torch splits a float reduction by thread, so a loss printed in full gives other 
 on a machine with another number of cores (4.982818603515625 with two threads,
 4.982819080352783 with one). ``LMNOTES_MESSAGES=1`` makes the kernels mark the words of
 outputs as messages (:mod:`lmnotes.messages`), which lmnotes_outputs renders in the page's
-language.
+language, from the first cell on (``PYTHONSTARTUP``: docs/_ext/lmnotes_kernel_startup.py).
 """
 
 from __future__ import annotations
@@ -33,7 +33,11 @@ from pathlib import Path
 from typing import Any
 
 #: The environment every kernel of a build starts with.
-KERNEL_ENVIRONMENT = {"OMP_NUM_THREADS": "1", "LMNOTES_MESSAGES": "1"}
+KERNEL_ENVIRONMENT = {
+    "OMP_NUM_THREADS": "1",
+    "LMNOTES_MESSAGES": "1",
+    "PYTHONSTARTUP": str(Path(__file__).with_name("lmnotes_kernel_startup.py")),
+}
 
 #: The execute step's list of pages, in the execution cache's folder.
 PENDING = "executing.json"

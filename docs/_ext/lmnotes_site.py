@@ -39,7 +39,10 @@ def execution_key(package_dir: Path) -> str:
         digest.update(path.relative_to(package_dir.parent).as_posix().encode())
         digest.update(path.read_bytes())
     digest.update(EXECUTOR.read_bytes())
-    digest.update(repr(sorted(KERNEL_ENVIRONMENT.items())).encode())  # outputs depend on it
+    # The outputs depend on the kernels' environment (not on where the checkout lies).
+    digest.update(
+        repr(sorted((k, v) for k, v in KERNEL_ENVIRONMENT.items() if k != "PYTHONSTARTUP")).encode()
+    )
     for dist in KEYED_DISTRIBUTIONS:
         digest.update(f"{dist}=={importlib.metadata.version(dist)}".encode())
     return digest.hexdigest()[:16]
