@@ -191,6 +191,7 @@ def test_sphinx_lint_on_catalogs() -> None:
 FORBIDDEN = {
     "amorce": "prompt",
     "la softmax": "le softmax",
+    "une softmax": "un softmax",
     "modèle de langue": "modèle de langage",
     "places de jetons": "emplacements de jetons",
     "cache clé/valeur": "cache clés-valeurs",
@@ -199,6 +200,7 @@ FORBIDDEN = {
     "peuvent s'attendre": "peuvent regarder / sont autorisées",
     "'{": "’ before a role or markup (smartquotes would write ”)",
     "'`": "’ before inline code",
+    "'«": "’ before a French quote (smartquotes would write ”)",
     "modèle de conversation": "gabarit de conversation (chat template) / modèle conversationnel",
     " notées": "évaluées (to score: noter is to grade)",
     " notés": "évalués (to score: noter is to grade)",
