@@ -16,9 +16,9 @@ Where messages come from:
   in ``print(f"{n} rows")`` the message is ``{0} rows``; a literal with a width
   (``f"{'pads':>4}"``, or trailing spaces that align a column) keeps that width in French,
   and so does a string the cell marks itself, ``f"{msg(label):<16}"``;
-- the words lmnotes draws or tabulates: the column titles of its tables
-  (the ``to_text`` and ``_repr_html_`` of lmnotes' result tables) and the texts of its figures
-  that are not tokens (:func:`lmnotes.display.figure_svg`), with their numbers as values in
+- the words lmnotes draws or tabulates: the column titles of its tables (the ``to_text``
+  and ``_repr_html_`` of the result tables of lmnotes) and the texts of its figures that
+  are not tokens (:func:`lmnotes.display.figure_svg`), with their numbers as values in
   the page's number format.
 
 Marking is on only in an IPython kernel started with ``LMNOTES_MESSAGES=1`` (the docs
@@ -95,8 +95,9 @@ def msg(text: str, /, *values: object, width: str = "", mark: bool | None = None
         it is the msgid of the catalog.
     *values : object
         What fills the fields, as ``str`` gives it (never translated).
-    width : str, default ""
-        A format spec for the whole message (``">13"``, ``"<18"``), kept in every language.
+    width : str, optional
+        A format spec for the whole message (``">13"``, ``"<18"``), kept in every language;
+        none by default.
     mark : bool or None, default None
         Whether to return the marked form; ``None`` asks :func:`marking`.
 
