@@ -50,6 +50,7 @@ from collections.abc import Callable
 __all__ = [
     "ENVIRONMENT",
     "PrintedWords",
+    "french_number",
     "load_ipython_extension",
     "marking",
     "messages",
@@ -166,7 +167,14 @@ def table(columns, numeric, rows, *, mark: bool | None = None) -> str:
 # --- rendering --------------------------------------------------------------------------------
 
 
-def _french_number(text: str) -> str:
+def french_number(text: str) -> str:
+    """A number as Python printed it, in French form (Babel's symbols for ``fr``): decimal
+    comma, narrow no-break space for thousands and before ``%``.
+
+    >>> from lmnotes.messages import french_number
+    >>> french_number("0.15"), french_number("92,197"), french_number("12.5%")
+    ('0,15', '92\u202f197', '12,5\u202f%')
+    """
     from babel.numbers import get_decimal_symbol, get_group_symbol
 
     comma, group = get_decimal_symbol("fr"), get_group_symbol("fr")
@@ -264,7 +272,7 @@ def _render_one(kind, body, translate, html_escaped, seen, missing) -> str:
 
     if kind == NUMBER_START:
         value = unescape(body)
-        return escape(_french_number(value) if translate is not None else value)
+        return escape(french_number(value) if translate is not None else value)
     if kind == TABLE_START:
         from lmnotes._tables import text_table
 

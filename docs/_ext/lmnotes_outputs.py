@@ -19,7 +19,7 @@ writes every message it meets to ``_build/gettext/outputs.pot``; ``sphinx-intl u
 merges it into ``outputs.po`` like the catalogs of the pages.
 
 The French build also writes glued numbers (``{glue:text}``) and the decimals of math in
-French form (:func:`french_number`).
+French form (:func:`lmnotes.messages.french_number`).
 """
 
 from __future__ import annotations
@@ -32,19 +32,7 @@ from typing import Any
 
 from docutils import nodes
 
-from lmnotes.messages import MARKS, NUMBER, render
-
-
-def french_number(number: str) -> str:
-    """A number in French form: decimal comma, narrow no-break space for thousands and before %.
-
-    >>> french_number("0.15"), french_number("92,197"), french_number("12.5%")
-    ('0,15', '92\u202f197', '12,5\u202f%')
-    """
-    out = number.replace(",", "\u202f").replace(".", ",")
-    if out.endswith("%"):
-        out = out[:-1] + "\u202f%"
-    return out
+from lmnotes.messages import MARKS, NUMBER, french_number, render
 
 
 def has_marks(text: str) -> bool:
